@@ -1,0 +1,51 @@
+// Package blob defines zonal's byte store: immutable blobs named by random
+// ids. A blob is written once, made durable by Commit, read by range any
+// number of times, and deleted when the catalog no longer references it.
+//
+// The store only needs "write a new name", "read a range" and "delete", so it
+// maps onto a local filesystem (fs/, the default), memory (mem/, tests) or any
+// S3-compatible cluster.
+package blob
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// ErrNotFound is returned for a blob id the store does not hold.
+var ErrNotFound = errors.New("blob: not found")
+
+// Writer receives a new blob's bytes. Exactly one of Commit or Abort must be
+// called. Commit makes the bytes durable (for durable stores: file data and
+// its directory entry synced) and returns the blob's id; nothing is visible
+// under that id before Commit returns.
+type Writer interface {
+	io.Writer
+	Commit() (id string, err error)
+	Abort() error
+}
+
+// Reader reads a committed blob.
+type Reader interface {
+	io.ReaderAt
+	io.Closer
+	Size() int64
+}
+
+// Store is a blob store. Implementations are safe for concurrent use.
+type Store interface {
+	// Create starts a new blob with a fresh random id.
+	Create(ctx context.Context) (Writer, error)
+	// Open opens a committed blob, or returns ErrNotFound.
+	Open(ctx context.Context, id string) (Reader, error)
+	// Delete removes a blob; deleting a missing blob is not an error.
+	Delete(ctx context.Context, id string) error
+	// Walk calls fn for every blob (committed or left over by a crash before
+	// Commit) with its modification time, in no particular order. It stops
+	// at and returns fn's first error.
+	Walk(ctx context.Context, fn func(id string, modTime time.Time) error) error
+	// Usage reports the bytes and blob count held (best effort).
+	Usage(ctx context.Context) (bytes int64, count int64, err error)
+}

@@ -1,0 +1,155 @@
+// Package catalog defines zonal's metadata store: buckets, object records and
+// the reference counts of the blobs those records point at.
+//
+// The interface is deliberately engine-neutral and transactional so that an
+// embedded engine (Pebble, the default), an in-memory engine (tests) and a
+// future SQL engine (PostgreSQL for scale-out) can all implement it. Every
+// mutation is one atomic, durable commit: when a method returns nil the change
+// is on stable storage (for durable engines).
+//
+// Object semantics (conditions, ETags, directory rules) live above, in the
+// store package; the catalog only keeps records consistent: replacing or
+// deleting an object drops its blob references in the same commit, and a blob
+// whose reference count reaches zero is queued for garbage collection.
+package catalog
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors returned by every implementation. Callers test them with errors.Is.
+var (
+	ErrNotFound       = errors.New("catalog: not found")
+	ErrExists         = errors.New("catalog: already exists")
+	ErrBucketNotEmpty = errors.New("catalog: bucket not empty")
+	ErrClosed         = errors.New("catalog: closed")
+)
+
+// Bucket is a directory bucket's record.
+type Bucket struct {
+	Name      string
+	Owner     string // account id
+	Region    string
+	Zone      string // AZ id from the name, e.g. use1-az4
+	CreatedAt time.Time
+}
+
+// Extent is one piece of an object's data: either bytes kept inline in the
+// record, or a byte range of an immutable blob.
+type Extent struct {
+	Inline []byte // non-nil: the data itself; BlobID is empty
+	BlobID string
+	Offset int64 // within the blob
+	Length int64
+}
+
+// Size is the extent's length in bytes.
+func (e Extent) Size() int64 {
+	if e.BlobID == "" {
+		return int64(len(e.Inline))
+	}
+	return e.Length
+}
+
+// Object is an object's record: metadata plus the extents holding its data.
+type Object struct {
+	Key          string
+	Size         int64
+	ETag         string // opaque, without quotes
+	LastModified time.Time
+	ContentType  string
+	// Headers holds the other standard headers stored with the object
+	// (Cache-Control, Content-Disposition, Content-Encoding,
+	// Content-Language, Expires), by canonical header name.
+	Headers map[string]string
+	// Meta holds user metadata (x-amz-meta-*) by lower-case name without the prefix.
+	Meta map[string]string
+	// Checksums maps an algorithm name (CRC32, CRC32C, CRC64NVME, SHA1,
+	// SHA256) to its base64 value for the whole object.
+	Checksums    map[string]string
+	ChecksumType string // FULL_OBJECT or COMPOSITE, empty when none
+	Parts        int    // parts (multipart or appends) that make the object; 1 for a plain PUT
+	Extents      []Extent
+}
+
+// ObjectUpdate is called by UpdateObject with the current record (nil when
+// the key has none) inside the engine's atomic section. It returns the new
+// record, or nil to delete the key; returning an error aborts the update and
+// UpdateObject returns that error unchanged.
+type ObjectUpdate func(cur *Object) (next *Object, err error)
+
+// ListQuery selects a page of objects in key order.
+type ListQuery struct {
+	Bucket    string
+	Prefix    string
+	Delimiter string // "" or "/"; with "/", keys sharing a sub-directory fold into one common prefix
+	After     string // return only entries (keys or common prefixes) sorting after this
+	Limit     int    // maximum number of entries (keys plus common prefixes); > 0
+}
+
+// ListEntry is one listing result: an object, or a common prefix (Object nil).
+type ListEntry struct {
+	Prefix string  // set for a common prefix
+	Object *Object // set for an object
+}
+
+// Name returns the entry's sort key: the object key or the common prefix.
+func (e ListEntry) Name() string {
+	if e.Object != nil {
+		return e.Object.Key
+	}
+	return e.Prefix
+}
+
+// ListPage is the result of ListObjects. Truncated says more entries follow
+// the last one returned.
+type ListPage struct {
+	Entries   []ListEntry
+	Truncated bool
+}
+
+// GCItem is a blob that no record references any more.
+type GCItem struct {
+	BlobID   string
+	QueuedAt time.Time
+}
+
+// Catalog is the metadata store. Implementations are safe for concurrent use.
+type Catalog interface {
+	// CreateBucket stores b, or returns ErrExists (with the existing record's
+	// owner reachable through GetBucket).
+	CreateBucket(ctx context.Context, b Bucket) error
+	GetBucket(ctx context.Context, name string) (Bucket, error)
+	// DeleteBucket removes an empty bucket; ErrBucketNotEmpty when any object remains.
+	DeleteBucket(ctx context.Context, name string) error
+	// ListBuckets returns up to limit buckets of owner with names after `after`, in name order.
+	ListBuckets(ctx context.Context, owner, after string, limit int) ([]Bucket, error)
+
+	// GetObject returns the object's record or ErrNotFound.
+	GetObject(ctx context.Context, bucket, key string) (*Object, error)
+	// UpdateObject atomically reads the key's record, calls fn and commits
+	// its result. Blob references are adjusted in the same commit: blobs in
+	// the new record gain a reference, blobs of the old record lose one, and
+	// a blob left with none is queued for GC. Updates of one key are
+	// serialised; the bucket must exist (ErrNotFound otherwise).
+	UpdateObject(ctx context.Context, bucket, key string, fn ObjectUpdate) error
+	// ListObjects returns a page of the bucket in lexicographic key order.
+	ListObjects(ctx context.Context, q ListQuery) (ListPage, error)
+
+	// BlobReferenced reports whether any record references the blob.
+	BlobReferenced(ctx context.Context, blobID string) (bool, error)
+	// PendingGC returns up to limit queued blobs queued at or before `before`.
+	PendingGC(ctx context.Context, before time.Time, limit int) ([]GCItem, error)
+	// DoneGC removes blobs from the GC queue once their files are gone.
+	DoneGC(ctx context.Context, blobIDs []string) error
+	// GCBacklog is the number of blobs waiting in the GC queue.
+	GCBacklog(ctx context.Context) (int, error)
+
+	// GetConfig and PutConfig keep small named values (key ring, root keys, ...).
+	GetConfig(ctx context.Context, name string) ([]byte, error) // ErrNotFound when unset
+	PutConfig(ctx context.Context, name string, value []byte) error
+
+	Close() error
+}

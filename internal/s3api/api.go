@@ -1,0 +1,181 @@
+// Package s3api serves the S3 API of directory buckets over HTTP: routing,
+// authentication (SigV4 with long-term keys or CreateSession credentials),
+// authorization, and one handler file per operation family. It turns
+// requests into calls on the store and store results into S3 responses.
+package s3api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/zonal-dev/zonal/internal/iam"
+	"github.com/zonal-dev/zonal/internal/s3err"
+	"github.com/zonal-dev/zonal/internal/session"
+	"github.com/zonal-dev/zonal/internal/store"
+)
+
+// Config wires a Handler.
+type Config struct {
+	Region     string
+	Zones      []string // AZ ids buckets may be created in; empty accepts any well-formed id
+	SessionTTL time.Duration
+	Store      *store.Store
+	Identities iam.Directory
+	Sessions   *session.Ring
+	Logger     *slog.Logger
+	Now        func() time.Time // clock (tests); time.Now when nil
+}
+
+// Handler is the S3 API http.Handler.
+type Handler struct {
+	cfg   Config
+	store *store.Store
+	log   *slog.Logger
+	now   func() time.Time
+	keys  keyCache
+	reqID requestIDs
+}
+
+// New returns a Handler for cfg.
+func New(cfg Config) *Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 5 * time.Minute
+	}
+	h := &Handler{cfg: cfg, store: cfg.Store, log: cfg.Logger, now: cfg.Now}
+	h.reqID.init()
+	return h
+}
+
+// Info describes a served request for logs and metrics; it is filled in as
+// the request proceeds and is available to outer middleware through
+// InfoFrom.
+type Info struct {
+	RequestID string
+	Op        Op
+	Bucket    string
+	Key       string
+	Principal string // ARN, or "" when unauthenticated
+	AccessKey string // access key id (never the secret or token)
+	ErrCode   string
+	Err       error // the internal error behind a 5xx, for the log
+}
+
+type infoKey struct{}
+
+// WithInfo returns ctx carrying an Info the handler fills in.
+func WithInfo(ctx context.Context, in *Info) context.Context {
+	return context.WithValue(ctx, infoKey{}, in)
+}
+
+// InfoFrom returns the Info attached by WithInfo, or nil.
+func InfoFrom(ctx context.Context) *Info {
+	in, _ := ctx.Value(infoKey{}).(*Info)
+	return in
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	info := InfoFrom(r.Context())
+	if info == nil {
+		info = &Info{}
+	}
+	id := h.reqID.next()
+	info.RequestID = id
+	hdr := w.Header()
+	hdr["X-Amz-Request-Id"] = []string{id}
+	hdr["X-Amz-Id-2"] = []string{h.reqID.host}
+	hdr["Server"] = []string{"zonal"}
+
+	t := route(r)
+	info.Op, info.Bucket, info.Key = t.Op, t.Bucket, t.Key
+	if err := h.serve(w, r, t, info); err != nil {
+		e := s3err.As(err)
+		info.ErrCode = e.Code
+		if e.Status >= 500 {
+			info.Err = err
+		}
+		s3err.Write(w, r, e, r.URL.Path, id, h.reqID.host)
+	}
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, info *Info) error {
+	if t.Op == OpNotImplemented {
+		// Unsupported features answer 501 before authentication, as S3 does
+		// for unknown sub-resources it cannot route.
+		return s3err.NotImplemented.Msg("zonal does not implement %q on directory buckets", t.Sub)
+	}
+	if t.Op == OpUnknown {
+		return s3err.MethodNotAllowed
+	}
+	c, err := h.authenticate(r, t)
+	if err != nil {
+		return err
+	}
+	info.Principal, info.AccessKey = c.principal.ARN(), c.auth.AccessKeyID
+	if err := h.authorize(r.Context(), c, t); err != nil {
+		return err
+	}
+	switch t.Op {
+	case OpListDirectoryBuckets:
+		return h.listDirectoryBuckets(w, r, c)
+	case OpCreateSession:
+		return h.createSession(w, r, c, t)
+	case OpCreateBucket:
+		return h.createBucket(w, r, c, t)
+	case OpHeadBucket:
+		return h.headBucket(w, r, t)
+	case OpDeleteBucket:
+		return h.deleteBucket(w, r, t)
+	case OpListObjectsV2:
+		return h.listObjectsV2(w, r, t)
+	case OpListObjects:
+		return h.listObjectsV1(w, r, t)
+	case OpPutObject:
+		return h.putObject(w, r, c, t)
+	case OpGetObject, OpHeadObject:
+		return h.getObject(w, r, t)
+	case OpDeleteObject:
+		return h.deleteObject(w, r, t)
+	}
+	return s3err.NotImplemented
+}
+
+// requestIDs makes request ids cheaply: a random per-process prefix and a
+// counter, so ids are unique without a syscall per request.
+type requestIDs struct {
+	prefix string
+	host   string
+	n      atomic.Uint64
+}
+
+func (g *requestIDs) init() {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	g.prefix = hex.EncodeToString(b[:])
+	g.host = base64.StdEncoding.EncodeToString(b[:])
+}
+
+func (g *requestIDs) next() string {
+	n := g.n.Add(1)
+	var buf [32]byte
+	b := append(buf[:0], g.prefix...)
+	s := strconv.AppendUint(nil, n, 16)
+	for i := len(s); i < 8; i++ {
+		b = append(b, '0')
+	}
+	b = append(b, s...)
+	return string(b)
+}

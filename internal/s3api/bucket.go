@@ -1,0 +1,238 @@
+package s3api
+
+import (
+	"encoding/base64"
+	"encoding/xml"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/zonal-dev/zonal/internal/catalog"
+	"github.com/zonal-dev/zonal/internal/s3err"
+)
+
+// BucketARN is a directory bucket's ARN.
+func BucketARN(region, account, bucket string) string {
+	return "arn:aws:s3express:" + region + ":" + account + ":bucket/" + bucket
+}
+
+// ZoneOf returns the zone id of a directory bucket name
+// (base--zone--x-s3), or false when the name is not one.
+func ZoneOf(name string) (string, bool) {
+	rest, ok := strings.CutSuffix(name, "--x-s3")
+	if !ok {
+		return "", false
+	}
+	i := strings.LastIndex(rest, "--")
+	if i <= 0 {
+		return "", false
+	}
+	return rest[i+2:], true
+}
+
+// validBucketName applies the directory bucket naming rules and returns the
+// zone id, or an explanation of what is wrong.
+func validBucketName(name string) (string, string) {
+	if len(name) < 3 || len(name) > 63 {
+		return "", "Bucket names must be between 3 and 63 characters long."
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return "", "Bucket names may contain only lowercase letters, numbers and hyphens."
+		}
+	}
+	zone, ok := ZoneOf(name)
+	if !ok {
+		return "", "Directory bucket names must end with --<zone-id>--x-s3."
+	}
+	base := strings.TrimSuffix(name, "--"+zone+"--x-s3")
+	if base == "" || base[0] == '-' || base[len(base)-1] == '-' {
+		return "", "Bucket names must begin and end with a letter or number."
+	}
+	if !validZoneID(zone) {
+		return "", "The zone id " + strconv.Quote(zone) + " in the bucket name is not well formed."
+	}
+	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+		if strings.HasPrefix(name, p) {
+			return "", "Bucket names must not start with " + strconv.Quote(p) + "."
+		}
+	}
+	return zone, ""
+}
+
+// validZoneID accepts AZ ids like use1-az4 and Local Zone ids like
+// usw2-lax1-az1: lowercase alphanumeric groups joined by single hyphens, of
+// a length the SDKs' endpoint rules accept (8, 9, 13, 14 or 20).
+func validZoneID(z string) bool {
+	switch len(z) {
+	case 8, 9, 13, 14, 20:
+	default:
+		return false
+	}
+	for _, part := range strings.Split(z, "-") {
+		if part == "" {
+			return false
+		}
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+				return false
+			}
+		}
+	}
+	return strings.Contains(z, "-az")
+}
+
+type createBucketConfiguration struct {
+	XMLName  xml.Name `xml:"CreateBucketConfiguration"`
+	Location *struct {
+		Type string `xml:"Type"`
+		Name string `xml:"Name"`
+	} `xml:"Location"`
+	Bucket *struct {
+		DataRedundancy string `xml:"DataRedundancy"`
+		Type           string `xml:"Type"`
+	} `xml:"Bucket"`
+	LocationConstraint string `xml:"LocationConstraint"`
+	Tags               *struct {
+		Tag []struct{ Key, Value string } `xml:"Tag"`
+	} `xml:"Tags"`
+}
+
+// unsupportedBucketHeaders are CreateBucket headers directory buckets refuse.
+var unsupportedBucketHeaders = []string{
+	"X-Amz-Acl", "X-Amz-Grant-Full-Control", "X-Amz-Grant-Read", "X-Amz-Grant-Read-Acp",
+	"X-Amz-Grant-Write", "X-Amz-Grant-Write-Acp", "X-Amz-Bucket-Object-Lock-Enabled",
+	"X-Amz-Object-Ownership",
+}
+
+func (h *Handler) createBucket(w http.ResponseWriter, r *http.Request, c *caller, t target) error {
+	for _, name := range unsupportedBucketHeaders {
+		if r.Header.Get(name) != "" {
+			return s3err.NotImplemented.Msg("Directory buckets do not support the %s header.", name)
+		}
+	}
+	zone, why := validBucketName(t.Bucket)
+	if why != "" {
+		return s3err.InvalidBucketName.Msg("%s", why).With("BucketName", t.Bucket)
+	}
+	body, err := h.payload(r, c)
+	if err != nil {
+		return err
+	}
+	var cfg createBucketConfiguration
+	found, err := readXML(body, &cfg)
+	if err != nil {
+		return err
+	}
+	switch {
+	case !found || cfg.Location == nil || cfg.Bucket == nil:
+		return s3err.InvalidRequest.Msg("Directory bucket creation needs a CreateBucketConfiguration with Location and Bucket.")
+	case cfg.LocationConstraint != "":
+		return s3err.InvalidArgument.Msg("LocationConstraint is not supported for directory buckets.")
+	case cfg.Location.Type != "AvailabilityZone":
+		return s3err.InvalidArgument.Msg("Location.Type must be AvailabilityZone.")
+	case cfg.Location.Name != zone:
+		// AWS's code for this is undocumented; the name carries the zone, so
+		// a disagreement makes the name invalid for this request.
+		return s3err.InvalidBucketName.Msg("The zone id in the bucket name (%s) does not match Location.Name (%s).", zone, cfg.Location.Name).With("BucketName", t.Bucket)
+	case cfg.Bucket.Type != "Directory":
+		return s3err.InvalidArgument.Msg("Bucket.Type must be Directory.")
+	case cfg.Bucket.DataRedundancy != "SingleAvailabilityZone":
+		return s3err.InvalidArgument.Msg("Bucket.DataRedundancy must be SingleAvailabilityZone.")
+	case cfg.Tags != nil && len(cfg.Tags.Tag) > 0:
+		return s3err.NotImplemented.Msg("zonal does not support bucket tags yet.")
+	}
+	if len(h.cfg.Zones) > 0 && !slices.Contains(h.cfg.Zones, zone) {
+		return s3err.InvalidArgument.Msg("This endpoint does not serve zone %s; it serves %s.", zone, strings.Join(h.cfg.Zones, ", "))
+	}
+	err = h.store.CreateBucket(r.Context(), catalog.Bucket{
+		Name: t.Bucket, Owner: c.principal.Account, Region: h.cfg.Region, Zone: zone, CreatedAt: h.now().UTC(),
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/"+t.Bucket)
+	w.Header().Set("X-Amz-Bucket-Arn", BucketARN(h.cfg.Region, c.principal.Account, t.Bucket))
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) headBucket(w http.ResponseWriter, r *http.Request, t target) error {
+	b, err := h.store.Bucket(r.Context(), t.Bucket)
+	if err != nil {
+		return err
+	}
+	hd := w.Header()
+	hd.Set("X-Amz-Bucket-Location-Type", "AvailabilityZone")
+	hd.Set("X-Amz-Bucket-Location-Name", b.Zone)
+	hd.Set("X-Amz-Bucket-Region", b.Region)
+	hd.Set("X-Amz-Access-Point-Alias", "false")
+	hd.Set("X-Amz-Bucket-Arn", BucketARN(b.Region, b.Owner, b.Name))
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func (h *Handler) deleteBucket(w http.ResponseWriter, r *http.Request, t target) error {
+	if r.Header.Get("X-Amz-Expected-Bucket-Owner") != "" {
+		return s3err.NotImplemented.Msg("Directory buckets do not support x-amz-expected-bucket-owner on DeleteBucket.")
+	}
+	if err := h.store.DeleteBucket(r.Context(), t.Bucket); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+type listDirectoryBucketsResult struct {
+	XMLName           xml.Name          `xml:"ListAllMyDirectoryBucketsResult"`
+	NS                string            `xml:"xmlns,attr"`
+	Buckets           []directoryBucket `xml:"Buckets>Bucket"`
+	ContinuationToken string            `xml:"ContinuationToken,omitempty"`
+}
+
+type directoryBucket struct {
+	Name         string `xml:"Name"`
+	CreationDate string `xml:"CreationDate"`
+	BucketArn    string `xml:"BucketArn"`
+}
+
+func (h *Handler) listDirectoryBuckets(w http.ResponseWriter, r *http.Request, c *caller) error {
+	q := r.URL.Query()
+	limit := 1000
+	if v := q.Get("max-directory-buckets"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1000 {
+			return s3err.InvalidArgument.Msg("max-directory-buckets must be an integer between 0 and 1000.")
+		}
+		if n > 0 {
+			limit = n
+		}
+	}
+	after := ""
+	if tok := q.Get("continuation-token"); tok != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(tok)
+		if err != nil || len(tok) > 1024 {
+			return s3err.InvalidArgument.Msg("The continuation token provided is incorrect.")
+		}
+		after = string(raw)
+	}
+	bs, err := h.store.ListBuckets(r.Context(), c.principal.Account, after, limit+1)
+	if err != nil {
+		return err
+	}
+	res := listDirectoryBucketsResult{NS: s3NS, Buckets: []directoryBucket{}}
+	if len(bs) > limit {
+		bs = bs[:limit]
+		res.ContinuationToken = base64.RawURLEncoding.EncodeToString([]byte(bs[limit-1].Name))
+	}
+	for _, b := range bs {
+		res.Buckets = append(res.Buckets, directoryBucket{
+			Name: b.Name, CreationDate: xmlTime(b.CreatedAt), BucketArn: BucketARN(b.Region, b.Owner, b.Name),
+		})
+	}
+	return writeXML(w, res)
+}

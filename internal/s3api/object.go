@@ -1,0 +1,368 @@
+package s3api
+
+import (
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/zonal-dev/zonal/internal/catalog"
+	"github.com/zonal-dev/zonal/internal/checksum"
+	"github.com/zonal-dev/zonal/internal/s3err"
+	"github.com/zonal-dev/zonal/internal/sigv4"
+	"github.com/zonal-dev/zonal/internal/store"
+)
+
+// storedHeaders are the standard headers kept with an object and returned on
+// GET and HEAD.
+var storedHeaders = []string{"Cache-Control", "Content-Disposition", "Content-Encoding", "Content-Language", "Expires"}
+
+// unsupportedPutHeaders imply features directory buckets do not have; AWS
+// answers 501 NotImplemented.
+var unsupportedPutHeaders = []string{
+	"X-Amz-Acl", "X-Amz-Grant-Full-Control", "X-Amz-Grant-Read", "X-Amz-Grant-Read-Acp", "X-Amz-Grant-Write-Acp",
+	"X-Amz-Website-Redirect-Location", "X-Amz-Tagging", "X-Amz-Object-Lock-Mode",
+	"X-Amz-Object-Lock-Retain-Until-Date", "X-Amz-Object-Lock-Legal-Hold",
+	"X-Amz-Server-Side-Encryption-Customer-Algorithm", "X-Amz-Server-Side-Encryption-Customer-Key",
+	"X-Amz-Server-Side-Encryption-Customer-Key-Md5", "Content-Md5",
+	"X-Amz-Write-Offset-Bytes",
+}
+
+// maxMetaSize is S3's limit on user metadata (names and values, in bytes).
+const maxMetaSize = 2 << 10
+
+// payload returns the request body, decoded and verified per the SigV4
+// payload mode.
+func (h *Handler) payload(r *http.Request, c *caller) (*sigv4.Payload, error) {
+	return c.auth.Body(r, c.key)
+}
+
+func validKey(key string) error {
+	if len(key) > store.MaxKeyLength {
+		return s3err.KeyTooLong.With("Key", key)
+	}
+	if !utf8.ValidString(key) {
+		return s3err.InvalidArgument.Msg("Object keys must be valid UTF-8.")
+	}
+	return nil
+}
+
+func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, c *caller, t target) error {
+	if err := validKey(t.Key); err != nil {
+		return err
+	}
+	for _, name := range unsupportedPutHeaders {
+		if r.Header.Get(name) != "" {
+			return s3err.NotImplemented.Msg("Directory buckets do not support the %s header.", name)
+		}
+	}
+	if sc := r.Header.Get("X-Amz-Storage-Class"); sc != "" && sc != "EXPRESS_ONEZONE" {
+		return s3err.InvalidStorageClass
+	}
+	if sse := r.Header.Get("X-Amz-Server-Side-Encryption"); sse != "" && sse != "AES256" {
+		return s3err.NotImplemented.Msg("zonal supports only SSE-S3 (AES256) encryption.")
+	}
+	inm := r.Header.Get("If-None-Match")
+	if inm != "" && inm != "*" {
+		return s3err.NotImplemented.Msg("If-None-Match on writes supports only *.")
+	}
+	meta, err := userMeta(r.Header)
+	if err != nil {
+		return err
+	}
+	exp, err := checksum.FromRequest(r.Header)
+	if err != nil {
+		return err
+	}
+	payload, err := h.payload(r, c)
+	if err != nil {
+		return err
+	}
+	in := &store.PutInput{
+		Bucket:      t.Bucket,
+		Key:         t.Key,
+		Body:        payload,
+		Size:        payload.Length(),
+		ContentType: r.Header.Get("Content-Type"),
+		Headers:     standardHeaders(r.Header),
+		Meta:        meta,
+		IfMatch:     r.Header.Get("If-Match"),
+		IfNoneMatch: inm,
+	}
+	if exp != nil {
+		hasher := checksum.NewHasher(exp.Algorithm)
+		in.Body = io.TeeReader(payload, hasher)
+		in.Finish = func() (map[string]string, string, error) {
+			if err := hasher.Verify(exp, payload.Trailers()); err != nil {
+				return nil, "", err
+			}
+			return map[string]string{string(exp.Algorithm): hasher.Sum(exp.Algorithm)}, "FULL_OBJECT", nil
+		}
+	}
+	if strings.HasSuffix(t.Key, "/") && in.Size != 0 {
+		// A key ending in "/" names a directory; only an empty marker object
+		// is accepted (AWS's behaviour here is undocumented).
+		return s3err.InvalidRequest.Msg("An object whose key ends in / must be empty.")
+	}
+	obj, err := h.store.Put(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	hd := w.Header()
+	hd.Set("ETag", `"`+obj.ETag+`"`)
+	setChecksumHeaders(hd, obj)
+	hd.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+func userMeta(h http.Header) (map[string]string, error) {
+	var meta map[string]string
+	size := 0
+	for name, vals := range h {
+		if len(name) <= len("X-Amz-Meta-") || !strings.EqualFold(name[:len("X-Amz-Meta-")], "X-Amz-Meta-") {
+			continue
+		}
+		k := strings.ToLower(name[len("X-Amz-Meta-"):])
+		v := strings.Join(vals, ",")
+		size += len(k) + len(v)
+		if meta == nil {
+			meta = map[string]string{}
+		}
+		meta[k] = v
+	}
+	if size > maxMetaSize {
+		return nil, s3err.InvalidArgument.Msg("Your metadata headers exceed the maximum allowed metadata size.").
+			With("Size", strconv.Itoa(size)).With("MaxSizeAllowed", strconv.Itoa(maxMetaSize))
+	}
+	return meta, nil
+}
+
+func standardHeaders(h http.Header) map[string]string {
+	var out map[string]string
+	for _, name := range storedHeaders {
+		v := h.Get(name)
+		if name == "Content-Encoding" {
+			v = stripAWSChunked(v)
+		}
+		if v == "" {
+			continue
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[name] = v
+	}
+	return out
+}
+
+// stripAWSChunked removes the aws-chunked transfer coding, which describes
+// the request framing and is not part of the object.
+func stripAWSChunked(v string) string {
+	if !strings.Contains(v, "aws-chunked") {
+		return v
+	}
+	var keep []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" && p != "aws-chunked" {
+			keep = append(keep, p)
+		}
+	}
+	return strings.Join(keep, ",")
+}
+
+func setChecksumHeaders(hd http.Header, obj *catalog.Object) {
+	for alg, v := range obj.Checksums {
+		if a, ok := checksum.Parse(alg); ok {
+			hd.Set(a.Header(), v)
+		}
+	}
+	if len(obj.Checksums) > 0 && obj.ChecksumType != "" {
+		hd.Set("X-Amz-Checksum-Type", obj.ChecksumType)
+	}
+}
+
+// getObject serves GetObject and HeadObject.
+func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, t target) error {
+	q := r.URL.Query()
+	if v, ok := q["versionId"]; ok && (len(v) != 1 || v[0] != "null") {
+		return s3err.InvalidArgument.Msg("Invalid version id specified")
+	}
+	for _, name := range []string{"X-Amz-Server-Side-Encryption", "X-Amz-Server-Side-Encryption-Customer-Algorithm"} {
+		if r.Header.Get(name) != "" {
+			return s3err.InvalidArgument.Msg("The %s header is not allowed on GET or HEAD requests.", name)
+		}
+	}
+	obj, err := h.store.Head(r.Context(), t.Bucket, t.Key)
+	if err != nil {
+		return err
+	}
+	if err := checkRead(r.Header, obj); err != nil {
+		if err == errNotModified {
+			setObjectHeaders(w.Header(), obj, false)
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+		return err
+	}
+	off, n, partial, err := parseRange(r.Header.Get("Range"), obj.Size)
+	if err != nil {
+		w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(obj.Size, 10))
+		return err
+	}
+	hd := w.Header()
+	setObjectHeaders(hd, obj, !partial && strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED"))
+	overrideHeaders(hd, q)
+	hd.Set("Content-Length", strconv.FormatInt(n, 10))
+	status := http.StatusOK
+	if partial {
+		hd.Set("Content-Range", "bytes "+strconv.FormatInt(off, 10)+"-"+strconv.FormatInt(off+n-1, 10)+"/"+strconv.FormatInt(obj.Size, 10))
+		status = http.StatusPartialContent
+	}
+	if r.Method == http.MethodHead {
+		w.WriteHeader(status)
+		return nil
+	}
+	body, err := h.store.Open(r.Context(), obj, off, n)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	w.WriteHeader(status)
+	// After the header is sent, a read failure can only cut the response
+	// short; the client sees fewer bytes than Content-Length.
+	if _, err := io.Copy(w, body); err != nil {
+		if info := InfoFrom(r.Context()); info != nil {
+			info.Err = err
+		}
+	}
+	return nil
+}
+
+func setObjectHeaders(hd http.Header, obj *catalog.Object, withChecksums bool) {
+	hd.Set("ETag", `"`+obj.ETag+`"`)
+	hd.Set("Last-Modified", obj.LastModified.UTC().Format(http.TimeFormat))
+	hd.Set("Accept-Ranges", "bytes")
+	hd.Set("X-Amz-Storage-Class", "EXPRESS_ONEZONE")
+	ct := obj.ContentType
+	if ct == "" {
+		ct = "binary/octet-stream"
+	}
+	hd.Set("Content-Type", ct)
+	for k, v := range obj.Headers {
+		hd.Set(k, v)
+	}
+	for k, v := range obj.Meta {
+		hd["X-Amz-Meta-"+k] = []string{v}
+	}
+	if obj.Parts > 1 {
+		hd.Set("X-Amz-Mp-Parts-Count", strconv.Itoa(obj.Parts))
+	}
+	if withChecksums {
+		setChecksumHeaders(hd, obj)
+	}
+}
+
+// overrideHeaders applies the response-* query parameters of GetObject.
+func overrideHeaders(hd http.Header, q map[string][]string) {
+	for param, name := range map[string]string{
+		"response-cache-control":       "Cache-Control",
+		"response-content-disposition": "Content-Disposition",
+		"response-content-encoding":    "Content-Encoding",
+		"response-content-language":    "Content-Language",
+		"response-content-type":        "Content-Type",
+		"response-expires":             "Expires",
+	} {
+		if v, ok := q[param]; ok && len(v) > 0 {
+			hd.Set(name, v[0])
+		}
+	}
+}
+
+type notModified struct{}
+
+func (notModified) Error() string { return "not modified" }
+
+var errNotModified error = notModified{}
+
+// checkRead applies the GET/HEAD conditional headers in S3's order: a
+// matching If-Match overrides a failing If-Unmodified-Since, and a failing
+// If-None-Match overrides a passing If-Modified-Since.
+func checkRead(h http.Header, obj *catalog.Object) error {
+	mod := obj.LastModified.Truncate(time.Second)
+	if v := h.Get("If-Match"); v != "" {
+		if !store.ETagMatches(v, obj.ETag) {
+			return s3err.PreconditionFailed.With("Condition", "If-Match")
+		}
+	} else if v := h.Get("If-Unmodified-Since"); v != "" {
+		if t, err := http.ParseTime(v); err == nil && mod.After(t) {
+			return s3err.PreconditionFailed.With("Condition", "If-Unmodified-Since")
+		}
+	}
+	if v := h.Get("If-None-Match"); v != "" {
+		if store.ETagMatches(v, obj.ETag) {
+			return errNotModified
+		}
+	} else if v := h.Get("If-Modified-Since"); v != "" {
+		if t, err := http.ParseTime(v); err == nil && !mod.After(t) {
+			return errNotModified
+		}
+	}
+	return nil
+}
+
+// parseRange interprets a Range header against an object of size bytes.
+// Malformed or multi-range headers are ignored (the whole object is sent),
+// as S3 does; a well-formed range that selects nothing is InvalidRange.
+func parseRange(v string, size int64) (off, n int64, partial bool, err error) {
+	spec, ok := strings.CutPrefix(v, "bytes=")
+	if v == "" || !ok || strings.Contains(spec, ",") {
+		return 0, size, false, nil
+	}
+	first, last, ok := strings.Cut(strings.TrimSpace(spec), "-")
+	if !ok {
+		return 0, size, false, nil
+	}
+	if first == "" {
+		k, perr := strconv.ParseInt(last, 10, 64)
+		if perr != nil || k < 0 {
+			return 0, size, false, nil
+		}
+		if k == 0 || size == 0 {
+			return 0, 0, false, s3err.InvalidRange.With("ActualObjectSize", strconv.FormatInt(size, 10))
+		}
+		k = min(k, size)
+		return size - k, k, true, nil
+	}
+	a, perr := strconv.ParseInt(first, 10, 64)
+	if perr != nil || a < 0 {
+		return 0, size, false, nil
+	}
+	b := size - 1
+	if last != "" {
+		if b, perr = strconv.ParseInt(last, 10, 64); perr != nil || b < a {
+			return 0, size, false, nil
+		}
+		b = min(b, size-1)
+	}
+	if a >= size {
+		return 0, 0, false, s3err.InvalidRange.With("RangeRequested", v).With("ActualObjectSize", strconv.FormatInt(size, 10))
+	}
+	return a, b - a + 1, true, nil
+}
+
+func (h *Handler) deleteObject(w http.ResponseWriter, r *http.Request, t target) error {
+	if v, ok := r.URL.Query()["versionId"]; ok && (len(v) != 1 || v[0] != "null") {
+		return s3err.InvalidArgument.Msg("Invalid version id specified")
+	}
+	if err := validKey(t.Key); err != nil {
+		return err
+	}
+	if err := h.store.Delete(r.Context(), t.Bucket, t.Key, r.Header.Get("If-Match")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

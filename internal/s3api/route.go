@@ -1,0 +1,133 @@
+package s3api
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Op names an S3 operation; the names match the AWS API's.
+type Op string
+
+const (
+	OpUnknown              Op = "Unknown"
+	OpNotImplemented       Op = "NotImplemented"
+	OpListDirectoryBuckets Op = "ListDirectoryBuckets"
+	OpCreateBucket         Op = "CreateBucket"
+	OpHeadBucket           Op = "HeadBucket"
+	OpDeleteBucket         Op = "DeleteBucket"
+	OpCreateSession        Op = "CreateSession"
+	OpListObjectsV2        Op = "ListObjectsV2"
+	OpListObjects          Op = "ListObjects"
+	OpPutObject            Op = "PutObject"
+	OpGetObject            Op = "GetObject"
+	OpHeadObject           Op = "HeadObject"
+	OpDeleteObject         Op = "DeleteObject"
+)
+
+// readOnlyOps are the operations a ReadOnly session may perform. HeadBucket
+// is included although AWS's list omits it: SDKs sign HeadBucket with the
+// session, and refusing it breaks ReadOnly clients (aws-sdk-go-v2#3204).
+var readOnlyOps = map[Op]bool{
+	OpGetObject: true, OpHeadObject: true, OpListObjectsV2: true, OpListObjects: true,
+	OpHeadBucket:          true,
+	"GetObjectAttributes": true, "ListParts": true, "ListMultipartUploads": true,
+}
+
+// target is where a request points.
+type target struct {
+	Bucket string
+	Key    string
+	Op     Op
+	// Sub is the unsupported sub-resource that made Op NotImplemented.
+	Sub string
+}
+
+// subresources S3 knows but directory buckets (or zonal, so far) do not support.
+var unsupportedSub = []string{
+	"acl", "tagging", "versioning", "versions", "cors", "website", "logging", "notification",
+	"replication", "requestPayment", "accelerate", "ownershipControls", "publicAccessBlock",
+	"analytics", "intelligent-tiering", "policyStatus", "object-lock", "legal-hold", "retention",
+	"restore", "select", "torrent", "location", "inventory", "metrics", "policy", "encryption",
+	"lifecycle", "uploads", "uploadId", "delete", "attributes", "renameObject", "partNumber",
+	"annotation",
+}
+
+// route splits a request into bucket and key and names the operation.
+// Virtual-hosted style is recognised by a first host label that is a
+// directory bucket name (what the SDKs send to hostname endpoints and what
+// AWS's zonal hosts look like); everything else is path style.
+func route(r *http.Request) target {
+	var t target
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	path := r.URL.Path
+	if label, _, ok := strings.Cut(host, "."); ok && strings.HasSuffix(label, "--x-s3") && net.ParseIP(host) == nil {
+		t.Bucket = label
+		t.Key = strings.TrimPrefix(path, "/")
+	} else {
+		rest := strings.TrimPrefix(path, "/")
+		t.Bucket, t.Key, _ = strings.Cut(rest, "/")
+		// The JS SDK sends /bucket//key against IP endpoints (the endpoint's
+		// "/" path lands after the bucket). Go never does, so one leading
+		// slash of the key is dropped; the signature covers the raw path.
+		if strings.HasPrefix(rest, t.Bucket+"//") {
+			t.Key = strings.TrimPrefix(t.Key, "/")
+		}
+	}
+	t.Op = operation(r.Method, t.Bucket, t.Key, r.URL.Query(), r.Header, &t.Sub)
+	return t
+}
+
+func operation(method, bucket, key string, q url.Values, h http.Header, sub *string) Op {
+	for _, s := range unsupportedSub {
+		if _, ok := q[s]; ok {
+			*sub = s
+			return OpNotImplemented
+		}
+	}
+	if bucket == "" {
+		if method == http.MethodGet {
+			return OpListDirectoryBuckets
+		}
+		return OpUnknown
+	}
+	if key == "" {
+		_, session := q["session"]
+		switch method {
+		case http.MethodGet:
+			if session {
+				return OpCreateSession
+			}
+			if q.Get("list-type") == "2" {
+				return OpListObjectsV2
+			}
+			return OpListObjects
+		case http.MethodPut:
+			return OpCreateBucket
+		case http.MethodHead:
+			return OpHeadBucket
+		case http.MethodDelete:
+			return OpDeleteBucket
+		}
+		return OpUnknown
+	}
+	switch method {
+	case http.MethodPut:
+		if h.Get("X-Amz-Copy-Source") != "" {
+			*sub = "x-amz-copy-source"
+			return OpNotImplemented
+		}
+		return OpPutObject
+	case http.MethodGet:
+		return OpGetObject
+	case http.MethodHead:
+		return OpHeadObject
+	case http.MethodDelete:
+		return OpDeleteObject
+	}
+	return OpUnknown
+}

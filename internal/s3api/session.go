@@ -1,0 +1,60 @@
+package s3api
+
+import (
+	"encoding/xml"
+	"net/http"
+
+	"github.com/zonal-dev/zonal/internal/s3err"
+	"github.com/zonal-dev/zonal/internal/session"
+)
+
+type createSessionResult struct {
+	XMLName     xml.Name `xml:"CreateSessionResult"`
+	NS          string   `xml:"xmlns,attr"`
+	Credentials struct {
+		SessionToken    string `xml:"SessionToken"`
+		SecretAccessKey string `xml:"SecretAccessKey"`
+		AccessKeyID     string `xml:"AccessKeyId"`
+		Expiration      string `xml:"Expiration"`
+	} `xml:"Credentials"`
+}
+
+// createSession mints bucket-scoped temporary credentials. The bucket need
+// not exist yet: with a custom endpoint the SDKs create a session before
+// CreateBucket and sign CreateBucket with it.
+func (h *Handler) createSession(w http.ResponseWriter, r *http.Request, c *caller, t target) error {
+	mode, ok := session.ParseMode(r.Header.Get("X-Amz-Create-Session-Mode"))
+	if !ok {
+		return s3err.InvalidArgument.Msg("x-amz-create-session-mode must be ReadWrite or ReadOnly.")
+	}
+	sse := r.Header.Get("X-Amz-Server-Side-Encryption")
+	switch sse {
+	case "", "AES256":
+	case "aws:kms":
+		return s3err.NotImplemented.Msg("zonal does not support SSE-KMS yet.")
+	default:
+		return s3err.InvalidArgument.Msg("The encryption method specified is not supported.")
+	}
+	s := &session.Session{
+		Mode:    mode,
+		Bucket:  t.Bucket,
+		Account: c.principal.Account,
+		User:    c.principal.User,
+		SSE:     sse,
+	}
+	tok, err := h.cfg.Sessions.Mint(s, h.now(), h.cfg.SessionTTL)
+	if err != nil {
+		return s3err.InternalError.Wrap(err)
+	}
+	var res createSessionResult
+	res.NS = s3NS
+	res.Credentials.SessionToken = tok
+	res.Credentials.SecretAccessKey = s.SecretKey()
+	res.Credentials.AccessKeyID = s.AccessKeyID()
+	res.Credentials.Expiration = s.Expires.UTC().Format("2006-01-02T15:04:05Z")
+	if sse != "" {
+		w.Header().Set("X-Amz-Server-Side-Encryption", sse)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeXML(w, res)
+}

@@ -1,0 +1,198 @@
+// Package server assembles a zonal server: it opens the data folder (lock,
+// catalog, blobs, session key ring, root credentials), builds the HTTP
+// handler chain, serves, and shuts down gracefully.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/zonal-dev/zonal/internal/blob"
+	blobfs "github.com/zonal-dev/zonal/internal/blob/fs"
+	"github.com/zonal-dev/zonal/internal/catalog"
+	"github.com/zonal-dev/zonal/internal/catalog/pebble"
+	"github.com/zonal-dev/zonal/internal/iam"
+	"github.com/zonal-dev/zonal/internal/s3api"
+	"github.com/zonal-dev/zonal/internal/session"
+	"github.com/zonal-dev/zonal/internal/store"
+)
+
+// Config is everything a server needs to start.
+type Config struct {
+	Addr       string
+	Data       string
+	Region     string
+	Zones      []string
+	SessionTTL time.Duration
+	AccountID  string
+	// RootAccessKey and RootSecretKey are the default account's root
+	// credentials; when empty they are loaded from, or generated into, the
+	// data folder.
+	RootAccessKey, RootSecretKey string
+	InlineMax                    int64
+	Logger                       *slog.Logger
+}
+
+// Server is a running zonal instance.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	lock  *os.File
+	cat   catalog.Catalog
+	blobs blob.Store
+	store *store.Store
+	api   *s3api.Handler
+	http  *http.Server
+
+	// Generated reports that the root credentials were created at this start.
+	Generated bool
+
+	stopGC context.CancelFunc
+	gcDone sync.WaitGroup
+}
+
+// Open prepares a server on cfg.Data without listening yet.
+func Open(cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = "000000000000"
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 5 * time.Minute
+	}
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	ok := false
+	defer func() {
+		if !ok {
+			s.closeStorage()
+		}
+	}()
+	var err error
+	if s.lock, err = lockDataDir(cfg.Data); err != nil {
+		return nil, err
+	}
+	if s.cat, err = pebble.Open(filepath.Join(cfg.Data, "meta")); err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	if s.blobs, err = blobfs.Open(filepath.Join(cfg.Data, "blobs")); err != nil {
+		return nil, fmt.Errorf("blob store: %w", err)
+	}
+	ring, err := session.OpenRing(filepath.Join(cfg.Data, "keys", "ring.json"))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.rootCredentials(); err != nil {
+		return nil, err
+	}
+	ids := iam.NewStatic()
+	ids.AddRoot(cfg.AccountID, s.cfg.RootAccessKey, s.cfg.RootSecretKey)
+
+	s.store = store.New(s.cat, s.blobs, store.Options{InlineMax: cfg.InlineMax})
+	s.api = s3api.New(s3api.Config{
+		Region: cfg.Region, Zones: cfg.Zones, SessionTTL: cfg.SessionTTL,
+		Store: s.store, Identities: ids, Sessions: ring, Logger: s.log,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopGC = cancel
+	s.gcDone.Add(2)
+	go func() {
+		defer s.gcDone.Done()
+		s.store.RunGC(ctx, s.log, 10*time.Second, time.Hour)
+	}()
+	go func() {
+		defer s.gcDone.Done()
+		rotateKeys(ctx, s.log, ring, cfg.SessionTTL)
+	}()
+	s.http = &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 15 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    1 << 20,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	ok = true
+	return s, nil
+}
+
+// rotateKeys rotates the session key ring daily.
+func rotateKeys(ctx context.Context, log *slog.Logger, ring *session.Ring, ttl time.Duration) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		if _, err := ring.Rotate(time.Now(), 24*time.Hour, ttl); err != nil {
+			log.Error("session key rotation failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Credentials returns the default account's root access key and secret.
+func (s *Server) Credentials() (string, string) { return s.cfg.RootAccessKey, s.cfg.RootSecretKey }
+
+// Store exposes the object store (tests and tools).
+func (s *Server) Store() *store.Store { return s.store }
+
+// Handler returns the server's full HTTP handler chain.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /_zonal/health", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	return s.middleware(s.api, mux)
+}
+
+// Serve answers requests on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	err := s.http.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Shutdown stops accepting requests, waits for in-flight ones (until ctx
+// ends), then closes the storage.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	s.closeStorage()
+	return err
+}
+
+func (s *Server) closeStorage() {
+	if s.stopGC != nil {
+		s.stopGC()
+		s.gcDone.Wait()
+		s.stopGC = nil
+	}
+	if s.cat != nil {
+		if err := s.cat.Close(); err != nil {
+			s.log.Error("closing catalog", "err", err)
+		}
+		s.cat = nil
+	}
+	if s.lock != nil {
+		s.lock.Close()
+		s.lock = nil
+	}
+}

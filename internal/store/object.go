@@ -1,0 +1,267 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/zonal-dev/zonal/internal/catalog"
+	"github.com/zonal-dev/zonal/internal/s3err"
+)
+
+// PutInput describes one PutObject.
+type PutInput struct {
+	Bucket, Key string
+	Body        io.Reader
+	// Size is the body length when known up front, or -1.
+	Size        int64
+	ContentType string
+	Headers     map[string]string
+	Meta        map[string]string
+	// Finish runs after the whole body was read and before anything is
+	// published: it verifies checksums (which may arrive in a trailer) and
+	// returns the checksums to store. A nil Finish stores none.
+	Finish func() (sums map[string]string, sumType string, err error)
+	// Conditions checked against the current record under the key's lock.
+	IfMatch     string // ETag or "*"
+	IfNoneMatch string // only "*" is meaningful for writes
+}
+
+// Put stores an object durably and returns its new record.
+func (s *Store) Put(ctx context.Context, in *PutInput) (*catalog.Object, error) {
+	if in.Size > MaxPutSize {
+		return nil, s3err.EntityTooLarge
+	}
+	extents, size, blobID, err := s.writeBody(ctx, in.Body, in.Size)
+	if err != nil {
+		return nil, err
+	}
+	published := false
+	defer func() {
+		if !published && blobID != "" {
+			// Never referenced: remove it now rather than waiting for the sweeper.
+			_ = s.blobs.Delete(context.WithoutCancel(ctx), blobID)
+		}
+	}()
+	if in.Size >= 0 && size != in.Size {
+		return nil, s3err.IncompleteBody
+	}
+	var sums map[string]string
+	var sumType string
+	if in.Finish != nil {
+		if sums, sumType, err = in.Finish(); err != nil {
+			return nil, err
+		}
+	}
+	obj := &catalog.Object{
+		Key:          in.Key,
+		Size:         size,
+		ETag:         NewETag(),
+		LastModified: s.opt.Now().UTC(),
+		ContentType:  in.ContentType,
+		Headers:      in.Headers,
+		Meta:         in.Meta,
+		Checksums:    sums,
+		ChecksumType: sumType,
+		Parts:        1,
+		Extents:      extents,
+	}
+	err = s.cat.UpdateObject(ctx, in.Bucket, in.Key, func(cur *catalog.Object) (*catalog.Object, error) {
+		if err := checkWrite(cur, in.IfMatch, in.IfNoneMatch); err != nil {
+			return nil, err
+		}
+		return obj, nil
+	})
+	if errors.Is(err, catalog.ErrNotFound) {
+		return nil, s3err.NoSuchBucket.With("BucketName", in.Bucket)
+	}
+	if err != nil {
+		return nil, wrap(err)
+	}
+	published = true
+	return obj, nil
+}
+
+// checkWrite applies If-Match / If-None-Match of a write to the current record.
+func checkWrite(cur *catalog.Object, ifMatch, ifNoneMatch string) error {
+	if ifNoneMatch != "" && cur != nil {
+		return s3err.PreconditionFailed.With("Condition", "If-None-Match")
+	}
+	if ifMatch != "" {
+		if cur == nil {
+			return s3err.NoSuchKey
+		}
+		if !ETagMatches(ifMatch, cur.ETag) {
+			return s3err.PreconditionFailed.With("Condition", "If-Match")
+		}
+	}
+	return nil
+}
+
+// ETagMatches reports whether an If-Match / If-None-Match header value (a
+// comma-separated list of quoted or bare ETags, or "*") names etag.
+func ETagMatches(header, etag string) bool {
+	for _, v := range strings.Split(header, ",") {
+		v = strings.TrimSpace(v)
+		v = strings.TrimPrefix(v, "W/")
+		if v == "*" || strings.Trim(v, `"`) == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// writeBody reads the body into inline bytes (small objects) or a synced
+// blob (large ones), returning the extents, the byte count and the blob id
+// (empty when inline).
+func (s *Store) writeBody(ctx context.Context, body io.Reader, size int64) ([]catalog.Extent, int64, string, error) {
+	if body == nil {
+		body = bytes.NewReader(nil)
+	}
+	limit := s.opt.InlineMax
+	if size >= 0 && size <= limit {
+		buf := make([]byte, size)
+		if _, err := io.ReadFull(body, buf); err != nil {
+			return nil, 0, "", bodyErr(err)
+		}
+		// The body must end exactly here (a trailer or a hash check may still be pending).
+		if err := expectEOF(body); err != nil {
+			return nil, 0, "", err
+		}
+		return inlineExtents(buf), size, "", nil
+	}
+	var head []byte
+	if size < 0 {
+		// Unknown length: keep it inline if it turns out small.
+		var b bytes.Buffer
+		n, err := io.Copy(&b, io.LimitReader(body, limit+1))
+		if err != nil {
+			return nil, 0, "", bodyErr(err)
+		}
+		if n <= limit {
+			return inlineExtents(b.Bytes()), n, "", nil
+		}
+		head = b.Bytes()
+	}
+	w, err := s.blobs.Create(ctx)
+	if err != nil {
+		return nil, 0, "", s3err.InternalError.Wrap(err)
+	}
+	n := int64(len(head))
+	if _, err := w.Write(head); err != nil {
+		_ = w.Abort()
+		return nil, 0, "", s3err.InternalError.Wrap(err)
+	}
+	m, err := copyBody(w, body, MaxPutSize-n)
+	n += m
+	if err != nil {
+		_ = w.Abort()
+		return nil, 0, "", err
+	}
+	id, err := w.Commit()
+	if err != nil {
+		return nil, 0, "", s3err.InternalError.Wrap(err)
+	}
+	return []catalog.Extent{{BlobID: id, Offset: 0, Length: n}}, n, id, nil
+}
+
+func inlineExtents(b []byte) []catalog.Extent {
+	if len(b) == 0 {
+		return nil
+	}
+	return []catalog.Extent{{Inline: b, Length: int64(len(b))}}
+}
+
+// copyBody copies at most max bytes; more is EntityTooLarge. Body read
+// errors keep their S3 meaning; write errors are internal.
+func copyBody(w io.Writer, r io.Reader, max int64) (int64, error) {
+	buf := make([]byte, 256<<10)
+	var n int64
+	for {
+		m, rerr := r.Read(buf)
+		if m > 0 {
+			n += int64(m)
+			if n > max {
+				return n, s3err.EntityTooLarge
+			}
+			if _, err := w.Write(buf[:m]); err != nil {
+				return n, s3err.InternalError.Wrap(err)
+			}
+		}
+		if rerr == io.EOF {
+			return n, nil
+		}
+		if rerr != nil {
+			return n, bodyErr(rerr)
+		}
+	}
+}
+
+func expectEOF(r io.Reader) error {
+	var one [1]byte
+	for {
+		n, err := r.Read(one[:])
+		if n > 0 {
+			return s3err.IncompleteBody.Msg("The request body is longer than the declared length.")
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return bodyErr(err)
+		}
+	}
+}
+
+// bodyErr keeps S3 errors raised while reading the body (signature or hash
+// mismatch) and maps transport failures to IncompleteBody.
+func bodyErr(err error) error {
+	var e *s3err.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return s3err.IncompleteBody.Wrap(err)
+	}
+	return s3err.IncompleteBody.Wrap(fmt.Errorf("reading request body: %w", err))
+}
+
+// Head returns an object's record: NoSuchKey, or NoSuchBucket when the
+// bucket itself is missing.
+func (s *Store) Head(ctx context.Context, bucket, key string) (*catalog.Object, error) {
+	obj, err := s.cat.GetObject(ctx, bucket, key)
+	if errors.Is(err, catalog.ErrNotFound) {
+		if _, berr := s.Bucket(ctx, bucket); berr != nil {
+			return nil, berr
+		}
+		return nil, s3err.NoSuchKey.With("Key", key)
+	}
+	return obj, wrap(err)
+}
+
+// Delete removes a key. A missing key is not an error (S3 answers 204).
+// ifMatch, when set, must match the current ETag ("*" matches any object).
+func (s *Store) Delete(ctx context.Context, bucket, key, ifMatch string) error {
+	err := s.cat.UpdateObject(ctx, bucket, key, func(cur *catalog.Object) (*catalog.Object, error) {
+		if cur == nil {
+			return nil, errNothing
+		}
+		if ifMatch != "" && !ETagMatches(ifMatch, cur.ETag) {
+			return nil, s3err.PreconditionFailed.With("Condition", "If-Match")
+		}
+		return nil, nil
+	})
+	switch {
+	case errors.Is(err, errNothing):
+		return nil
+	case errors.Is(err, catalog.ErrNotFound):
+		return s3err.NoSuchBucket.With("BucketName", bucket)
+	}
+	return wrap(err)
+}
+
+// errNothing aborts an update that would change nothing.
+var errNothing = errors.New("store: nothing to do")

@@ -1,0 +1,153 @@
+// Package store implements zonal's object semantics on top of a catalog (the
+// metadata) and a blob store (the bytes): buckets, durable puts with
+// conditions, ranged reads, deletes, listing, and the collection of blobs no
+// record references any more.
+//
+// Durability order for a put: the bytes are made durable first (inline bytes
+// travel inside the catalog commit; larger bodies go to a blob that is synced
+// before the commit), then one synced catalog commit publishes the record.
+// Only then does the caller answer 200. A crash before the commit leaves at
+// most an unreferenced blob, which the orphan sweeper removes.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/zonal-dev/zonal/internal/blob"
+	"github.com/zonal-dev/zonal/internal/catalog"
+	"github.com/zonal-dev/zonal/internal/s3err"
+)
+
+// Limits AWS enforces on single requests.
+const (
+	MaxPutSize   = 5 << 30 // 5 GiB per PUT
+	MaxKeyLength = 1024
+)
+
+// Options tune a Store. Zero values take the defaults.
+type Options struct {
+	// InlineMax is the largest object kept inside its catalog record.
+	InlineMax int64
+	// GCDelay is how long a replaced blob stays readable (protects reads
+	// that loaded the old record just before the replacement).
+	GCDelay time.Duration
+	// OrphanGrace is the age after which an unreferenced blob file counts
+	// as a crash leftover.
+	OrphanGrace time.Duration
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// DefaultInlineMax is the inline threshold; see the package benchmarks.
+const DefaultInlineMax = 64 << 10
+
+func (o *Options) fill() {
+	if o.InlineMax <= 0 {
+		o.InlineMax = DefaultInlineMax
+	}
+	if o.GCDelay <= 0 {
+		o.GCDelay = 30 * time.Second
+	}
+	if o.OrphanGrace <= 0 {
+		o.OrphanGrace = time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Store is the object layer. It is safe for concurrent use.
+type Store struct {
+	cat   catalog.Catalog
+	blobs blob.Store
+	opt   Options
+}
+
+// New returns a Store over cat and blobs.
+func New(cat catalog.Catalog, blobs blob.Store, opt Options) *Store {
+	opt.fill()
+	return &Store{cat: cat, blobs: blobs, opt: opt}
+}
+
+// Catalog exposes the underlying catalog (for metrics and admin tasks).
+func (s *Store) Catalog() catalog.Catalog { return s.cat }
+
+// Blobs exposes the underlying blob store.
+func (s *Store) Blobs() blob.Store { return s.blobs }
+
+// NewETag returns a fresh opaque ETag: S3 Express ETags are random strings,
+// not MD5 digests.
+func NewETag() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// CreateBucket stores a new bucket.
+func (s *Store) CreateBucket(ctx context.Context, b catalog.Bucket) error {
+	err := s.cat.CreateBucket(ctx, b)
+	if errors.Is(err, catalog.ErrExists) {
+		cur, gerr := s.cat.GetBucket(ctx, b.Name)
+		if gerr == nil && cur.Owner == b.Owner {
+			return s3err.BucketAlreadyOwnedByYou.With("BucketName", b.Name)
+		}
+		return s3err.BucketAlreadyExists.With("BucketName", b.Name)
+	}
+	return wrap(err)
+}
+
+// Bucket returns a bucket's record or NoSuchBucket.
+func (s *Store) Bucket(ctx context.Context, name string) (catalog.Bucket, error) {
+	b, err := s.cat.GetBucket(ctx, name)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return b, s3err.NoSuchBucket.With("BucketName", name)
+	}
+	return b, wrap(err)
+}
+
+// DeleteBucket removes an empty bucket.
+func (s *Store) DeleteBucket(ctx context.Context, name string) error {
+	err := s.cat.DeleteBucket(ctx, name)
+	switch {
+	case errors.Is(err, catalog.ErrNotFound):
+		return s3err.NoSuchBucket.With("BucketName", name)
+	case errors.Is(err, catalog.ErrBucketNotEmpty):
+		return s3err.BucketNotEmpty.With("BucketName", name)
+	}
+	return wrap(err)
+}
+
+// ListBuckets lists an owner's buckets in name order.
+func (s *Store) ListBuckets(ctx context.Context, owner, after string, limit int) ([]catalog.Bucket, error) {
+	bs, err := s.cat.ListBuckets(ctx, owner, after, limit)
+	return bs, wrap(err)
+}
+
+// List returns a page of a bucket's objects.
+func (s *Store) List(ctx context.Context, q catalog.ListQuery) (catalog.ListPage, error) {
+	if _, err := s.Bucket(ctx, q.Bucket); err != nil {
+		return catalog.ListPage{}, err
+	}
+	p, err := s.cat.ListObjects(ctx, q)
+	return p, wrap(err)
+}
+
+// wrap turns engine errors into S3 errors (InternalError keeps the cause for logs).
+func wrap(err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *s3err.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return s3err.IncompleteBody.Wrap(err)
+	}
+	return s3err.InternalError.Wrap(err)
+}
