@@ -1,0 +1,357 @@
+package checksum
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/zonal-dev/zonal/internal/s3err"
+)
+
+// Error messages are AWS's, as observed on the live service (OpenStack
+// Swift's and Scality's S3 compatibility suites pin the same strings).
+const (
+	msgMultiple          = "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
+	msgHeaderAndTrailer  = "Expecting a single x-amz-checksum- header"
+	msgUnknownHeader     = "The algorithm type you specified in x-amz-checksum- header is invalid."
+	msgTrailerUnsupp     = "The value specified in the x-amz-trailer header is not supported"
+	msgSDKWithoutValue   = "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found."
+	msgSDKInvalid        = "Value for x-amz-sdk-checksum-algorithm header is invalid."
+	msgAlgorithmUnsupp   = "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]"
+	msgTypeInvalid       = "Value for x-amz-checksum-type header is invalid."
+	msgTypeWithoutAlg    = "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header."
+	msgMalformedTrailer  = "The request contained trailing data that was not well-formed or did not conform to our published schema."
+	headerTrailerSigName = "x-amz-trailer-signature"
+)
+
+// MalformedTrailerError is AWS's answer when a declared trailing checksum
+// does not arrive, or the trailer section holds something else. (s3err has
+// no such value yet; it is defined here so callers can return it.)
+var MalformedTrailerError = &s3err.Error{Code: "MalformedTrailerError", Status: http.StatusBadRequest, Message: msgMalformedTrailer}
+
+// invalidValue is the InvalidRequest for a value header that is not base64 of
+// a digest of the right size.
+func invalidValue(a Algorithm) *s3err.Error {
+	return s3err.InvalidRequest.Msg("Value for %s header is invalid.", a.Header())
+}
+
+// invalidTrailerValue is the same for a value that came in the trailer.
+func invalidTrailerValue(a Algorithm) *s3err.Error {
+	return s3err.InvalidRequest.Msg("Value for %s trailing header is invalid.", a.Header())
+}
+
+// mismatch is the BadDigest for a value that does not match the data.
+func mismatch(a Algorithm) *s3err.Error {
+	return s3err.BadDigest.Msg("The %s you specified did not match the calculated checksum.", string(a))
+}
+
+// unimplemented lists x-amz-checksum-* algorithms that S3 defines (2026
+// model) but zonal does not compute. A request naming one is answered 501
+// rather than "invalid algorithm", so the client learns what is missing.
+var unimplemented = []string{"sha512", "md5", "xxhash64", "xxhash3", "xxhash128"}
+
+func notImplemented(header string) *s3err.Error {
+	return s3err.NotImplemented.Msg("The %s algorithm is not supported.", strings.ToLower(header))
+}
+
+// ignoredHeaders share the x-amz-checksum- prefix but are not value headers.
+func ignoredHeader(lower string) bool {
+	return lower == HeaderAlgorithm || lower == HeaderType || lower == HeaderMode
+}
+
+// valueHeader is one x-amz-checksum-<alg> header line of a request.
+type valueHeader struct {
+	name  string // lower case
+	value string
+}
+
+// valueHeaders returns the x-amz-checksum-<alg> lines of h (every value of
+// every such header, including empty ones), or an error if one names an
+// algorithm zonal does not know: InvalidRequest for a name S3 does not know
+// either, else NotImplemented (for the first such name in sort order, so the
+// answer does not depend on map order).
+func valueHeaders(h http.Header) ([]valueHeader, error) {
+	var out []valueHeader
+	invalid, unimpl := false, ""
+	for k, vs := range h {
+		if len(k) <= len(HeaderPrefix) || !strings.EqualFold(k[:len(HeaderPrefix)], HeaderPrefix) {
+			continue
+		}
+		lower := strings.ToLower(k)
+		if ignoredHeader(lower) {
+			continue
+		}
+		if _, ok := ParseHeader(lower); !ok {
+			if isUnimplemented(lower) {
+				if unimpl == "" || lower < unimpl {
+					unimpl = lower
+				}
+			} else {
+				invalid = true
+			}
+		}
+		for _, v := range vs {
+			out = append(out, valueHeader{lower, strings.TrimSpace(v)})
+		}
+	}
+	switch {
+	case invalid:
+		return nil, s3err.InvalidRequest.Msg(msgUnknownHeader)
+	case unimpl != "":
+		return nil, notImplemented(unimpl)
+	}
+	return out, nil
+}
+
+func isUnimplemented(lowerHeader string) bool {
+	for _, u := range unimplemented {
+		if lowerHeader == HeaderPrefix+u {
+			return true
+		}
+	}
+	return false
+}
+
+// trailerNames parses x-amz-trailer as AWS does: the header (all its lines,
+// comma-joined) is trimmed, trailing commas are dropped, and the rest split on
+// commas; every element, trimmed, must name a checksum header.
+// "x-amz-checksum-crc32," is accepted; ", x-amz-checksum-crc32" and
+// "x-amz-checksum-crc32, ," are not.
+func trailerNames(h http.Header) ([]Algorithm, error) {
+	vs := h.Values(HeaderTrailer)
+	if len(vs) == 0 {
+		return nil, nil
+	}
+	v := strings.TrimRight(strings.TrimSpace(strings.Join(vs, ",")), ",")
+	if v == "" {
+		return nil, nil
+	}
+	var algs []Algorithm
+	for _, name := range strings.Split(v, ",") {
+		a, ok := ParseHeader(strings.TrimSpace(name))
+		if !ok {
+			if lower := strings.ToLower(strings.TrimSpace(name)); isUnimplemented(lower) {
+				return nil, notImplemented(lower)
+			}
+			return nil, s3err.InvalidRequest.Msg(msgTrailerUnsupp)
+		}
+		algs = append(algs, a)
+	}
+	return algs, nil
+}
+
+// Expect is the checksum a request declares for its body: an algorithm and,
+// when sent as a header, its value; or a trailer to come.
+type Expect struct {
+	Algorithm Algorithm
+	// Value is the base64 value from the x-amz-checksum-<alg> header, already
+	// checked to be a well-formed digest; "" when it comes in the trailer.
+	Value string
+	// Trailer is true when x-amz-trailer announced the value, to be read
+	// from the aws-chunked trailer and passed to Hasher.Verify.
+	Trailer bool
+}
+
+// FromRequest returns the checksum that the headers of a PutObject,
+// UploadPart or other body-carrying request declare, or nil, nil when there
+// is none. It enforces AWS's rules, in AWS's order:
+//
+//   - an x-amz-checksum-<alg> header naming an unknown algorithm:
+//     InvalidRequest (NotImplemented for S3 algorithms zonal lacks, e.g.
+//     SHA512);
+//   - more than one value header (even empty ones), or more than one
+//     trailer: InvalidRequest "Expecting a single x-amz-checksum- header.
+//     Multiple checksum Types are not allowed.";
+//   - x-amz-trailer naming anything but a checksum header: InvalidRequest
+//     "The value specified in the x-amz-trailer header is not supported";
+//   - both a value header and a trailer: InvalidRequest "Expecting a single
+//     x-amz-checksum- header";
+//   - a value that is not base64 of a digest of the algorithm's size:
+//     InvalidRequest "Value for x-amz-checksum-crc32 header is invalid.";
+//   - x-amz-sdk-checksum-algorithm with neither a value header nor a
+//     trailer: InvalidRequest "x-amz-sdk-checksum-algorithm specified, but no
+//     corresponding x-amz-checksum-* or x-amz-trailer headers were found.";
+//   - x-amz-sdk-checksum-algorithm naming an unknown algorithm, or another
+//     algorithm than the value header or trailer: InvalidRequest "Value for
+//     x-amz-sdk-checksum-algorithm header is invalid.".
+//
+// x-amz-checksum-algorithm, x-amz-checksum-type and x-amz-checksum-mode are
+// ignored here (AWS tolerates them on a PUT). A declared trailer that never
+// arrives is reported by Hasher.Verify.
+func FromRequest(h http.Header) (*Expect, error) {
+	values, err := valueHeaders(h)
+	if err != nil {
+		return nil, err
+	}
+	if len(values) > 1 {
+		return nil, s3err.InvalidRequest.Msg(msgMultiple)
+	}
+	trailers, err := trailerNames(h)
+	if err != nil {
+		return nil, err
+	}
+	if len(trailers) > 1 {
+		return nil, s3err.InvalidRequest.Msg(msgMultiple)
+	}
+	if len(values)+len(trailers) > 1 {
+		return nil, s3err.InvalidRequest.Msg(msgHeaderAndTrailer)
+	}
+
+	var e *Expect
+	switch {
+	case len(values) == 1:
+		a, _ := ParseHeader(values[0].name)
+		if _, ok := a.Decode(values[0].value); !ok {
+			return nil, invalidValue(a)
+		}
+		e = &Expect{Algorithm: a, Value: values[0].value}
+	case len(trailers) == 1:
+		e = &Expect{Algorithm: trailers[0], Trailer: true}
+	}
+
+	if sdk := strings.TrimSpace(h.Get(HeaderSDKAlgorithm)); sdk != "" {
+		if e == nil {
+			return nil, s3err.InvalidRequest.Msg(msgSDKWithoutValue)
+		}
+		if a, ok := Parse(sdk); !ok || a != e.Algorithm {
+			return nil, s3err.InvalidRequest.Msg(msgSDKInvalid)
+		}
+	}
+	return e, nil
+}
+
+// FromCreateMultipartRequest reads x-amz-checksum-algorithm and
+// x-amz-checksum-type of a CreateMultipartUpload request. With neither it
+// returns "", "", nil: the upload has no declared algorithm (SDKs then still
+// send part checksums, which zonal should accept). With an algorithm and no
+// type, the type is a.DefaultType(). Errors, in AWS's order:
+//
+//   - unknown algorithm: InvalidRequest "Checksum algorithm provided is
+//     unsupported. Please try again with any of the valid types: [...]";
+//   - a type without an algorithm: InvalidRequest "The x-amz-checksum-type
+//     header can only be used with the x-amz-checksum-algorithm header.";
+//   - an unknown type: InvalidRequest "Value for x-amz-checksum-type header
+//     is invalid.";
+//   - a type the algorithm does not support (FULL_OBJECT with SHA*,
+//     COMPOSITE with CRC64NVME): InvalidRequest "The FULL_OBJECT checksum
+//     type cannot be used with the SHA1 checksum algorithm.".
+func FromCreateMultipartRequest(h http.Header) (Algorithm, Type, error) {
+	algName := strings.TrimSpace(h.Get(HeaderAlgorithm))
+	typeName := strings.TrimSpace(h.Get(HeaderType))
+	var a Algorithm
+	if algName != "" {
+		var ok bool
+		if a, ok = Parse(algName); !ok {
+			return "", "", s3err.InvalidRequest.Msg(msgAlgorithmUnsupp)
+		}
+	}
+	if typeName == "" {
+		if a == "" {
+			return "", "", nil
+		}
+		return a, a.DefaultType(), nil
+	}
+	if a == "" {
+		return "", "", s3err.InvalidRequest.Msg(msgTypeWithoutAlg)
+	}
+	t, ok := ParseType(typeName)
+	if !ok {
+		return "", "", s3err.InvalidRequest.Msg(msgTypeInvalid)
+	}
+	if !a.Supports(t) {
+		return "", "", s3err.InvalidRequest.Msg("The %s checksum type cannot be used with the %s checksum algorithm.", t, a)
+	}
+	return a, t, nil
+}
+
+// FromCopyRequest reads x-amz-checksum-algorithm of a CopyObject request: the
+// algorithm the destination gets, or "" when absent. An unknown name is
+// InvalidRequest "Checksum algorithm provided is unsupported. ...".
+func FromCopyRequest(h http.Header) (Algorithm, error) {
+	name := strings.TrimSpace(h.Get(HeaderAlgorithm))
+	if name == "" {
+		return "", nil
+	}
+	a, ok := Parse(name)
+	if !ok {
+		return "", s3err.InvalidRequest.Msg(msgAlgorithmUnsupp)
+	}
+	return a, nil
+}
+
+// Declared is a whole-object checksum that a CompleteMultipartUpload request
+// asserts in its headers.
+type Declared struct {
+	Algorithm Algorithm
+	// Value as sent: "<base64>" (FULL_OBJECT) or "<base64>-<parts>"
+	// (COMPOSITE; the suffix may be missing).
+	Value string
+	// Type is x-amz-checksum-type when sent, else "".
+	Type Type
+}
+
+// FromCompleteRequest returns the object checksum that the headers of a
+// CompleteMultipartUpload request assert, or nil, nil when there is none.
+// x-amz-sdk-checksum-algorithm and x-amz-checksum-algorithm are ignored (AWS
+// ignores them here). Errors: an unknown algorithm or several value headers as
+// in FromRequest; an unknown x-amz-checksum-type: InvalidRequest "Value for
+// x-amz-checksum-type header is invalid."; a value that is not
+// "<base64 digest>" or "<base64 digest>-<parts>": InvalidRequest "Value for
+// x-amz-checksum-<alg> header is invalid.". Comparing with the upload is the
+// caller's (see Match).
+func FromCompleteRequest(h http.Header) (*Declared, error) {
+	values, err := valueHeaders(h)
+	if err != nil {
+		return nil, err
+	}
+	if len(values) > 1 {
+		return nil, s3err.InvalidRequest.Msg(msgMultiple)
+	}
+	var d Declared
+	if tn := strings.TrimSpace(h.Get(HeaderType)); tn != "" {
+		t, ok := ParseType(tn)
+		if !ok {
+			return nil, s3err.InvalidRequest.Msg(msgTypeInvalid)
+		}
+		d.Type = t
+	}
+	if len(values) == 0 {
+		if d.Type != "" {
+			return &d, nil
+		}
+		return nil, nil
+	}
+	a, _ := ParseHeader(values[0].name)
+	v := values[0].value
+	digest := v
+	if dg, _, ok := SplitComposite(v); ok {
+		digest = dg
+	}
+	if _, ok := a.Decode(digest); !ok {
+		return nil, invalidValue(a)
+	}
+	d.Algorithm, d.Value = a, v
+	return &d, nil
+}
+
+// Match compares an object checksum the client asserts (declared, as sent,
+// possibly with a "-<parts>" suffix) with the one zonal computed (computed,
+// as Composite or Encode(FullObject) returns it), in constant time over the
+// digests. A missing part-count suffix on declared is not held against it.
+// The answer to a mismatch is BadDigest "The CRC32 you specified did not
+// match the calculated checksum.".
+func Match(a Algorithm, declared, computed string) error {
+	dDigest, dParts, dComposite := SplitComposite(declared)
+	if !dComposite {
+		dDigest = declared
+	}
+	cDigest, cParts, cComposite := SplitComposite(computed)
+	if !cComposite {
+		cDigest = computed
+	}
+	want, ok1 := a.Decode(dDigest)
+	got, ok2 := a.Decode(cDigest)
+	if !ok1 || !ok2 || !equal(want, got) || (dComposite && (!cComposite || dParts != cParts)) {
+		return mismatch(a)
+	}
+	return nil
+}
