@@ -104,25 +104,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := h.serve(w, r, t, info); err != nil {
 		e := s3err.As(err)
 		info.ErrCode = e.Code
-		if e.Status >= 500 {
-			info.Err = err
+		if e.Status == http.StatusInternalServerError {
+			info.Err = err // the cause is for the log, never the client
 		}
 		s3err.Write(w, r, e, r.URL.Path, id, h.reqID.host)
 	}
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, info *Info) error {
-	if t.Op == OpNotImplemented {
-		// Unsupported features answer 501 before authentication, as S3 does
-		// for unknown sub-resources it cannot route.
-		return s3err.NotImplemented.Msg("zonal does not implement %q on directory buckets", t.Sub)
-	}
-	if t.Op == OpUnknown {
-		return s3err.MethodNotAllowed
-	}
+	// Authenticate first: an unsigned or forged request learns nothing,
+	// not even which features are missing.
 	c, err := h.authenticate(r, t)
 	if err != nil {
 		return err
+	}
+	switch t.Op {
+	case OpNotImplemented:
+		return s3err.NotImplemented.Msg("zonal does not implement %q on directory buckets", t.Sub)
+	case OpUnknown:
+		return s3err.MethodNotAllowed
 	}
 	info.Principal, info.AccessKey = c.principal.ARN(), c.auth.AccessKeyID
 	if err := h.authorize(r.Context(), c, t); err != nil {
@@ -149,6 +149,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, info *
 		return h.getObject(w, r, t)
 	case OpDeleteObject:
 		return h.deleteObject(w, r, t)
+	case OpDeleteObjects:
+		return h.deleteObjects(w, r, c, t)
 	}
 	return s3err.NotImplemented
 }

@@ -352,17 +352,3 @@ func parseRange(v string, size int64) (off, n int64, partial bool, err error) {
 	}
 	return a, b - a + 1, true, nil
 }
-
-func (h *Handler) deleteObject(w http.ResponseWriter, r *http.Request, t target) error {
-	if v, ok := r.URL.Query()["versionId"]; ok && (len(v) != 1 || v[0] != "null") {
-		return s3err.InvalidArgument.Msg("Invalid version id specified")
-	}
-	if err := validKey(t.Key); err != nil {
-		return err
-	}
-	if err := h.store.Delete(r.Context(), t.Bucket, t.Key, r.Header.Get("If-Match")); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}

@@ -24,6 +24,7 @@ const (
 	OpGetObject            Op = "GetObject"
 	OpHeadObject           Op = "HeadObject"
 	OpDeleteObject         Op = "DeleteObject"
+	OpDeleteObjects        Op = "DeleteObjects"
 )
 
 // readOnlyOps are the operations a ReadOnly session may perform. HeadBucket
@@ -50,7 +51,7 @@ var unsupportedSub = []string{
 	"replication", "requestPayment", "accelerate", "ownershipControls", "publicAccessBlock",
 	"analytics", "intelligent-tiering", "policyStatus", "object-lock", "legal-hold", "retention",
 	"restore", "select", "torrent", "location", "inventory", "metrics", "policy", "encryption",
-	"lifecycle", "uploads", "uploadId", "delete", "attributes", "renameObject", "partNumber",
+	"lifecycle", "uploads", "uploadId", "attributes", "renameObject", "partNumber",
 	"annotation",
 }
 
@@ -112,6 +113,10 @@ func operation(method, bucket, key string, q url.Values, h http.Header, sub *str
 			return OpHeadBucket
 		case http.MethodDelete:
 			return OpDeleteBucket
+		case http.MethodPost:
+			if _, ok := q["delete"]; ok {
+				return OpDeleteObjects
+			}
 		}
 		return OpUnknown
 	}

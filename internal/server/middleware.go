@@ -42,7 +42,7 @@ func (s *Server) middleware(api http.Handler, admin http.Handler) http.Handler {
 // never a secret, a signature or a session token.
 func (s *Server) accessLog(r *http.Request, rw *statusWriter, info *s3api.Info, d time.Duration) {
 	level := slog.LevelDebug
-	if rw.status >= 500 {
+	if rw.status == http.StatusInternalServerError {
 		level = slog.LevelError
 	}
 	if !s.log.Enabled(r.Context(), level) {

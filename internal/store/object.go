@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/s3err"
@@ -242,15 +243,29 @@ func (s *Store) Head(ctx context.Context, bucket, key string) (*catalog.Object, 
 	return obj, wrap(err)
 }
 
+// DeleteConditions are the directory-bucket preconditions of a delete. An
+// absent object satisfies them all (S3 answers 204), except that nothing is
+// deleted.
+type DeleteConditions struct {
+	IfMatch        string     // ETag list or "*"
+	IfMatchSize    *int64     // x-amz-if-match-size
+	IfMatchLastMod *time.Time // x-amz-if-match-last-modified-time (second precision)
+}
+
 // Delete removes a key. A missing key is not an error (S3 answers 204).
-// ifMatch, when set, must match the current ETag ("*" matches any object).
-func (s *Store) Delete(ctx context.Context, bucket, key, ifMatch string) error {
+func (s *Store) Delete(ctx context.Context, bucket, key string, cond DeleteConditions) error {
 	err := s.cat.UpdateObject(ctx, bucket, key, func(cur *catalog.Object) (*catalog.Object, error) {
 		if cur == nil {
 			return nil, errNothing
 		}
-		if ifMatch != "" && !ETagMatches(ifMatch, cur.ETag) {
+		if cond.IfMatch != "" && !ETagMatches(cond.IfMatch, cur.ETag) {
 			return nil, s3err.PreconditionFailed.With("Condition", "If-Match")
+		}
+		if cond.IfMatchSize != nil && *cond.IfMatchSize != cur.Size {
+			return nil, s3err.PreconditionFailed.With("Condition", "x-amz-if-match-size")
+		}
+		if cond.IfMatchLastMod != nil && !cur.LastModified.Truncate(time.Second).Equal(cond.IfMatchLastMod.Truncate(time.Second)) {
+			return nil, s3err.PreconditionFailed.With("Condition", "x-amz-if-match-last-modified-time")
 		}
 		return nil, nil
 	})

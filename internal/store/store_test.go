@@ -168,16 +168,16 @@ func TestIfMatchAndDelete(t *testing.T) {
 	if !errors.Is(err, s3err.NoSuchKey) {
 		t.Fatalf("If-Match on missing key: %v", err)
 	}
-	if err := s.Delete(ctx, bucket, "k", `"other"`); !errors.Is(err, s3err.PreconditionFailed) {
+	if err := s.Delete(ctx, bucket, "k", store.DeleteConditions{IfMatch: `"other"`}); !errors.Is(err, s3err.PreconditionFailed) {
 		t.Fatalf("delete If-Match mismatch: %v", err)
 	}
-	if err := s.Delete(ctx, bucket, "k", `"`+obj.ETag+`"`); err != nil {
+	if err := s.Delete(ctx, bucket, "k", store.DeleteConditions{IfMatch: `"` + obj.ETag + `"`}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Delete(ctx, bucket, "k", ""); err != nil {
+	if err := s.Delete(ctx, bucket, "k", store.DeleteConditions{}); err != nil {
 		t.Fatalf("deleting a missing key: %v", err)
 	}
-	if err := s.Delete(ctx, "nobucket--use1-az4--x-s3", "k", ""); !errors.Is(err, s3err.NoSuchBucket) {
+	if err := s.Delete(ctx, "nobucket--use1-az4--x-s3", "k", store.DeleteConditions{}); !errors.Is(err, s3err.NoSuchBucket) {
 		t.Fatalf("delete in missing bucket: %v", err)
 	}
 	if _, err := s.Head(ctx, "nobucket--use1-az4--x-s3", "k"); !errors.Is(err, s3err.NoSuchBucket) {

@@ -1,0 +1,184 @@
+package s3api
+
+import (
+	"crypto/md5"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/zonal-dev/zonal/internal/checksum"
+	"github.com/zonal-dev/zonal/internal/s3err"
+	"github.com/zonal-dev/zonal/internal/store"
+)
+
+// maxDeleteKeys is S3's limit on keys per DeleteObjects request.
+const maxDeleteKeys = 1000
+
+func (h *Handler) deleteObject(w http.ResponseWriter, r *http.Request, t target) error {
+	if v, ok := r.URL.Query()["versionId"]; ok && (len(v) != 1 || v[0] != "null") {
+		return s3err.InvalidArgument.Msg("Invalid version id specified")
+	}
+	if err := validKey(t.Key); err != nil {
+		return err
+	}
+	for _, name := range []string{"X-Amz-Mfa", "X-Amz-Bypass-Governance-Retention"} {
+		if r.Header.Get(name) != "" {
+			return s3err.NotImplemented.Msg("Directory buckets do not support the %s header.", name)
+		}
+	}
+	cond := store.DeleteConditions{IfMatch: r.Header.Get("If-Match")}
+	if v := r.Header.Get("X-Amz-If-Match-Size"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return s3err.InvalidArgument.Msg("x-amz-if-match-size must be a non-negative integer.")
+		}
+		cond.IfMatchSize = &n
+	}
+	if v := r.Header.Get("X-Amz-If-Match-Last-Modified-Time"); v != "" {
+		tm, err := parseAnyTime(v)
+		if err != nil {
+			return s3err.InvalidArgument.Msg("x-amz-if-match-last-modified-time is not a valid date.")
+		}
+		cond.IfMatchLastMod = &tm
+	}
+	if err := h.store.Delete(r.Context(), t.Bucket, t.Key, cond); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// parseAnyTime reads an HTTP date (what the model specifies) or ISO 8601.
+func parseAnyTime(v string) (time.Time, error) {
+	if t, err := http.ParseTime(v); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339Nano, v)
+}
+
+type deleteRequest struct {
+	XMLName xml.Name `xml:"Delete"`
+	Objects []struct {
+		Key              string  `xml:"Key"`
+		ETag             string  `xml:"ETag"`
+		LastModifiedTime string  `xml:"LastModifiedTime"`
+		Size             *int64  `xml:"Size"`
+		VersionID        *string `xml:"VersionId"`
+	} `xml:"Object"`
+	Quiet bool `xml:"Quiet"`
+}
+
+type deleteResult struct {
+	XMLName xml.Name        `xml:"DeleteResult"`
+	NS      string          `xml:"xmlns,attr"`
+	Deleted []deletedEntry  `xml:"Deleted"`
+	Errors  []deleteFailure `xml:"Error"`
+}
+
+type deletedEntry struct {
+	Key string `xml:"Key"`
+}
+
+type deleteFailure struct {
+	Key     string `xml:"Key"`
+	Code    string `xml:"Code"`
+	Message string `xml:"Message"`
+}
+
+// deleteObjects removes up to 1,000 keys. The whole request fails on a
+// malformed document or a forbidden key; per-key failures (preconditions,
+// internal errors) are reported in the result and do not stop the others.
+func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, c *caller, t target) error {
+	md5Header := r.Header.Get("Content-Md5")
+	exp, err := checksum.FromRequest(r.Header)
+	if err != nil {
+		return err
+	}
+	if exp == nil && md5Header == "" {
+		return s3err.InvalidRequest.Msg("Missing required header for this request: Content-MD5 OR x-amz-checksum-*")
+	}
+	payload, err := h.payload(r, c)
+	if err != nil {
+		return err
+	}
+	data, err := io.ReadAll(io.LimitReader(payload, maxXMLBody+1))
+	if err != nil {
+		return bodyError(err)
+	}
+	if len(data) > maxXMLBody {
+		return s3err.MalformedXML.Msg("The XML document is too large.")
+	}
+	if exp != nil {
+		hs := checksum.NewHasher(exp.Algorithm)
+		hs.Write(data)
+		if err := hs.Verify(exp, payload.Trailers()); err != nil {
+			return err
+		}
+	}
+	if md5Header != "" {
+		// Directory buckets take CRC32 from the SDKs; a Content-MD5 sent
+		// instead is still checked rather than ignored.
+		want, err := base64.StdEncoding.DecodeString(md5Header)
+		sum := md5.Sum(data)
+		if err != nil || len(want) != md5.Size {
+			return s3err.InvalidDigest
+		}
+		if subtle.ConstantTimeCompare(want, sum[:]) != 1 {
+			return s3err.BadDigest
+		}
+	}
+	var req deleteRequest
+	if err := xml.Unmarshal(data, &req); err != nil {
+		return s3err.MalformedXML
+	}
+	if len(req.Objects) == 0 || len(req.Objects) > maxDeleteKeys {
+		return s3err.MalformedXML
+	}
+	for _, o := range req.Objects {
+		if strings.TrimSpace(o.Key) == "" {
+			return s3err.InvalidRequest.Msg("Object key names must not be empty or consist only of whitespace.")
+		}
+		if strings.IndexFunc(o.Key, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' }) >= 0 {
+			return s3err.InvalidRequest.Msg("Object key names must not contain control characters.")
+		}
+		if err := validKey(o.Key); err != nil {
+			return err
+		}
+		if o.VersionID != nil && *o.VersionID != "null" {
+			return s3err.InvalidArgument.Msg("Invalid version id specified")
+		}
+	}
+	res := deleteResult{NS: s3NS}
+	for _, o := range req.Objects {
+		cond := store.DeleteConditions{IfMatch: o.ETag, IfMatchSize: o.Size}
+		if o.LastModifiedTime != "" {
+			tm, err := parseAnyTime(o.LastModifiedTime)
+			if err != nil {
+				res.Errors = append(res.Errors, deleteFailure{o.Key, "InvalidArgument", "LastModifiedTime is not a valid date."})
+				continue
+			}
+			cond.IfMatchLastMod = &tm
+		}
+		if err := h.store.Delete(r.Context(), t.Bucket, o.Key, cond); err != nil {
+			e := s3err.As(err)
+			if e.Code == s3err.NoSuchBucket.Code {
+				return e
+			}
+			if e.Status == http.StatusInternalServerError {
+				h.log.Error("DeleteObjects key failed", "bucket", t.Bucket, "key", o.Key, "err", err)
+			}
+			res.Errors = append(res.Errors, deleteFailure{o.Key, e.Code, e.Message})
+			continue
+		}
+		if !req.Quiet {
+			res.Deleted = append(res.Deleted, deletedEntry{o.Key})
+		}
+	}
+	return writeXML(w, res)
+}
