@@ -1,6 +1,12 @@
-// Package iam owns zonal's identities: accounts and their long-term access
-// keys. It answers one question for the request path: which principal owns
-// this access key, and what is its secret.
+// Package iam owns zonal's identities: accounts and their root access keys,
+// IAM users, their access keys, inline user policies and customer managed
+// policies. For the request path it answers two questions: which principal
+// owns this access key and what is its secret (Directory.LookupKey), and
+// which identity policies apply to a principal (DB.IdentityPolicies).
+//
+// DB is the persistent store, kept in the catalog with secrets sealed under
+// a master key; Static is a small in-memory Directory of root keys for
+// tests.
 package iam
 
 import (

@@ -50,6 +50,7 @@ type Server struct {
 	blobs blob.Store
 	store *store.Store
 	api   *s3api.Handler
+	ids   *iam.DB
 	http  *http.Server
 
 	// Generated reports that the root credentials were created at this start.
@@ -100,8 +101,10 @@ func Open(cfg Config) (*Server, error) {
 	if err := s.rootCredentials(); err != nil {
 		return nil, err
 	}
-	ids := iam.NewStatic()
-	ids.AddRoot(cfg.AccountID, s.cfg.RootAccessKey, s.cfg.RootSecretKey)
+	ids, err := s.openIdentities()
+	if err != nil {
+		return nil, err
+	}
 
 	s.store = store.New(s.cat, s.blobs, store.Options{InlineMax: cfg.InlineMax})
 	s.api = s3api.New(s3api.Config{
@@ -159,7 +162,7 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	return s.middleware(s.api, mux)
+	return s.middleware(s.withIAM(s.api), mux)
 }
 
 // Serve answers requests on ln until Shutdown.

@@ -1,0 +1,106 @@
+package iamapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/zonal-dev/zonal/internal/iam"
+	"github.com/zonal-dev/zonal/internal/s3err"
+)
+
+// apiError is an error answered in IAM's ErrorResponse shape.
+type apiError struct {
+	Code    string
+	Status  int
+	Message string
+	Cause   error // internal cause of a 5xx, for the log only
+}
+
+func (e *apiError) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s: %s (%v)", e.Code, e.Message, e.Cause)
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *apiError) Unwrap() error { return e.Cause }
+
+// Error codes of the IAM and STS query APIs with their HTTP statuses.
+var statusOf = map[string]int{
+	iam.CodeNoSuchEntity:            http.StatusNotFound,
+	iam.CodeEntityAlreadyExists:     http.StatusConflict,
+	iam.CodeDeleteConflict:          http.StatusConflict,
+	iam.CodeLimitExceeded:           http.StatusConflict,
+	iam.CodeMalformedPolicyDocument: http.StatusBadRequest,
+	iam.CodeInvalidInput:            http.StatusBadRequest,
+	iam.CodeValidationError:         http.StatusBadRequest,
+	"AccessDenied":                  http.StatusForbidden,
+	"InvalidClientTokenId":          http.StatusForbidden,
+	"SignatureDoesNotMatch":         http.StatusForbidden,
+	"MissingAuthenticationToken":    http.StatusForbidden,
+	"IncompleteSignature":           http.StatusBadRequest,
+	"RequestExpired":                http.StatusBadRequest,
+	"InvalidAction":                 http.StatusBadRequest,
+	"MissingAction":                 http.StatusBadRequest,
+	"MalformedQueryString":          http.StatusBadRequest,
+	"RequestEntityTooLarge":         http.StatusRequestEntityTooLarge,
+	"ServiceFailure":                http.StatusInternalServerError,
+}
+
+func apiErr(code, format string, args ...any) *apiError {
+	st, ok := statusOf[code]
+	if !ok {
+		st = http.StatusBadRequest
+	}
+	return &apiError{Code: code, Status: st, Message: fmt.Sprintf(format, args...)}
+}
+
+const (
+	msgInvalidToken = "The security token included in the request is invalid."
+	msgSignature    = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
+)
+
+// asAPIError converts any error of the identity store, the SigV4 verifier
+// or the handler into the error the client sees.
+func asAPIError(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var ie *iam.Error
+	if errors.As(err, &ie) {
+		return apiErr(ie.Code, "%s", ie.Message)
+	}
+	var se *s3err.Error
+	if errors.As(err, &se) {
+		return fromSigV4(se)
+	}
+	return &apiError{Code: "ServiceFailure", Status: http.StatusInternalServerError,
+		Message: "An internal error occurred. Please try again.", Cause: err}
+}
+
+// fromSigV4 maps the S3-flavoured errors of the sigv4 package to the codes
+// the IAM and STS endpoints use for the same faults.
+func fromSigV4(e *s3err.Error) *apiError {
+	switch e.Code {
+	case "SignatureDoesNotMatch":
+		return apiErr("SignatureDoesNotMatch", msgSignature)
+	case "InvalidAccessKeyId":
+		return apiErr("InvalidClientTokenId", msgInvalidToken)
+	case "RequestTimeTooSkewed":
+		return apiErr("RequestExpired", "Request has expired.")
+	case "AccessDenied":
+		if e.Message == "Request has expired" {
+			return apiErr("RequestExpired", "Request has expired.")
+		}
+		if len(e.Extra) > 0 && e.Extra[0].Name == "HeadersNotSigned" {
+			return apiErr("AccessDenied", "%s: %s", e.Message, e.Extra[0].Value)
+		}
+		return apiErr("IncompleteSignature", "%s", e.Message)
+	default:
+		// AuthorizationHeaderMalformed, AuthorizationQueryParametersError,
+		// InvalidRequest (SigV2/SigV4a), InvalidArgument.
+		return apiErr("IncompleteSignature", "%s", e.Message)
+	}
+}
