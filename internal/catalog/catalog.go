@@ -34,6 +34,10 @@ type Bucket struct {
 	Region    string
 	Zone      string // AZ id from the name, e.g. use1-az4
 	CreatedAt time.Time
+	// Bucket configuration documents, stored as given (empty when unset).
+	Policy     []byte // bucket policy JSON
+	Encryption []byte // ServerSideEncryptionConfiguration XML
+	Lifecycle  []byte // LifecycleConfiguration XML
 }
 
 // Extent is one piece of an object's data: either bytes kept inline in the

@@ -29,6 +29,7 @@ type Config struct {
 	Store      *store.Store
 	Identities iam.Directory
 	Sessions   *session.Ring
+	Policies   PolicySource // nil: account roots only
 	Logger     *slog.Logger
 	Now        func() time.Time // clock (tests); time.Now when nil
 }
@@ -40,7 +41,9 @@ type Handler struct {
 	log   *slog.Logger
 	now   func() time.Time
 	keys  keyCache
-	reqID requestIDs
+
+	bucketPolicies bucketPolicyCache
+	reqID          requestIDs
 }
 
 // New returns a Handler for cfg.
@@ -125,7 +128,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, info *
 		return s3err.MethodNotAllowed
 	}
 	info.Principal, info.AccessKey = c.principal.ARN(), c.auth.AccessKeyID
-	if err := h.authorize(r.Context(), c, t); err != nil {
+	if err := h.authorize(r.Context(), r, c, t); err != nil {
 		return err
 	}
 	switch t.Op {

@@ -19,6 +19,8 @@ type caller struct {
 	key       []byte // SigV4 signing key, for chunk signatures
 	principal iam.Principal
 	session   *session.Session // nil for long-term-key requests
+	// grantedMode is the mode CreateSession may mint, set by authorize.
+	grantedMode session.Mode
 }
 
 // authenticate verifies the request's SigV4 signature with either a
@@ -77,13 +79,19 @@ func (h *Handler) authenticate(r *http.Request, t target) (*caller, error) {
 // authorize is the one place that decides whether an authenticated caller
 // may perform an operation.
 //
-// Session-signed requests cost no lookup: the token was only minted after
-// the principal was authorized for the bucket, so it is enough that the
-// token names this bucket and its mode allows the operation. Long-term-key
-// requests are decided per request: an account may act on buckets it owns
-// and on names no one owns yet (CreateSession and CreateBucket before the
-// bucket exists, which is the SDKs' own flow).
-func (h *Handler) authorize(ctx context.Context, c *caller, t target) error {
+// Session-signed data-plane requests cost no lookup: the token was minted
+// only after CreateSession was authorized for its bucket and mode, so it is
+// enough that the token names this bucket and its mode allows the
+// operation. A session minted before a policy change therefore works until
+// it expires, as on AWS.
+//
+// Everything else is a policy decision: control-plane operations by the
+// identity policies of the bucket owner's account; zonal operations signed
+// with long-term keys as the CreateSession of the needed mode would be
+// (identity and bucket policies). A missing bucket is reported by the
+// operation itself, except that CreateSession and CreateBucket may name a
+// bucket that does not exist yet (the SDKs' own flow).
+func (h *Handler) authorize(ctx context.Context, r *http.Request, c *caller, t target) error {
 	if s := c.session; s != nil {
 		if t.Bucket == "" || t.Bucket != s.Bucket {
 			return s3err.AccessDenied.Msg("The session token does not grant access to this bucket.")
@@ -91,21 +99,63 @@ func (h *Handler) authorize(ctx context.Context, c *caller, t target) error {
 		if s.Mode == session.ReadOnly && !readOnlyOps[t.Op] {
 			return s3err.AccessDenied.Msg("This operation is not allowed with a ReadOnly session.")
 		}
-		return nil
+		if _, control := controlActions[t.Op]; !control {
+			return nil
+		}
 	}
-	if t.Bucket == "" {
-		return nil // ListDirectoryBuckets lists the caller's own account only
+	k := check{bucket: t.Bucket}
+	if t.Bucket != "" {
+		b, err := h.store.Catalog().GetBucket(ctx, t.Bucket)
+		if err == nil {
+			k.bucketRec = &b
+		} else if t.Op != OpCreateSession && t.Op != OpCreateBucket {
+			return nil // the handler answers NoSuchBucket
+		}
 	}
-	b, err := h.cfg.Store.Catalog().GetBucket(ctx, t.Bucket)
-	if err != nil {
-		// A missing bucket is reported by the operation itself (NoSuchBucket),
-		// or created by it.
-		return nil
+	if action, control := controlActions[t.Op]; control {
+		k.action, k.identityOnly = action, true
+		if t.Op == OpCreateBucket {
+			if k.bucketRec != nil && k.bucketRec.Owner != c.principal.Account {
+				return nil // the handler answers BucketAlreadyExists
+			}
+			k.bucketRec = nil
+			if zone, ok := ZoneOf(t.Bucket); ok {
+				k.extra = map[string][]string{"s3express:locationname": {zone}}
+			}
+		}
+		return h.decide(ctx, r, c, k)
 	}
-	if b.Owner != c.principal.Account {
-		return s3err.AccessDenied
+	k.action = "s3express:CreateSession"
+	if t.Op == OpCreateSession {
+		return h.authorizeCreateSession(ctx, r, c, k)
 	}
-	return nil
+	k.mode = session.ReadWrite
+	if readOnlyOps[t.Op] {
+		k.mode = session.ReadOnly
+	}
+	return h.decide(ctx, r, c, k)
+}
+
+// authorizeCreateSession decides the session mode: the one requested, or
+// when none is named the most the policies allow (ReadWrite, else ReadOnly).
+// The granted mode is left in c.grantedMode.
+func (h *Handler) authorizeCreateSession(ctx context.Context, r *http.Request, c *caller, k check) error {
+	header := r.Header.Get("X-Amz-Create-Session-Mode")
+	mode, ok := session.ParseMode(header)
+	if !ok {
+		return s3err.InvalidArgument.Msg("x-amz-create-session-mode must be ReadWrite or ReadOnly.")
+	}
+	k.mode = mode
+	err := h.decide(ctx, r, c, k)
+	if err != nil && header == "" {
+		k.mode = session.ReadOnly
+		if h.decide(ctx, r, c, k) == nil {
+			c.grantedMode = session.ReadOnly
+			return nil
+		}
+	}
+	c.grantedMode = k.mode
+	return err
 }
 
 // keyCache keeps derived SigV4 signing keys of long-term credentials: a key

@@ -25,6 +25,9 @@ const (
 	OpHeadObject           Op = "HeadObject"
 	OpDeleteObject         Op = "DeleteObject"
 	OpDeleteObjects        Op = "DeleteObjects"
+	OpPutBucketPolicy      Op = "PutBucketPolicy"
+	OpGetBucketPolicy      Op = "GetBucketPolicy"
+	OpDeleteBucketPolicy   Op = "DeleteBucketPolicy"
 )
 
 // readOnlyOps are the operations a ReadOnly session may perform. HeadBucket

@@ -109,7 +109,7 @@ func Open(cfg Config) (*Server, error) {
 	s.store = store.New(s.cat, s.blobs, store.Options{InlineMax: cfg.InlineMax})
 	s.api = s3api.New(s3api.Config{
 		Region: cfg.Region, Zones: cfg.Zones, SessionTTL: cfg.SessionTTL,
-		Store: s.store, Identities: ids, Sessions: ring, Logger: s.log,
+		Store: s.store, Identities: ids, Policies: ids, Sessions: ring, Logger: s.log,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopGC = cancel

@@ -1,0 +1,175 @@
+package s3api
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+
+	"github.com/zonal-dev/zonal/internal/catalog"
+	"github.com/zonal-dev/zonal/internal/iam"
+	"github.com/zonal-dev/zonal/internal/policy"
+	"github.com/zonal-dev/zonal/internal/s3err"
+	"github.com/zonal-dev/zonal/internal/session"
+)
+
+// PolicySource supplies the identity side of policy decisions; iam.DB
+// implements it. Without one, only account roots exist and each may do
+// everything in its own account.
+type PolicySource interface {
+	IdentityPolicySet(ctx context.Context, p iam.Principal) (iam.PolicySet, error)
+	PolicyPrincipal(p iam.Principal) policy.Principal
+	CallerIdentity(p iam.Principal) (arn, userID string, err error)
+	ValidPrincipalARN(arn string) bool
+}
+
+// controlActions are the regional (control-plane) operations: decided by
+// identity policies of the bucket owner's account only, as AWS documents.
+var controlActions = map[Op]string{
+	OpCreateBucket:         "s3express:CreateBucket",
+	OpDeleteBucket:         "s3express:DeleteBucket",
+	OpListDirectoryBuckets: "s3express:ListAllMyDirectoryBuckets",
+	OpPutBucketPolicy:      "s3express:PutBucketPolicy",
+	OpGetBucketPolicy:      "s3express:GetBucketPolicy",
+	OpDeleteBucketPolicy:   "s3express:DeleteBucketPolicy",
+}
+
+// check is one policy question.
+type check struct {
+	action string
+	bucket string
+	// bucketRec is the bucket when it exists (its owner and policy decide).
+	bucketRec *catalog.Bucket
+	mode      session.Mode // for s3express:CreateSession
+	// identityOnly ignores bucket policies (control plane).
+	identityOnly bool
+	extra        map[string][]string
+}
+
+// decide evaluates one check for the caller and logs a denial with the
+// statement that decided it. It never logs secrets or tokens.
+func (h *Handler) decide(ctx context.Context, r *http.Request, c *caller, k check) error {
+	pol := h.cfg.Policies
+	pp := policy.Principal{Account: c.principal.Account, User: c.principal.User}
+	var ids iam.PolicySet
+	if pol != nil {
+		pp = pol.PolicyPrincipal(c.principal)
+		var err error
+		if ids, err = pol.IdentityPolicySet(ctx, c.principal); err != nil {
+			return s3err.InternalError.Wrap(err)
+		}
+	}
+	owner := c.principal.Account
+	var bucketPolicy *policy.Policy
+	if k.bucketRec != nil {
+		owner = k.bucketRec.Owner
+		if !k.identityOnly {
+			var err error
+			if bucketPolicy, err = h.bucketPolicies.get(k.bucketRec); err != nil {
+				return s3err.InternalError.Wrap(err)
+			}
+		}
+	}
+	resource := "*"
+	if k.bucket != "" {
+		resource = BucketARN(h.cfg.Region, owner, k.bucket)
+	}
+	if k.identityOnly && owner != c.principal.Account {
+		// Regional operations never cross accounts.
+		h.logDenial(r, c, k.action, resource, "the bucket belongs to another account")
+		return s3err.AccessDenied
+	}
+	req := policy.Request{
+		Principal:       pp,
+		Action:          k.action,
+		Resource:        resource,
+		ResourceAccount: owner,
+		Context:         h.requestContext(r, c, k),
+	}
+	res := policy.EvaluateDetailed(req, ids.Policies, bucketPolicy)
+	if res.Decision == policy.Allow {
+		return nil
+	}
+	why := "no statement allowed it"
+	if res.Decision == policy.ExplicitDeny {
+		name := "bucket policy"
+		if res.By.Source == policy.SourceIdentity {
+			name = ids.Name(res.By.Policy)
+		}
+		why = "explicit deny in " + name + " statement " + strconv.Itoa(res.By.Statement)
+		if res.By.Sid != "" {
+			why += " (Sid " + res.By.Sid + ")"
+		}
+	}
+	h.logDenial(r, c, k.action, resource, why)
+	return s3err.AccessDenied
+}
+
+func (h *Handler) logDenial(r *http.Request, c *caller, action, resource, why string) {
+	h.log.Info("access denied", "principal", c.principal.ARN(), "access_key", c.auth.AccessKeyID,
+		"action", action, "resource", resource, "reason", why)
+}
+
+// requestContext fills the condition keys zonal knows.
+func (h *Handler) requestContext(r *http.Request, c *caller, k check) map[string][]string {
+	now := h.now().UTC()
+	ctx := map[string][]string{
+		"aws:currenttime":     {now.Format("2006-01-02T15:04:05Z")},
+		"aws:epochtime":       {strconv.FormatInt(now.Unix(), 10)},
+		"aws:securetransport": {strconv.FormatBool(r.TLS != nil)},
+	}
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		ctx["aws:sourceip"] = []string{host}
+	}
+	if k.mode != 0 {
+		ctx["s3express:sessionmode"] = []string{k.mode.String()}
+	}
+	if v := r.Header.Get("X-Amz-Server-Side-Encryption"); v != "" {
+		ctx["s3express:x-amz-server-side-encryption"] = []string{v}
+	}
+	if v := r.Header.Get("X-Amz-Server-Side-Encryption-Aws-Kms-Key-Id"); v != "" {
+		ctx["s3express:x-amz-server-side-encryption-aws-kms-key-id"] = []string{v}
+	}
+	if h.cfg.Policies != nil && !c.principal.IsRoot() {
+		if _, id, err := h.cfg.Policies.CallerIdentity(c.principal); err == nil {
+			ctx["aws:userid"] = []string{id}
+		}
+	}
+	for key, v := range k.extra {
+		ctx[key] = v
+	}
+	return ctx
+}
+
+// bucketPolicyCache keeps parsed bucket policies; an entry is reused while
+// the stored document is unchanged.
+type bucketPolicyCache struct {
+	mu sync.Mutex
+	m  map[string]cachedPolicy
+}
+
+type cachedPolicy struct {
+	raw string
+	pol *policy.Policy
+}
+
+func (bc *bucketPolicyCache) get(b *catalog.Bucket) (*policy.Policy, error) {
+	if len(b.Policy) == 0 {
+		return nil, nil
+	}
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	if e, ok := bc.m[b.Name]; ok && e.raw == string(b.Policy) {
+		return e.pol, nil
+	}
+	p, err := policy.Parse(b.Policy, policy.Resource, policy.Options{DirectoryBucket: true})
+	if err != nil {
+		return nil, err
+	}
+	if bc.m == nil || len(bc.m) > 10000 {
+		bc.m = map[string]cachedPolicy{}
+	}
+	bc.m[b.Name] = cachedPolicy{string(b.Policy), p}
+	return p, nil
+}
