@@ -1,0 +1,144 @@
+// Package fs is zonal's default blob.Store: one file per blob under
+// <dir>/xx/<id>, where id is 32 random hex characters and xx its first two,
+// spreading blobs over 256 shard folders so no directory grows huge.
+//
+// A blob is written straight to its final name (created O_EXCL, so it can
+// never clobber another) and made durable by Commit: data fdatasynced, then
+// the shard folder fsynced for the new entry. A crash before Commit leaves
+// a file no record references; Walk reports it to the orphan sweeper.
+package fs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	iofs "io/fs"
+	"path/filepath"
+
+	"github.com/zonal-dev/zonal/internal/blob"
+)
+
+const idLen = 32 // hex characters: 128 random bits
+
+// Option configures Open.
+type Option func(*Store)
+
+// WithFS makes the store use fsys instead of the OS filesystem.
+func WithFS(fsys FS) Option { return func(s *Store) { s.fs = fsys } }
+
+// Store is a blob store in a local directory.
+type Store struct {
+	dir string
+	fs  FS
+}
+
+var _ blob.Store = (*Store)(nil)
+
+// Open opens the store in dir, creating dir and its 256 shard folders (and
+// syncing them once) so Commit only ever syncs one existing shard folder.
+func Open(dir string, opts ...Option) (*Store, error) {
+	s := &Store{dir: dir, fs: OS}
+	for _, opt := range opts {
+		opt(s)
+	}
+	for i := range 256 {
+		if err := s.fs.MkdirAll(filepath.Join(dir, fmt.Sprintf("%02x", i))); err != nil {
+			return nil, fmt.Errorf("blob/fs: %w", err)
+		}
+	}
+	for _, d := range []string{dir, filepath.Dir(dir)} {
+		if err := s.fs.SyncDir(d); err != nil {
+			return nil, fmt.Errorf("blob/fs: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// validID reports whether id can name a blob: exactly idLen lower-case hex
+// characters. Checking it first also keeps paths like "../x" out.
+func validID(id string) bool {
+	if len(id) != idLen {
+		return false
+	}
+	for i := range len(id) {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Store) shardDir(id string) string { return filepath.Join(s.dir, id[:2]) }
+func (s *Store) path(id string) string     { return filepath.Join(s.dir, id[:2], id) }
+
+func newID() string {
+	var b [idLen / 2]byte
+	rand.Read(b[:]) // never fails (crypto/rand panics instead)
+	return hex.EncodeToString(b[:])
+}
+
+// Create implements blob.Store.
+func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for {
+		id := newID()
+		f, err := s.fs.Create(s.path(id))
+		if errors.Is(err, iofs.ErrExist) {
+			continue // 2^-128 odds, but O_EXCL tells us, so just pick again
+		}
+		if err != nil {
+			return nil, fmt.Errorf("blob/fs: create: %w", err)
+		}
+		return newWriter(s, id, f), nil
+	}
+}
+
+// Open implements blob.Store.
+func (s *Store) Open(ctx context.Context, id string) (blob.Reader, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !validID(id) {
+		return nil, blob.ErrNotFound
+	}
+	f, err := s.fs.Open(s.path(id))
+	if errors.Is(err, iofs.ErrNotExist) {
+		return nil, blob.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("blob/fs: open %s: %w", id, err)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("blob/fs: open %s: %w", id, err)
+	}
+	return &reader{File: f, size: info.Size()}, nil
+}
+
+// reader is a committed blob open for ranged reads.
+type reader struct {
+	File
+	size int64
+}
+
+func (r *reader) Size() int64 { return r.size }
+
+// Delete implements blob.Store. The removal is not synced: should a crash
+// undo it, the file is an unreferenced leftover the sweeper removes again.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !validID(id) {
+		return nil
+	}
+	if err := s.fs.Remove(s.path(id)); err != nil && !errors.Is(err, iofs.ErrNotExist) {
+		return fmt.Errorf("blob/fs: delete %s: %w", id, err)
+	}
+	return nil
+}
