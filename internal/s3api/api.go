@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/iam"
 	"github.com/zonal-dev/zonal/internal/s3err"
 	"github.com/zonal-dev/zonal/internal/session"
@@ -30,8 +31,12 @@ type Config struct {
 	Identities iam.Directory
 	Sessions   *session.Ring
 	Policies   PolicySource // nil: account roots only
-	Logger     *slog.Logger
-	Now        func() time.Time // clock (tests); time.Now when nil
+	// ShuffleListing returns each listing page's entries in random order.
+	// Directory buckets do not promise lexicographic order; this lets users
+	// catch code that depends on it before AWS does.
+	ShuffleListing bool
+	Logger         *slog.Logger
+	Now            func() time.Time // clock (tests); time.Now when nil
 }
 
 // Handler is the S3 API http.Handler.
@@ -154,6 +159,44 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, info *
 		return h.deleteObject(w, r, t)
 	case OpDeleteObjects:
 		return h.deleteObjects(w, r, c, t)
+	case OpCreateMultipartUpload:
+		return h.createMultipartUpload(w, r, c, t)
+	case OpUploadPart:
+		return h.uploadPart(w, r, c, t)
+	case OpUploadPartCopy:
+		return h.uploadPartCopy(w, r, c, t)
+	case OpCompleteMultipartUpload:
+		return h.completeMultipartUpload(w, r, c, t)
+	case OpAbortMultipartUpload:
+		return h.abortMultipartUpload(w, r, t)
+	case OpListParts:
+		return h.listParts(w, r, t)
+	case OpListMultipartUploads:
+		return h.listMultipartUploads(w, r, t)
+	case OpCopyObject:
+		return h.copyObject(w, r, c, t)
+	case OpRenameObject:
+		return h.renameObject(w, r, t)
+	case OpGetObjectAttributes:
+		return h.getObjectAttributes(w, r, t)
+	case OpPutBucketEncryption:
+		return h.putBucketEncryption(w, r, c, t)
+	case OpGetBucketEncryption:
+		return h.getBucketEncryption(w, r, t)
+	case OpDeleteBucketEncryption:
+		return h.deleteBucketConfig(w, r, t, func(b *catalog.Bucket) { b.Encryption = nil })
+	case OpPutBucketLifecycle:
+		return h.putBucketLifecycle(w, r, c, t)
+	case OpGetBucketLifecycle:
+		return h.getBucketLifecycle(w, r, t)
+	case OpDeleteBucketLifecycle:
+		return h.deleteBucketConfig(w, r, t, func(b *catalog.Bucket) { b.Lifecycle = nil })
+	case OpPutBucketPolicy:
+		return h.putBucketPolicy(w, r, c, t)
+	case OpGetBucketPolicy:
+		return h.getBucketPolicy(w, r, t)
+	case OpDeleteBucketPolicy:
+		return h.deleteBucketPolicy(w, r, t)
 	}
 	return s3err.NotImplemented
 }

@@ -33,6 +33,13 @@ var controlActions = map[Op]string{
 	OpPutBucketPolicy:      "s3express:PutBucketPolicy",
 	OpGetBucketPolicy:      "s3express:GetBucketPolicy",
 	OpDeleteBucketPolicy:   "s3express:DeleteBucketPolicy",
+	// AWS authorizes the deletes with the Put actions.
+	OpPutBucketEncryption:    "s3express:PutEncryptionConfiguration",
+	OpGetBucketEncryption:    "s3express:GetEncryptionConfiguration",
+	OpDeleteBucketEncryption: "s3express:PutEncryptionConfiguration",
+	OpPutBucketLifecycle:     "s3express:PutLifecycleConfiguration",
+	OpGetBucketLifecycle:     "s3express:GetLifecycleConfiguration",
+	OpDeleteBucketLifecycle:  "s3express:PutLifecycleConfiguration",
 }
 
 // check is one policy question.

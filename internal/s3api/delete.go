@@ -182,3 +182,5 @@ func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, c *calle
 	}
 	return writeXML(w, res)
 }
+
+type timeValue = time.Time

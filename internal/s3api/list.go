@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/xml"
 	"hash/crc32"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -135,6 +136,12 @@ func (h *Handler) listPage(r *http.Request, bucket string, p listParams, after s
 		res.Contents = append(res.Contents, c)
 	}
 	res.IsTruncated = page.Truncated
+	if h.cfg.ShuffleListing {
+		rand.Shuffle(len(res.Contents), func(i, j int) { res.Contents[i], res.Contents[j] = res.Contents[j], res.Contents[i] })
+		rand.Shuffle(len(res.CommonPrefixes), func(i, j int) {
+			res.CommonPrefixes[i], res.CommonPrefixes[j] = res.CommonPrefixes[j], res.CommonPrefixes[i]
+		})
+	}
 	if n := len(page.Entries); n > 0 {
 		last = page.Entries[n-1].Name()
 	}

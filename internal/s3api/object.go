@@ -27,7 +27,6 @@ var unsupportedPutHeaders = []string{
 	"X-Amz-Object-Lock-Retain-Until-Date", "X-Amz-Object-Lock-Legal-Hold",
 	"X-Amz-Server-Side-Encryption-Customer-Algorithm", "X-Amz-Server-Side-Encryption-Customer-Key",
 	"X-Amz-Server-Side-Encryption-Customer-Key-Md5", "Content-Md5",
-	"X-Amz-Write-Offset-Bytes",
 }
 
 // maxMetaSize is S3's limit on user metadata (names and values, in bytes).
@@ -53,16 +52,8 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, c *caller, t
 	if err := validKey(t.Key); err != nil {
 		return err
 	}
-	for _, name := range unsupportedPutHeaders {
-		if r.Header.Get(name) != "" {
-			return s3err.NotImplemented.Msg("Directory buckets do not support the %s header.", name)
-		}
-	}
-	if sc := r.Header.Get("X-Amz-Storage-Class"); sc != "" && sc != "EXPRESS_ONEZONE" {
-		return s3err.InvalidStorageClass
-	}
-	if sse := r.Header.Get("X-Amz-Server-Side-Encryption"); sse != "" && sse != "AES256" {
-		return s3err.NotImplemented.Msg("zonal supports only SSE-S3 (AES256) encryption.")
+	if err := checkWriteHeaders(r.Header); err != nil {
+		return err
 	}
 	inm := r.Header.Get("If-None-Match")
 	if inm != "" && inm != "*" {
@@ -79,6 +70,14 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, c *caller, t
 	payload, err := h.payload(r, c)
 	if err != nil {
 		return err
+	}
+	if v := r.Header.Get("X-Amz-Write-Offset-Bytes"); v != "" {
+		return h.appendObject(w, r, t, v, payload, exp, meta)
+	}
+	if strings.HasSuffix(t.Key, "/") && payload.Length() != 0 {
+		// A key ending in "/" names a directory; only an empty marker object
+		// is accepted (AWS's behaviour here is undocumented).
+		return s3err.InvalidRequest.Msg("An object whose key ends in / must be empty.")
 	}
 	in := &store.PutInput{
 		Bucket:      t.Bucket,
@@ -101,18 +100,63 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, c *caller, t
 			return map[string]string{string(exp.Algorithm): hasher.Sum(exp.Algorithm)}, "FULL_OBJECT", nil
 		}
 	}
-	if strings.HasSuffix(t.Key, "/") && in.Size != 0 {
-		// A key ending in "/" names a directory; only an empty marker object
-		// is accepted (AWS's behaviour here is undocumented).
-		return s3err.InvalidRequest.Msg("An object whose key ends in / must be empty.")
-	}
 	obj, err := h.store.Put(r.Context(), in)
 	if err != nil {
 		return err
 	}
 	hd := w.Header()
 	hd.Set("ETag", `"`+obj.ETag+`"`)
+	setSSE(hd, obj.SSE)
 	setChecksumHeaders(hd, obj)
+	hd.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}
+
+// appendObject serves PutObject with x-amz-write-offset-bytes.
+func (h *Handler) appendObject(w http.ResponseWriter, r *http.Request, t target, offset string, payload *sigv4.Payload, exp *checksum.Expect, meta map[string]string) error {
+	off, err := strconv.ParseInt(offset, 10, 64)
+	if err != nil || off < 0 {
+		return s3err.InvalidArgument.Msg("x-amz-write-offset-bytes must be a non-negative integer.")
+	}
+	if strings.HasSuffix(t.Key, "/") {
+		return s3err.InvalidRequest.Msg("Cannot append to an object whose key ends in /.")
+	}
+	if r.Header.Get("If-None-Match") != "" {
+		return s3err.NotImplemented.Msg("If-None-Match cannot be combined with x-amz-write-offset-bytes.")
+	}
+	in := &store.AppendInput{
+		Bucket: t.Bucket, Key: t.Key, Offset: off, Body: payload, Size: payload.Length(),
+		ContentType: r.Header.Get("Content-Type"), Headers: standardHeaders(r.Header), Meta: meta,
+		Declared: exp, IfMatch: r.Header.Get("If-Match"),
+	}
+	if exp != nil {
+		in.Verify = func(hs *checksum.Hasher) error { return hs.Verify(exp, payload.Trailers()) }
+	}
+	obj, err := h.store.Append(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	hd := w.Header()
+	hd.Set("ETag", `"`+obj.ETag+`"`)
+	setSSE(hd, obj.SSE)
+	hd.Set("X-Amz-Object-Size", strconv.FormatInt(obj.Size, 10))
+	if exp != nil {
+		// A CRC is answered for the whole object (kept current by CRC
+		// combination); SHA checksums exist only per append, so the
+		// appended data's own value is echoed.
+		v := obj.Checksums[string(exp.Algorithm)]
+		typ := obj.ChecksumType
+		if !exp.Algorithm.IsCRC() && len(obj.PartList) > 0 {
+			v, typ = obj.PartList[len(obj.PartList)-1].Checksum, ""
+		}
+		if v != "" {
+			hd.Set(exp.Algorithm.Header(), v)
+			if typ != "" {
+				hd.Set("X-Amz-Checksum-Type", typ)
+			}
+		}
+	}
 	hd.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
 	return nil
@@ -212,6 +256,16 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, t target) er
 		w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(obj.Size, 10))
 		return err
 	}
+	if _, ok := q["partNumber"]; ok {
+		if r.Header.Get("Range") != "" {
+			return s3err.InvalidRequest.Msg("Cannot specify both Range header and partNumber query parameter")
+		}
+		if off, n, err = partRange(q, obj); err != nil {
+			return err
+		}
+		partial = obj.Parts > 1
+		w.Header().Set("X-Amz-Mp-Parts-Count", strconv.Itoa(max(obj.Parts, 1)))
+	}
 	hd := w.Header()
 	setObjectHeaders(hd, obj, !partial && strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED"))
 	overrideHeaders(hd, q)
@@ -246,6 +300,7 @@ func setObjectHeaders(hd http.Header, obj *catalog.Object, withChecksums bool) {
 	hd.Set("Last-Modified", obj.LastModified.UTC().Format(http.TimeFormat))
 	hd.Set("Accept-Ranges", "bytes")
 	hd.Set("X-Amz-Storage-Class", "EXPRESS_ONEZONE")
+	setSSE(hd, obj.SSE)
 	ct := obj.ContentType
 	if ct == "" {
 		ct = "binary/octet-stream"
@@ -351,4 +406,35 @@ func parseRange(v string, size int64) (off, n int64, partial bool, err error) {
 		return 0, 0, false, s3err.InvalidRange.With("RangeRequested", v).With("ActualObjectSize", strconv.FormatInt(size, 10))
 	}
 	return a, b - a + 1, true, nil
+}
+
+// partRange is the byte range of ?partNumber=N: a part of a multipart or
+// appended object, or the whole object as its only part.
+func partRange(q map[string][]string, obj *catalog.Object) (int64, int64, error) {
+	n, err := partNumber(q)
+	if err != nil {
+		return 0, 0, err
+	}
+	if len(obj.PartList) == 0 {
+		if n != 1 {
+			return 0, 0, s3err.InvalidPartNumber
+		}
+		return 0, obj.Size, nil
+	}
+	if n > len(obj.PartList) {
+		return 0, 0, s3err.InvalidPartNumber
+	}
+	var off int64
+	for _, p := range obj.PartList[:n-1] {
+		off += p.Size
+	}
+	return off, obj.PartList[n-1].Size, nil
+}
+
+// setSSE reports the encryption at rest, as AWS does on every response
+// about an object's data.
+func setSSE(hd http.Header, alg string) {
+	if alg != "" {
+		hd["X-Amz-Server-Side-Encryption"] = []string{alg}
+	}
 }

@@ -11,23 +11,39 @@ import (
 type Op string
 
 const (
-	OpUnknown              Op = "Unknown"
-	OpNotImplemented       Op = "NotImplemented"
-	OpListDirectoryBuckets Op = "ListDirectoryBuckets"
-	OpCreateBucket         Op = "CreateBucket"
-	OpHeadBucket           Op = "HeadBucket"
-	OpDeleteBucket         Op = "DeleteBucket"
-	OpCreateSession        Op = "CreateSession"
-	OpListObjectsV2        Op = "ListObjectsV2"
-	OpListObjects          Op = "ListObjects"
-	OpPutObject            Op = "PutObject"
-	OpGetObject            Op = "GetObject"
-	OpHeadObject           Op = "HeadObject"
-	OpDeleteObject         Op = "DeleteObject"
-	OpDeleteObjects        Op = "DeleteObjects"
-	OpPutBucketPolicy      Op = "PutBucketPolicy"
-	OpGetBucketPolicy      Op = "GetBucketPolicy"
-	OpDeleteBucketPolicy   Op = "DeleteBucketPolicy"
+	OpUnknown                 Op = "Unknown"
+	OpNotImplemented          Op = "NotImplemented"
+	OpListDirectoryBuckets    Op = "ListDirectoryBuckets"
+	OpCreateBucket            Op = "CreateBucket"
+	OpHeadBucket              Op = "HeadBucket"
+	OpDeleteBucket            Op = "DeleteBucket"
+	OpCreateSession           Op = "CreateSession"
+	OpListObjectsV2           Op = "ListObjectsV2"
+	OpListObjects             Op = "ListObjects"
+	OpPutObject               Op = "PutObject"
+	OpGetObject               Op = "GetObject"
+	OpHeadObject              Op = "HeadObject"
+	OpDeleteObject            Op = "DeleteObject"
+	OpDeleteObjects           Op = "DeleteObjects"
+	OpCreateMultipartUpload   Op = "CreateMultipartUpload"
+	OpUploadPart              Op = "UploadPart"
+	OpUploadPartCopy          Op = "UploadPartCopy"
+	OpCompleteMultipartUpload Op = "CompleteMultipartUpload"
+	OpAbortMultipartUpload    Op = "AbortMultipartUpload"
+	OpListParts               Op = "ListParts"
+	OpListMultipartUploads    Op = "ListMultipartUploads"
+	OpCopyObject              Op = "CopyObject"
+	OpRenameObject            Op = "RenameObject"
+	OpGetObjectAttributes     Op = "GetObjectAttributes"
+	OpPutBucketEncryption     Op = "PutBucketEncryption"
+	OpGetBucketEncryption     Op = "GetBucketEncryption"
+	OpDeleteBucketEncryption  Op = "DeleteBucketEncryption"
+	OpPutBucketLifecycle      Op = "PutBucketLifecycleConfiguration"
+	OpGetBucketLifecycle      Op = "GetBucketLifecycleConfiguration"
+	OpDeleteBucketLifecycle   Op = "DeleteBucketLifecycle"
+	OpPutBucketPolicy         Op = "PutBucketPolicy"
+	OpGetBucketPolicy         Op = "GetBucketPolicy"
+	OpDeleteBucketPolicy      Op = "DeleteBucketPolicy"
 )
 
 // readOnlyOps are the operations a ReadOnly session may perform. HeadBucket
@@ -36,7 +52,7 @@ const (
 var readOnlyOps = map[Op]bool{
 	OpGetObject: true, OpHeadObject: true, OpListObjectsV2: true, OpListObjects: true,
 	OpHeadBucket:          true,
-	"GetObjectAttributes": true, "ListParts": true, "ListMultipartUploads": true,
+	OpGetObjectAttributes: true, OpListParts: true, OpListMultipartUploads: true,
 }
 
 // target is where a request points.
@@ -53,9 +69,8 @@ var unsupportedSub = []string{
 	"acl", "tagging", "versioning", "versions", "cors", "website", "logging", "notification",
 	"replication", "requestPayment", "accelerate", "ownershipControls", "publicAccessBlock",
 	"analytics", "intelligent-tiering", "policyStatus", "object-lock", "legal-hold", "retention",
-	"restore", "select", "torrent", "location", "inventory", "metrics", "policy", "encryption",
-	"lifecycle", "uploads", "uploadId", "attributes", "renameObject", "partNumber",
-	"annotation",
+	"restore", "select", "torrent", "location", "inventory", "metrics",
+	"annotation", "website", "objectLock",
 }
 
 // route splits a request into bucket and key and names the operation.
@@ -93,6 +108,7 @@ func operation(method, bucket, key string, q url.Values, h http.Header, sub *str
 			return OpNotImplemented
 		}
 	}
+	has := func(name string) bool { _, ok := q[name]; return ok }
 	if bucket == "" {
 		if method == http.MethodGet {
 			return OpListDirectoryBuckets
@@ -100,10 +116,30 @@ func operation(method, bucket, key string, q url.Values, h http.Header, sub *str
 		return OpUnknown
 	}
 	if key == "" {
-		_, session := q["session"]
+		switch {
+		case has("policy"):
+			switch method {
+			case http.MethodPut:
+				return OpPutBucketPolicy
+			case http.MethodGet:
+				return OpGetBucketPolicy
+			case http.MethodDelete:
+				return OpDeleteBucketPolicy
+			}
+			return OpUnknown
+		case has("uploads"):
+			if method == http.MethodGet {
+				return OpListMultipartUploads
+			}
+			return OpUnknown
+		case has("encryption"):
+			return pick(method, OpPutBucketEncryption, OpGetBucketEncryption, OpDeleteBucketEncryption)
+		case has("lifecycle"):
+			return pick(method, OpPutBucketLifecycle, OpGetBucketLifecycle, OpDeleteBucketLifecycle)
+		}
 		switch method {
 		case http.MethodGet:
-			if session {
+			if has("session") {
 				return OpCreateSession
 			}
 			if q.Get("list-type") == "2" {
@@ -117,25 +153,62 @@ func operation(method, bucket, key string, q url.Values, h http.Header, sub *str
 		case http.MethodDelete:
 			return OpDeleteBucket
 		case http.MethodPost:
-			if _, ok := q["delete"]; ok {
+			if has("delete") {
 				return OpDeleteObjects
 			}
 		}
 		return OpUnknown
 	}
+	copySource := h.Get("X-Amz-Copy-Source") != ""
 	switch method {
 	case http.MethodPut:
-		if h.Get("X-Amz-Copy-Source") != "" {
-			*sub = "x-amz-copy-source"
-			return OpNotImplemented
+		switch {
+		case has("renameObject"):
+			return OpRenameObject
+		case has("uploadId") || has("partNumber"):
+			if copySource {
+				return OpUploadPartCopy
+			}
+			return OpUploadPart
+		case copySource:
+			return OpCopyObject
 		}
 		return OpPutObject
 	case http.MethodGet:
+		switch {
+		case has("uploadId"):
+			return OpListParts
+		case has("attributes"):
+			return OpGetObjectAttributes
+		}
 		return OpGetObject
 	case http.MethodHead:
 		return OpHeadObject
 	case http.MethodDelete:
+		if has("uploadId") {
+			return OpAbortMultipartUpload
+		}
 		return OpDeleteObject
+	case http.MethodPost:
+		switch {
+		case has("uploads"):
+			return OpCreateMultipartUpload
+		case has("uploadId"):
+			return OpCompleteMultipartUpload
+		}
+	}
+	return OpUnknown
+}
+
+// pick names the operation of a bucket configuration sub-resource by method.
+func pick(method string, put, get, del Op) Op {
+	switch method {
+	case http.MethodPut:
+		return put
+	case http.MethodGet:
+		return get
+	case http.MethodDelete:
+		return del
 	}
 	return OpUnknown
 }

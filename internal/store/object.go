@@ -11,6 +11,7 @@ import (
 
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/s3err"
+	"github.com/zonal-dev/zonal/internal/sse"
 )
 
 // PutInput describes one PutObject.
@@ -69,6 +70,7 @@ func (s *Store) Put(ctx context.Context, in *PutInput) (*catalog.Object, error) 
 		ChecksumType: sumType,
 		Parts:        1,
 		Extents:      extents,
+		SSE:          s.Encryption(),
 	}
 	err = s.cat.UpdateObject(ctx, in.Bucket, in.Key, func(cur *catalog.Object) (*catalog.Object, error) {
 		if err := checkWrite(cur, in.IfMatch, in.IfNoneMatch); err != nil {
@@ -116,8 +118,8 @@ func ETagMatches(header, etag string) bool {
 }
 
 // writeBody reads the body into inline bytes (small objects) or a synced
-// blob (large ones), returning the extents, the byte count and the blob id
-// (empty when inline).
+// blob (large ones), encrypting it when SSE is on, and returns the extents,
+// the byte count and the blob id (empty when inline).
 func (s *Store) writeBody(ctx context.Context, body io.Reader, size int64) ([]catalog.Extent, int64, string, error) {
 	if body == nil {
 		body = bytes.NewReader(nil)
@@ -132,7 +134,8 @@ func (s *Store) writeBody(ctx context.Context, body io.Reader, size int64) ([]ca
 		if err := expectEOF(body); err != nil {
 			return nil, 0, "", err
 		}
-		return inlineExtents(buf), size, "", nil
+		ext, err := s.inlineExtents(buf)
+		return ext, size, "", err
 	}
 	var head []byte
 	if size < 0 {
@@ -143,7 +146,8 @@ func (s *Store) writeBody(ctx context.Context, body io.Reader, size int64) ([]ca
 			return nil, 0, "", bodyErr(err)
 		}
 		if n <= limit {
-			return inlineExtents(b.Bytes()), n, "", nil
+			ext, err := s.inlineExtents(b.Bytes())
+			return ext, n, "", err
 		}
 		head = b.Bytes()
 	}
@@ -151,12 +155,24 @@ func (s *Store) writeBody(ctx context.Context, body io.Reader, size int64) ([]ca
 	if err != nil {
 		return nil, 0, "", s3err.InternalError.Wrap(err)
 	}
+	var dst io.Writer = w
+	var sealed []byte
+	if s.opt.SSE != nil {
+		var key []byte
+		if key, sealed, err = s.opt.SSE.NewDataKey(); err == nil {
+			dst, err = sse.Writer(w, key)
+		}
+		if err != nil {
+			_ = w.Abort()
+			return nil, 0, "", s3err.InternalError.Wrap(err)
+		}
+	}
 	n := int64(len(head))
-	if _, err := w.Write(head); err != nil {
+	if _, err := dst.Write(head); err != nil {
 		_ = w.Abort()
 		return nil, 0, "", s3err.InternalError.Wrap(err)
 	}
-	m, err := copyBody(w, body, MaxPutSize-n)
+	m, err := copyBody(dst, body, MaxPutSize-n)
 	n += m
 	if err != nil {
 		_ = w.Abort()
@@ -166,14 +182,29 @@ func (s *Store) writeBody(ctx context.Context, body io.Reader, size int64) ([]ca
 	if err != nil {
 		return nil, 0, "", s3err.InternalError.Wrap(err)
 	}
-	return []catalog.Extent{{BlobID: id, Offset: 0, Length: n}}, n, id, nil
+	return []catalog.Extent{{BlobID: id, Offset: 0, Length: n, IV: sealed}}, n, id, nil
 }
 
-func inlineExtents(b []byte) []catalog.Extent {
+// inlineExtents wraps bytes kept in the record, encrypting them in place
+// when SSE is on.
+func (s *Store) inlineExtents(b []byte) ([]catalog.Extent, error) {
 	if len(b) == 0 {
-		return nil
+		return nil, nil
 	}
-	return []catalog.Extent{{Inline: b, Length: int64(len(b))}}
+	e := catalog.Extent{Inline: b, Length: int64(len(b))}
+	if s.opt.SSE != nil {
+		key, sealed, err := s.opt.SSE.NewDataKey()
+		if err != nil {
+			return nil, s3err.InternalError.Wrap(err)
+		}
+		st, err := sse.Stream(key, 0)
+		if err != nil {
+			return nil, s3err.InternalError.Wrap(err)
+		}
+		st.XORKeyStream(b, b)
+		e.IV = sealed
+	}
+	return []catalog.Extent{e}, nil
 }
 
 // copyBody copies at most max bytes; more is EntityTooLarge. Body read

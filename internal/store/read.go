@@ -9,12 +9,13 @@ import (
 	"github.com/zonal-dev/zonal/internal/blob"
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/s3err"
+	"github.com/zonal-dev/zonal/internal/sse"
 )
 
 // Open returns a reader of n bytes of obj starting at off. The caller has
 // already checked that the range lies within the object.
 func (s *Store) Open(ctx context.Context, obj *catalog.Object, off, n int64) (io.ReadCloser, error) {
-	r := &extentReader{ctx: ctx, blobs: s.blobs}
+	r := &extentReader{ctx: ctx, blobs: s.blobs, keys: s.opt.SSE}
 	pos := int64(0)
 	end := off + n
 	for _, e := range obj.Extents {
@@ -41,6 +42,7 @@ type part struct {
 type extentReader struct {
 	ctx   context.Context
 	blobs blob.Store
+	keys  *sse.Keyring
 	parts []part
 	cur   io.Reader
 	open  blob.Reader
@@ -57,19 +59,35 @@ func (r *extentReader) advance() error {
 	}
 	p := r.parts[0]
 	r.parts = r.parts[1:]
+	var src io.Reader
 	if p.e.BlobID == "" {
-		r.cur = bytes.NewReader(p.e.Inline[p.off : p.off+p.n])
-		return nil
-	}
-	br, err := r.blobs.Open(r.ctx, p.e.BlobID)
-	if err != nil {
-		if errors.Is(err, blob.ErrNotFound) {
-			return s3err.InternalError.Wrap(errors.New("blob " + p.e.BlobID + " of a live record is missing"))
+		src = bytes.NewReader(p.e.Inline[p.off : p.off+p.n])
+	} else {
+		br, err := r.blobs.Open(r.ctx, p.e.BlobID)
+		if err != nil {
+			if errors.Is(err, blob.ErrNotFound) {
+				return s3err.InternalError.Wrap(errors.New("blob " + p.e.BlobID + " of a live record is missing"))
+			}
+			return s3err.InternalError.Wrap(err)
 		}
-		return s3err.InternalError.Wrap(err)
+		r.open = br
+		src = io.NewSectionReader(br, p.e.Offset+p.off, p.n)
 	}
-	r.open = br
-	r.cur = io.NewSectionReader(br, p.e.Offset+p.off, p.n)
+	if p.e.IV != nil {
+		// Encrypted extent: the keystream position of the first byte read
+		// is its offset in the extent's original plaintext.
+		if r.keys == nil {
+			return s3err.InternalError.Wrap(errors.New("object is encrypted but no SSE key is configured"))
+		}
+		key, err := r.keys.Unseal(p.e.IV)
+		if err != nil {
+			return s3err.InternalError.Wrap(err)
+		}
+		if src, err = sse.Reader(src, key, p.e.Offset+p.off); err != nil {
+			return s3err.InternalError.Wrap(err)
+		}
+	}
+	r.cur = src
 	return nil
 }
 

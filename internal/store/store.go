@@ -16,11 +16,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
+	"strconv"
 	"time"
 
 	"github.com/zonal-dev/zonal/internal/blob"
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/s3err"
+	"github.com/zonal-dev/zonal/internal/sse"
 )
 
 // Limits AWS enforces on single requests.
@@ -41,6 +43,8 @@ type Options struct {
 	OrphanGrace time.Duration
 	// Now is the clock (tests).
 	Now func() time.Time
+	// SSE encrypts object data at rest when set (SSE-S3).
+	SSE *sse.Keyring
 }
 
 // DefaultInlineMax is the inline threshold; see the package benchmarks.
@@ -63,15 +67,24 @@ func (o *Options) fill() {
 
 // Store is the object layer. It is safe for concurrent use.
 type Store struct {
-	cat   catalog.Catalog
-	blobs blob.Store
-	opt   Options
+	cat    catalog.Catalog
+	blobs  blob.Store
+	opt    Options
+	tokens renameTokens
 }
 
 // New returns a Store over cat and blobs.
 func New(cat catalog.Catalog, blobs blob.Store, opt Options) *Store {
 	opt.fill()
 	return &Store{cat: cat, blobs: blobs, opt: opt}
+}
+
+// Encryption is the x-amz-server-side-encryption value of new objects.
+func (s *Store) Encryption() string {
+	if s.opt.SSE != nil {
+		return sse.Algorithm
+	}
+	return ""
 }
 
 // Catalog exposes the underlying catalog (for metrics and admin tasks).
@@ -150,4 +163,16 @@ func wrap(err error) error {
 		return s3err.IncompleteBody.Wrap(err)
 	}
 	return s3err.InternalError.Wrap(err)
+}
+
+func itoa(n int) string     { return strconv.Itoa(n) }
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// UpdateBucket rewrites a bucket's configuration documents.
+func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(b *catalog.Bucket) error) error {
+	err := s.cat.UpdateBucket(ctx, name, fn)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return s3err.NoSuchBucket.With("BucketName", name)
+	}
+	return wrap(err)
 }

@@ -3,7 +3,10 @@
 // the stock aws-sdk-go-v2 S3 client (plus hand-signed raw requests where the
 // SDK would not send the thing under test).
 //
-// Run with plain `go test ./tests/...`.
+// Run with plain `go test ./tests/...`. With ZONAL_E2E_TLS=1 every server
+// runs with --tls-self-signed and the clients reach it over HTTPS (HTTP/2),
+// trusting the certificate through SSL_CERT_FILE as a user would trust a
+// CA: the Go SDK then sends PutObject/UploadPart as aws-chunked with trailers.
 package e2e
 
 import (
@@ -11,6 +14,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -42,6 +47,10 @@ var (
 	shared *zonalServer
 	// workDir is the temporary directory of this test process.
 	workDir string
+	// tlsMode (ZONAL_E2E_TLS=1) runs every server over HTTPS with one
+	// self-signed certificate, which caFile holds and SSL_CERT_FILE names.
+	tlsMode bool
+	caFile  string
 )
 
 func TestMain(m *testing.M) {
@@ -57,9 +66,18 @@ func runMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(workDir)
 
+	tlsMode = os.Getenv("ZONAL_E2E_TLS") == "1"
 	if err := sanitizeEnv(workDir); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: env:", err)
 		return 1
+	}
+	if tlsMode {
+		// Go reads SSL_CERT_FILE when it first verifies a certificate with
+		// the system roots, which happens after the shared server has
+		// generated the certificate copied here.
+		caFile = filepath.Join(workDir, "ca.pem")
+		os.Setenv("SSL_CERT_FILE", caFile)
+		os.Setenv("SSL_CERT_DIR", filepath.Join(workDir, "no-certs"))
 	}
 
 	zonalBin = filepath.Join(workDir, "zonal")
@@ -72,6 +90,13 @@ func runMain(m *testing.M) int {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "e2e: FAIL: cannot start the shared zonal server: %v\n", err)
 		return 1
+	}
+	if tlsMode {
+		if err := copyFile(filepath.Join(shared.DataDir, "tls", "cert.pem"), caFile, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: FAIL: self-signed certificate:", err)
+			return 1
+		}
+		fmt.Fprintln(os.Stderr, "e2e: TLS mode: servers use --tls-self-signed; clients trust", caFile)
 	}
 	code := m.Run()
 	if err := shared.Stop(); err != nil {
@@ -172,6 +197,15 @@ func launchServer(opts serverOpts) (*zonalServer, error) {
 	if err := os.MkdirAll(s.DataDir, 0o755); err != nil {
 		return nil, err
 	}
+	if tlsMode && shared != nil {
+		// Every server reuses the shared server's certificate (zonal keeps
+		// one it finds in <data>/tls/), so one trusted file covers them all.
+		for _, f := range []string{"cert.pem", "key.pem"} {
+			if err := copyFile(filepath.Join(shared.DataDir, "tls", f), filepath.Join(s.DataDir, "tls", f), 0o600); err != nil {
+				return nil, err
+			}
+		}
+	}
 	s.logFile, err = os.OpenFile(s.LogPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, err
@@ -184,6 +218,9 @@ func launchServer(opts serverOpts) (*zonalServer, error) {
 		}
 		s.Addr = fmt.Sprintf("127.0.0.1:%d", port)
 		s.Endpoint = "http://" + s.Addr
+		if tlsMode {
+			s.Endpoint = "https://" + s.Addr
+		}
 		if lastErr = s.start(); lastErr == nil {
 			return s, nil
 		}
@@ -202,6 +239,9 @@ func (s *zonalServer) start() error {
 	args := []string{"server", "--addr", s.Addr, "--data", s.DataDir, "--region", testRegion}
 	if s.Opts.SessionTTL != "" {
 		args = append(args, "--session-ttl", s.Opts.SessionTTL)
+	}
+	if tlsMode {
+		args = append(args, "--tls-self-signed")
 	}
 	args = append(args, s.Opts.ExtraArgs...)
 	cmd := exec.Command(zonalBin, args...)
@@ -231,6 +271,9 @@ func (s *zonalServer) start() error {
 			return fmt.Errorf("zonal exited during startup; log tail:\n%s", s.logTailLocked(40))
 		default:
 		}
+		if tlsMode {
+			hc = s.healthClient()
+		}
 		resp, err := hc.Get(s.Endpoint + "/_zonal/health")
 		if err == nil {
 			io.Copy(io.Discard, resp.Body)
@@ -244,6 +287,71 @@ func (s *zonalServer) start() error {
 			return fmt.Errorf("zonal did not answer 200 on /_zonal/health within 10s (last: %v); log tail:\n%s", errOrStatus(resp, err), s.logTailLocked(40))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// healthClient trusts the server's own certificate file (TLS mode), read
+// anew each time: the server writes it during start-up.
+func (s *zonalServer) healthClient() *http.Client {
+	cfg := &tls.Config{}
+	if pem, err := os.ReadFile(filepath.Join(s.DataDir, "tls", "cert.pem")); err == nil {
+		cfg.RootCAs = x509.NewCertPool()
+		cfg.RootCAs.AppendCertsFromPEM(pem)
+	} else {
+		cfg.RootCAs = x509.NewCertPool() // not written yet: fail this attempt
+	}
+	return &http.Client{Timeout: time.Second, Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true, TLSClientConfig: cfg}}
+}
+
+func copyFile(from, to string, perm os.FileMode) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, perm)
+}
+
+// TestTLSTransport (TLS mode only) checks what the TLS run is for: the
+// stock clients reach zonal over HTTP/2 and the Go SDK uploads with
+// aws-chunked and a trailing checksum.
+func TestTLSTransport(t *testing.T) {
+	if !tlsMode {
+		t.Skip("ZONAL_E2E_TLS is not 1")
+	}
+	var needles []string
+	srv := sharedServer(t, &needles)
+	resp, err := rawHTTP.Get(srv.Endpoint + "/_zonal/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 || resp.TLS == nil {
+		t.Errorf("health over %s (TLS %v), want HTTP/2 over TLS", resp.Proto, resp.TLS != nil)
+	}
+	c, w := newClient(t, srv)
+	bucket := mustCreateBucket(t, c, "tls-transport")
+	needles = append(needles, bucket)
+	body := bytes.Repeat([]byte("tls "), 50_000)
+	mustPut(t, c, bucket, "chunked", body)
+	if got, _ := mustGetBytes(t, c, bucket, "chunked"); !bytes.Equal(got, body) {
+		t.Fatalf("read back %d bytes, want %d", len(got), len(body))
+	}
+	var put *wireEntry
+	for _, e := range w.Entries() {
+		if e.Method == http.MethodPut && strings.HasSuffix(e.Path, "/chunked") {
+			put = &e
+		}
+	}
+	if put == nil {
+		t.Fatalf("no PutObject on the wire:\n%s", w.Dump())
+	}
+	if h := put.ReqHeader.Get("X-Amz-Content-Sha256"); h != "STREAMING-UNSIGNED-PAYLOAD-TRAILER" ||
+		!strings.Contains(put.ReqHeader.Get("Content-Encoding"), "aws-chunked") || put.ReqHeader.Get("X-Amz-Trailer") == "" {
+		t.Errorf("PutObject over TLS: x-amz-content-sha256 %q, content-encoding %q, x-amz-trailer %q; want aws-chunked with a trailer",
+			h, put.ReqHeader.Get("Content-Encoding"), put.ReqHeader.Get("X-Amz-Trailer"))
 	}
 }
 

@@ -1,0 +1,96 @@
+package s3api
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/zonal-dev/zonal/internal/catalog"
+	"github.com/zonal-dev/zonal/internal/checksum"
+	"github.com/zonal-dev/zonal/internal/policy"
+	"github.com/zonal-dev/zonal/internal/s3err"
+)
+
+// putBucketPolicy stores a bucket policy after validating it as AWS does
+// for directory buckets: resource-policy grammar, at most 20 KB, and
+// s3express:CreateSession as the only action.
+func (h *Handler) putBucketPolicy(w http.ResponseWriter, r *http.Request, c *caller, t target) error {
+	if r.Header.Get("X-Amz-Expected-Bucket-Owner") != "" || r.Header.Get("X-Amz-Confirm-Remove-Self-Bucket-Access") != "" {
+		return s3err.NotImplemented.Msg("Directory buckets do not support this header on PutBucketPolicy.")
+	}
+	exp, err := checksum.FromRequest(r.Header)
+	if err != nil {
+		return err
+	}
+	payload, err := h.payload(r, c)
+	if err != nil {
+		return err
+	}
+	doc, err := io.ReadAll(io.LimitReader(payload, policy.LimitBucket*4+1))
+	if err != nil {
+		return bodyError(err)
+	}
+	if exp != nil {
+		hs := checksum.NewHasher(exp.Algorithm)
+		hs.Write(doc)
+		if err := hs.Verify(exp, payload.Trailers()); err != nil {
+			return err
+		}
+	}
+	opts := policy.Options{Limit: policy.LimitBucket, DirectoryBucket: true}
+	if pol := h.cfg.Policies; pol != nil {
+		opts.ValidPrincipal = pol.ValidPrincipalARN
+	}
+	b, err := h.store.Bucket(r.Context(), t.Bucket)
+	if err != nil {
+		return err
+	}
+	opts.ResourceARN = BucketARN(h.cfg.Region, b.Owner, b.Name)
+	if _, err := policy.Parse(doc, policy.Resource, opts); err != nil {
+		var pe *policy.Error
+		if errors.As(err, &pe) {
+			if pe.TooLarge {
+				return s3err.MalformedPolicy.Msg("Policy exceeds the maximum allowed document size.")
+			}
+			return s3err.MalformedPolicy.Msg("%s", pe.Message)
+		}
+		return s3err.MalformedPolicy
+	}
+	err = h.store.UpdateBucket(r.Context(), t.Bucket, func(b *catalog.Bucket) error {
+		b.Policy = doc
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *Handler) getBucketPolicy(w http.ResponseWriter, r *http.Request, t target) error {
+	b, err := h.store.Bucket(r.Context(), t.Bucket)
+	if err != nil {
+		return err
+	}
+	if len(b.Policy) == 0 {
+		return s3err.NoSuchBucketPolicy.With("BucketName", t.Bucket)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b.Policy)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b.Policy)
+	return nil
+}
+
+func (h *Handler) deleteBucketPolicy(w http.ResponseWriter, r *http.Request, t target) error {
+	err := h.store.UpdateBucket(r.Context(), t.Bucket, func(b *catalog.Bucket) error {
+		b.Policy = nil
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

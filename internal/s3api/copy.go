@@ -1,0 +1,235 @@
+package s3api
+
+import (
+	"context"
+	"encoding/xml"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/zonal-dev/zonal/internal/checksum"
+	"github.com/zonal-dev/zonal/internal/s3err"
+	"github.com/zonal-dev/zonal/internal/session"
+	"github.com/zonal-dev/zonal/internal/store"
+)
+
+// parseCopySource reads x-amz-copy-source: "bucket/key" URL-encoded, with
+// an optional leading slash; only versionId=null is accepted.
+func parseCopySource(v string) (bucket, key string, err error) {
+	src, query, _ := strings.Cut(v, "?")
+	if query != "" {
+		q, perr := url.ParseQuery(query)
+		if perr != nil || len(q) != 1 || q.Get("versionId") != "null" {
+			return "", "", s3err.InvalidArgument.Msg("Directory buckets do not support object versions in x-amz-copy-source.")
+		}
+	}
+	src, uerr := url.PathUnescape(src)
+	if uerr != nil {
+		return "", "", s3err.InvalidArgument.Msg("Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
+	}
+	src = strings.TrimPrefix(src, "/")
+	bucket, key, ok := strings.Cut(src, "/")
+	if !ok || bucket == "" || key == "" {
+		return "", "", s3err.InvalidArgument.Msg("Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
+	}
+	return bucket, key, nil
+}
+
+func sourceConditions(hd http.Header, prefix string) (store.SourceConditions, error) {
+	c := store.SourceConditions{IfMatch: hd.Get(prefix + "If-Match"), IfNoneMatch: hd.Get(prefix + "If-None-Match")}
+	var err error
+	if c.IfModifiedSince, err = store.ParseHTTPTime(hd.Get(prefix + "If-Modified-Since")); err != nil {
+		return c, s3err.InvalidArgument.Msg("%sIf-Modified-Since is not a valid date.", prefix)
+	}
+	if c.IfUnmodifiedSince, err = store.ParseHTTPTime(hd.Get(prefix + "If-Unmodified-Since")); err != nil {
+		return c, s3err.InvalidArgument.Msg("%sIf-Unmodified-Since is not a valid date.", prefix)
+	}
+	return c, nil
+}
+
+// authorizeSource checks read access to a copy source in another bucket:
+// a session must name it (it never does for another bucket), long-term
+// keys need a ReadOnly CreateSession grant on it.
+func (h *Handler) authorizeSource(ctx context.Context, r *http.Request, c *caller, bucket string) error {
+	if c.session != nil {
+		if c.session.Bucket != bucket {
+			return s3err.AccessDenied.Msg("The session token does not grant access to the copy source bucket.")
+		}
+		return nil
+	}
+	k := check{action: "s3express:CreateSession", bucket: bucket, mode: session.ReadOnly}
+	b, err := h.store.Bucket(ctx, bucket)
+	if err != nil {
+		return err
+	}
+	k.bucketRec = &b
+	return h.decide(ctx, r, c, k)
+}
+
+type copyObjectResult struct {
+	XMLName      xml.Name `xml:"CopyObjectResult"`
+	NS           string   `xml:"xmlns,attr"`
+	ETag         string   `xml:"ETag"`
+	LastModified string   `xml:"LastModified"`
+	checksumFields
+}
+
+func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, c *caller, t target) error {
+	if err := validKey(t.Key); err != nil {
+		return err
+	}
+	hd := r.Header
+	if err := checkWriteHeaders(hd); err != nil {
+		return err
+	}
+	if v := hd.Get("X-Amz-Tagging-Directive"); v == "REPLACE" && hd.Get("X-Amz-Tagging") != "" {
+		return s3err.NotImplemented.Msg("Directory buckets do not support object tags.")
+	}
+	srcBucket, srcKey, err := parseCopySource(hd.Get("X-Amz-Copy-Source"))
+	if err != nil {
+		return err
+	}
+	if err := h.authorizeSource(r.Context(), r, c, srcBucket); err != nil {
+		return err
+	}
+	alg, err := checksum.FromCopyRequest(hd)
+	if err != nil {
+		return err
+	}
+	in := &store.CopyInput{SrcBucket: srcBucket, SrcKey: srcKey, DstBucket: t.Bucket, DstKey: t.Key,
+		Algorithm: alg, IfMatch: hd.Get("If-Match"), IfNoneMatch: hd.Get("If-None-Match")}
+	if in.Source, err = sourceConditions(hd, "X-Amz-Copy-Source-"); err != nil {
+		return err
+	}
+	switch hd.Get("X-Amz-Metadata-Directive") {
+	case "", "COPY":
+	case "REPLACE":
+		in.ReplaceMetadata = true
+		in.ContentType = hd.Get("Content-Type")
+		in.Headers = standardHeaders(hd)
+		if in.Meta, err = userMeta(hd); err != nil {
+			return err
+		}
+	default:
+		return s3err.InvalidArgument.Msg("Unknown metadata directive.")
+	}
+	obj, err := h.store.Copy(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	setSSE(w.Header(), obj.SSE)
+	return writeXML(w, copyObjectResult{NS: s3NS, ETag: `"` + obj.ETag + `"`, LastModified: xmlTime(obj.LastModified),
+		checksumFields: newChecksumFields(obj.Checksums, obj.ChecksumType)})
+}
+
+type copyPartResult struct {
+	XMLName      xml.Name `xml:"CopyPartResult"`
+	NS           string   `xml:"xmlns,attr"`
+	ETag         string   `xml:"ETag"`
+	LastModified string   `xml:"LastModified"`
+	checksumFields
+}
+
+func (h *Handler) uploadPartCopy(w http.ResponseWriter, r *http.Request, c *caller, t target) error {
+	q := r.URL.Query()
+	n, err := partNumber(q)
+	if err != nil {
+		return err
+	}
+	hd := r.Header
+	if hd.Get("X-Amz-Server-Side-Encryption") != "" {
+		return s3err.InvalidArgument.Msg("UploadPartCopy cannot specify encryption; it comes from CreateMultipartUpload.")
+	}
+	srcBucket, srcKey, err := parseCopySource(hd.Get("X-Amz-Copy-Source"))
+	if err != nil {
+		return err
+	}
+	if err := h.authorizeSource(r.Context(), r, c, srcBucket); err != nil {
+		return err
+	}
+	id := q.Get("uploadId")
+	u, err := h.store.Upload(r.Context(), t.Bucket, t.Key, id)
+	if err != nil {
+		return err
+	}
+	in := &store.PartCopyInput{SrcBucket: srcBucket, SrcKey: srcKey, Bucket: t.Bucket, Key: t.Key, UploadID: id,
+		Number: n, Algorithm: u.ChecksumAlgorithm}
+	if in.Source, err = sourceConditions(hd, "X-Amz-Copy-Source-"); err != nil {
+		return err
+	}
+	if v := hd.Get("X-Amz-Copy-Source-Range"); v != "" {
+		spec, ok := strings.CutPrefix(v, "bytes=")
+		a, b, ok2 := strings.Cut(spec, "-")
+		first, err1 := strconv.ParseInt(a, 10, 64)
+		last, err2 := strconv.ParseInt(b, 10, 64)
+		if !ok || !ok2 || err1 != nil || err2 != nil || first < 0 || last < first {
+			return s3err.InvalidArgument.Msg("The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy")
+		}
+		in.RangeStart, in.RangeEnd = &first, &last
+	}
+	p, err := h.store.PartCopy(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	res := copyPartResult{NS: s3NS, ETag: `"` + p.ETag + `"`, LastModified: xmlTime(p.LastModified)}
+	if alg, v := store.SplitPartChecksum(p.Checksum); v != "" {
+		res.checksumFields = newChecksumFields(map[string]string{string(alg): v}, "")
+	}
+	return writeXML(w, res)
+}
+
+// renameSource accepts the forms clients send in x-amz-rename-source:
+// key, /key, bucket/key and /bucket/key (URL-encoded).
+func renameSource(v, bucket string) (string, error) {
+	src, err := url.PathUnescape(v)
+	if err != nil || src == "" {
+		return "", s3err.InvalidArgument.Msg("x-amz-rename-source is not a valid source key.")
+	}
+	src = strings.TrimPrefix(src, "/")
+	if rest, ok := strings.CutPrefix(src, bucket+"/"); ok {
+		src = rest
+	}
+	if src == "" {
+		return "", s3err.InvalidArgument.Msg("x-amz-rename-source is not a valid source key.")
+	}
+	return src, nil
+}
+
+func (h *Handler) renameObject(w http.ResponseWriter, r *http.Request, t target) error {
+	hd := r.Header
+	if len(t.Key) > store.MaxKeyLength {
+		// RenameObject answers KeyTooLong (PutObject's code is KeyTooLongError).
+		return s3err.KeyTooLong.Rename("KeyTooLong").With("Key", t.Key)
+	}
+	if err := validKey(t.Key); err != nil {
+		return err
+	}
+	src, err := renameSource(hd.Get("X-Amz-Rename-Source"), t.Bucket)
+	if err != nil {
+		return err
+	}
+	in := &store.RenameInput{Bucket: t.Bucket, Src: src, Dst: t.Key, IfMatch: hd.Get("If-Match"),
+		IfNoneMatch: hd.Get("If-None-Match"), ClientToken: hd.Get("X-Amz-Client-Token")}
+	if in.IfNoneMatch != "" && in.IfNoneMatch != "*" {
+		return s3err.NotImplemented.Msg("If-None-Match on RenameObject supports only *.")
+	}
+	if tok := in.ClientToken; len(tok) > 64 || strings.IndexFunc(tok, func(r rune) bool { return r < 33 || r > 126 }) >= 0 {
+		return s3err.InvalidArgument.Msg("x-amz-client-token must be at most 64 printable ASCII characters.")
+	}
+	if in.Source, err = sourceConditions(hd, "X-Amz-Rename-Source-"); err != nil {
+		return err
+	}
+	if in.IfModSince, err = store.ParseHTTPTime(hd.Get("If-Modified-Since")); err != nil {
+		return s3err.InvalidArgument.Msg("If-Modified-Since is not a valid date.")
+	}
+	if in.IfUnmodSince, err = store.ParseHTTPTime(hd.Get("If-Unmodified-Since")); err != nil {
+		return s3err.InvalidArgument.Msg("If-Unmodified-Since is not a valid date.")
+	}
+	if err := h.store.Rename(r.Context(), in); err != nil {
+		return err
+	}
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(http.StatusOK)
+	return nil
+}

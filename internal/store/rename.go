@@ -1,0 +1,142 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zonal-dev/zonal/internal/catalog"
+	"github.com/zonal-dev/zonal/internal/s3err"
+)
+
+// RenameInput describes one RenameObject.
+type RenameInput struct {
+	Bucket       string
+	Src, Dst     string
+	Source       SourceConditions
+	IfMatch      string
+	IfNoneMatch  string
+	IfModSince   *time.Time
+	IfUnmodSince *time.Time
+	ClientToken  string
+}
+
+// Rename moves a record to a new key in one catalog commit: no data moves,
+// whatever the size. Metadata, ETag and times are preserved, as AWS does.
+// A retry with the same client token after success succeeds without
+// acting; the same token with other parameters is refused.
+func (s *Store) Rename(ctx context.Context, in *RenameInput) error {
+	if strings.HasSuffix(in.Src, "/") || strings.HasSuffix(in.Dst, "/") {
+		return s3err.InvalidRequest.Msg("RenameObject does not support keys that end with a slash (/).")
+	}
+	if len(in.Dst) > MaxKeyLength {
+		// RenameObject's code is KeyTooLong (PutObject's is KeyTooLongError).
+		return s3err.KeyTooLong.Msg("Your key is too long").With("Key", in.Dst).Rename("KeyTooLong")
+	}
+	if err := s.tokens.check(in); err != nil {
+		return err
+	}
+	if in.Src == in.Dst {
+		return s3err.InvalidRequest.Msg("The source and destination keys of a rename must differ.")
+	}
+	refs := []catalog.ObjectRef{{Bucket: in.Bucket, Key: in.Src}, {Bucket: in.Bucket, Key: in.Dst}}
+	err := s.cat.UpdateObjects(ctx, refs, func(cur []*catalog.Object) ([]*catalog.Object, error) {
+		src, dst := cur[0], cur[1]
+		if in.ClientToken != "" && dst != nil && dst.RenameToken == in.ClientToken {
+			if dst.RenameSource != in.Src {
+				return nil, s3err.IdempotencyParameterMismatch
+			}
+			// An earlier try with this token succeeded: do nothing, even
+			// if the source key has been written again since.
+			return nil, errNothing
+		}
+		if src == nil {
+			return nil, s3err.NoSuchKey.With("Key", in.Src)
+		}
+		// AWS reports a failed source ETag check as Condition If-Match.
+		if err := in.Source.check(src, ""); err != nil {
+			return nil, err
+		}
+		if err := checkDest(dst, in); err != nil {
+			return nil, err
+		}
+		moved := *src
+		moved.Key = in.Dst
+		moved.RenameToken, moved.RenameSource = in.ClientToken, in.Src
+		return []*catalog.Object{nil, &moved}, nil
+	})
+	if err == nil {
+		s.tokens.remember(in)
+	}
+	switch {
+	case errors.Is(err, errNothing):
+		return nil
+	case errors.Is(err, catalog.ErrNotFound):
+		return s3err.NoSuchBucket.With("BucketName", in.Bucket)
+	}
+	return wrap(err)
+}
+
+// checkDest applies the destination conditions of a rename. When both
+// If-Match and If-None-Match: * fail, AWS names If-Match.
+func checkDest(dst *catalog.Object, in *RenameInput) error {
+	if in.IfMatch != "" {
+		if dst == nil || !ETagMatches(in.IfMatch, dst.ETag) {
+			return s3err.PreconditionFailed.With("Condition", "If-Match")
+		}
+	}
+	if in.IfNoneMatch != "" && dst != nil {
+		return s3err.PreconditionFailed.With("Condition", "If-None-Match")
+	}
+	if dst != nil {
+		mod := dst.LastModified.Truncate(time.Second)
+		if in.IfUnmodSince != nil && mod.After(*in.IfUnmodSince) {
+			return s3err.PreconditionFailed.With("Condition", "If-Unmodified-Since")
+		}
+		if in.IfModSince != nil && !mod.After(*in.IfModSince) {
+			return s3err.PreconditionFailed.With("Condition", "If-Modified-Since")
+		}
+	}
+	return nil
+}
+
+// renameTokens remembers recent client tokens with their parameters, so a
+// token reused for another rename is refused even when the destination
+// record (which also carries the token) is not the one it names. It is
+// kept in memory for an hour: long enough for client retries.
+type renameTokens struct {
+	mu sync.Mutex
+	m  map[string]tokenUse
+}
+
+type tokenUse struct {
+	src, dst string
+	at       time.Time
+}
+
+func (rt *renameTokens) check(in *RenameInput) error {
+	if in.ClientToken == "" {
+		return nil
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	u, ok := rt.m[in.Bucket+"\x00"+in.ClientToken]
+	if ok && time.Since(u.at) < time.Hour && (u.src != in.Src || u.dst != in.Dst) {
+		return s3err.IdempotencyParameterMismatch
+	}
+	return nil
+}
+
+func (rt *renameTokens) remember(in *RenameInput) {
+	if in.ClientToken == "" {
+		return
+	}
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.m == nil || len(rt.m) > 100000 {
+		rt.m = map[string]tokenUse{}
+	}
+	rt.m[in.Bucket+"\x00"+in.ClientToken] = tokenUse{in.Src, in.Dst, time.Now()}
+}
