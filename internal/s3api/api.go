@@ -41,11 +41,12 @@ type Config struct {
 
 // Handler is the S3 API http.Handler.
 type Handler struct {
-	cfg   Config
-	store *store.Store
-	log   *slog.Logger
-	now   func() time.Time
-	keys  keyCache
+	cfg    Config
+	store  *store.Store
+	log    *slog.Logger
+	now    func() time.Time
+	keys   keyCache
+	tokens tokenCache
 
 	bucketPolicies bucketPolicyCache
 	reqID          requestIDs

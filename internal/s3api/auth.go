@@ -44,11 +44,11 @@ func (h *Handler) authenticate(r *http.Request, t target) (*caller, error) {
 		if t.Op == OpCreateSession {
 			return nil, s3err.InvalidRequest.Msg(`CreateSession request should not include "x-amz-s3session-token"`)
 		}
-		s, err := h.cfg.Sessions.Open(a.SessionToken)
+		s, err := h.tokens.open(h.cfg.Sessions, a.SessionToken)
 		if err != nil || !s.MatchesAccessKey(a.AccessKeyID) {
 			return nil, s3err.InvalidToken
 		}
-		c.key = sigv4.SigningKey(s.SecretKey(), a.Date, a.Region, a.Service)
+		c.key = h.keys.get(a.AccessKeyID, s.SecretKey(), a.Date, a.Region, a.Service)
 		if err := a.Verify(r, c.key, now); err != nil {
 			return nil, err
 		}
@@ -181,4 +181,33 @@ func (kc *keyCache) get(akid, secret, date, region, service string) []byte {
 	kc.m[id] = k
 	kc.mu.Unlock()
 	return k
+}
+
+// tokenCache keeps opened session tokens: a client signs every request of
+// a session with the same token, and opening it (base64 plus AES-GCM) on
+// each request is wasted work. Entries are keyed by the token itself, so a
+// tampered token never matches; the cache is dropped when it grows large.
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[string]*session.Session
+}
+
+func (tc *tokenCache) open(ring *session.Ring, token string) (*session.Session, error) {
+	tc.mu.Lock()
+	s, ok := tc.m[token]
+	tc.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	s, err := ring.Open(token)
+	if err != nil {
+		return nil, err
+	}
+	tc.mu.Lock()
+	if tc.m == nil || len(tc.m) > 8192 {
+		tc.m = map[string]*session.Session{}
+	}
+	tc.m[token] = s
+	tc.mu.Unlock()
+	return s, nil
 }

@@ -183,7 +183,7 @@ func (h *Handler) listObjectsV2(w http.ResponseWriter, r *http.Request, t target
 	if res.IsTruncated {
 		res.NextContinuationToken = encodeToken(last)
 	}
-	return writeXML(w, res)
+	return writeListXML(w, &res)
 }
 
 // listObjectsV1 answers the original ListObjects. Directory buckets on AWS
@@ -204,7 +204,7 @@ func (h *Handler) listObjectsV1(w http.ResponseWriter, r *http.Request, t target
 	if res.IsTruncated && p.delimiter != "" {
 		res.NextMarker = p.encodeKey(last)
 	}
-	return writeXML(w, res)
+	return writeListXML(w, &res)
 }
 
 func ptr[T any](v T) *T { return &v }
