@@ -43,15 +43,18 @@ type Bucket struct {
 // Extent is one piece of an object's data: either bytes kept inline in the
 // record, or a byte range of an immutable blob.
 type Extent struct {
-	Inline []byte // non-nil: the data itself; BlobID is empty
+	Inline []byte // the data itself when BlobID is empty
 	BlobID string
 	Offset int64 // within the blob
-	Length int64
+	Length int64 // bytes of the extent (for inline extents too)
+	// IV is the extent's initial AES-CTR counter block when the object is
+	// encrypted at rest; nil otherwise.
+	IV []byte
 }
 
 // Size is the extent's length in bytes.
 func (e Extent) Size() int64 {
-	if e.BlobID == "" {
+	if e.BlobID == "" && e.Length == 0 {
 		return int64(len(e.Inline))
 	}
 	return e.Length
@@ -75,7 +78,71 @@ type Object struct {
 	Checksums    map[string]string
 	ChecksumType string // FULL_OBJECT or COMPOSITE, empty when none
 	Parts        int    // parts (multipart or appends) that make the object; 1 for a plain PUT
+	// PartList describes the parts of a multipart or appended object, in
+	// order; nil for an object written by one PutObject.
+	PartList []ObjectPart
+	Extents  []Extent
+	// SSE is the server-side encryption of the data at rest ("AES256"),
+	// and WrappedKey the object's data key sealed by the server's key.
+	SSE        string
+	WrappedKey []byte
+	// RenameToken and RenameSource record the RenameObject that produced
+	// this record (x-amz-client-token idempotency); empty otherwise.
+	RenameToken  string
+	RenameSource string
+}
+
+// ObjectPart is one part of a multipart or appended object.
+type ObjectPart struct {
+	Size     int64
+	Checksum string // base64 in the object's checksum algorithm; "" when none
+}
+
+// ObjectRef names one key of one bucket.
+type ObjectRef struct{ Bucket, Key string }
+
+// ObjectsUpdate is UpdateObjects' callback: cur[i] is the record of refs[i]
+// (nil when absent); it returns the new records in the same order (nil
+// deletes the key), or an error that aborts the update.
+type ObjectsUpdate func(cur []*Object) (next []*Object, err error)
+
+// Upload is an in-progress multipart upload.
+type Upload struct {
+	Bucket, Key, ID string
+	Initiated       time.Time
+	Owner           string // account id
+	Initiator       string // principal ARN
+	ContentType     string
+	Headers         map[string]string
+	Meta            map[string]string
+	// ChecksumAlgorithm and ChecksumType are what CreateMultipartUpload
+	// declared ("" when nothing was declared).
+	ChecksumAlgorithm string
+	ChecksumType      string
+	SSE               string
+}
+
+// Part is one uploaded part of an Upload.
+type Part struct {
+	Number       int
+	Size         int64
+	ETag         string
+	LastModified time.Time
+	Checksum     string // base64 in the upload's checksum algorithm; "" when none
 	Extents      []Extent
+}
+
+// UploadEntry is one ListUploads result: an upload, or a common prefix
+// (Upload nil).
+type UploadEntry struct {
+	Prefix string
+	Upload *Upload
+}
+
+// UploadPage is the result of ListUploads.
+type UploadPage struct {
+	Entries   []UploadEntry
+	Truncated bool
 }
 
 // ObjectUpdate is called by UpdateObject with the current record (nil when
@@ -90,7 +157,10 @@ type ListQuery struct {
 	Prefix    string
 	Delimiter string // "" or "/"; with "/", keys sharing a sub-directory fold into one common prefix
 	After     string // return only entries (keys or common prefixes) sorting after this
-	Limit     int    // maximum number of entries (keys plus common prefixes); > 0
+	// AfterUpload, with After, resumes ListUploads after the upload
+	// (After, AfterUpload); uploads of one key sort by id.
+	AfterUpload string
+	Limit       int // maximum number of entries (keys plus common prefixes); > 0
 }
 
 // ListEntry is one listing result: an object, or a common prefix (Object nil).
@@ -126,7 +196,8 @@ type Catalog interface {
 	// owner reachable through GetBucket).
 	CreateBucket(ctx context.Context, b Bucket) error
 	GetBucket(ctx context.Context, name string) (Bucket, error)
-	// DeleteBucket removes an empty bucket; ErrBucketNotEmpty when any object remains.
+	// DeleteBucket removes an empty bucket; ErrBucketNotEmpty when any
+	// object or in-progress upload remains.
 	DeleteBucket(ctx context.Context, name string) error
 	// ListBuckets returns up to limit buckets of owner with names after `after`, in name order.
 	ListBuckets(ctx context.Context, owner, after string, limit int) ([]Bucket, error)
@@ -139,10 +210,52 @@ type Catalog interface {
 	// a blob left with none is queued for GC. Updates of one key are
 	// serialised; the bucket must exist (ErrNotFound otherwise).
 	UpdateObject(ctx context.Context, bucket, key string, fn ObjectUpdate) error
+	// UpdateObjects is UpdateObject over several keys (of one or several
+	// buckets) at once: all are read, fn decides, and everything commits in
+	// one atomic batch with the reference changes of the whole set (a blob
+	// moved from one key to another keeps its count). Keys are locked in a
+	// canonical order, so concurrent multi-key updates cannot deadlock.
+	// refs must be distinct; ErrNotFound when a bucket is missing.
+	UpdateObjects(ctx context.Context, refs []ObjectRef, fn ObjectsUpdate) error
 	// ListObjects returns a page of the bucket in lexicographic key order.
+	// Entries carry metadata only: inline extents keep their Length but
+	// not their bytes (listing must never read object data). With a
+	// delimiter, keys of in-progress uploads fold into common prefixes too
+	// (directory buckets show directories that exist only because of an
+	// upload), but an upload is never listed as an object.
 	ListObjects(ctx context.Context, q ListQuery) (ListPage, error)
 
-	// BlobReferenced reports whether any record references the blob.
+	// UpdateBucket atomically rewrites a bucket's configuration documents
+	// (Policy, Encryption, Lifecycle); fn must not change other fields.
+	// ErrNotFound when the bucket is missing.
+	UpdateBucket(ctx context.Context, name string, fn func(b *Bucket) error) error
+
+	// CreateUpload records a new multipart upload (ErrNotFound: no bucket;
+	// ErrExists: the id is taken).
+	CreateUpload(ctx context.Context, u Upload) error
+	// GetUpload returns an upload or ErrNotFound.
+	GetUpload(ctx context.Context, bucket, key, id string) (*Upload, error)
+	// PutPart stores a part durably, replacing any part with the same
+	// number (whose blobs lose their reference). ErrNotFound when the
+	// upload no longer exists; the caller then removes the part's blob.
+	PutPart(ctx context.Context, bucket, key, id string, p Part) error
+	// ListParts returns up to limit parts numbered above `after`, in
+	// number order, and whether more follow.
+	ListParts(ctx context.Context, bucket, key, id string, after, limit int) ([]Part, bool, error)
+	// CompleteUpload atomically reads the upload, all its parts (in
+	// number order) and the key's current record, and commits fn's object
+	// while removing the upload and its parts. The new object's blobs keep
+	// their references; blobs of parts it does not use and of the replaced
+	// object lose theirs. ErrNotFound when the upload is gone.
+	CompleteUpload(ctx context.Context, bucket, key, id string, fn func(u *Upload, parts []Part, cur *Object) (*Object, error)) error
+	// AbortUpload removes an upload and its parts (fn may veto it by
+	// returning an error). ErrNotFound when the upload is gone.
+	AbortUpload(ctx context.Context, bucket, key, id string, fn func(u *Upload) error) error
+	// ListUploads returns a page of a bucket's uploads in (key, id) order,
+	// folding keys into common prefixes as ListObjects does.
+	ListUploads(ctx context.Context, q ListQuery) (UploadPage, error)
+
+	// BlobReferenced reports whether any record (object or part) references the blob.
 	BlobReferenced(ctx context.Context, blobID string) (bool, error)
 	// PendingGC returns up to limit queued blobs queued at or before `before`.
 	PendingGC(ctx context.Context, before time.Time, limit int) ([]GCItem, error)

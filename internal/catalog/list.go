@@ -12,9 +12,25 @@ type ListIterator interface {
 	Next() bool
 	// Key is the current object key.
 	Key() string
-	// Object decodes the current record. List calls it only for keys it
-	// returns, never for keys folded into a common prefix.
+	// Object decodes the current record's metadata: inline extents carry
+	// their Length but no bytes (a listing never reads object data). List
+	// calls it only for keys it returns, never for keys folded into a
+	// common prefix.
 	Object() (*Object, error)
+	// Err reports an error that made SeekGE or Next return false.
+	Err() error
+}
+
+// KeyIterator is an ordered, seekable cursor over the object keys of a
+// bucket's in-progress uploads (a key appears once per upload, so it may
+// repeat). ListWithUploads folds these keys into common prefixes.
+type KeyIterator interface {
+	// SeekGE moves to the first key >= key and reports whether there is one.
+	SeekGE(key string) bool
+	// Next moves to the following key and reports whether there is one.
+	Next() bool
+	// Key is the current key.
+	Key() string
 	// Err reports an error that made SeekGE or Next return false.
 	Err() error
 }
@@ -31,14 +47,44 @@ type ListIterator interface {
 // Truncated is exact: it is set only when another entry exists beyond the
 // page. A Limit <= 0 returns no entries.
 func List(it ListIterator, q ListQuery) (ListPage, error) {
+	return ListWithUploads(it, nil, q)
+}
+
+// ListWithUploads is List over a bucket's objects and, when q has a
+// delimiter, the keys of its in-progress uploads: an upload key that folds
+// into a common prefix contributes that prefix (so a directory holding only
+// uploads shows), merged in order with the objects and listed once however
+// many objects and uploads share it. An upload key lying directly in the
+// listed directory contributes nothing: an upload is not an object. Without
+// a delimiter uploads are ignored (uploads may be nil).
+//
+// Upload keys directly in the listed directory are stepped over one by
+// one; every other step is bounded by the page as in List.
+func ListWithUploads(objects ListIterator, uploads KeyIterator, q ListQuery) (ListPage, error) {
 	var page ListPage
 	start, ok := listStart(q)
 	if !ok {
 		return page, nil
 	}
-	ok = it.SeekGE(start)
-	for ok {
-		key := it.Key()
+	if q.Delimiter == "" {
+		uploads = nil
+	}
+	objOK := objects.SeekGE(start)
+	upOK := uploads != nil && uploads.SeekGE(start)
+	for objOK || upOK {
+		// The smaller current key of the two cursors; an object wins a tie.
+		var key string
+		fromObjects := objOK
+		if objOK {
+			key = objects.Key()
+		}
+		if upOK {
+			if uk := uploads.Key(); !objOK || uk < key {
+				key, fromObjects = uk, false
+			}
+		}
+		// Both cursors only move forward from start >= Prefix, so the
+		// first key without the prefix lies past the prefix's range.
 		if !strings.HasPrefix(key, q.Prefix) {
 			break
 		}
@@ -52,22 +98,35 @@ func List(it ListIterator, q ListQuery) (ListPage, error) {
 			if !exists {
 				break
 			}
-			ok = it.SeekGE(next)
+			// Skip the sub-tree in both cursors, so the prefix is listed
+			// once whichever of them reaches it.
+			objOK = objOK && objects.SeekGE(next)
+			upOK = upOK && uploads.SeekGE(next)
+			continue
+		}
+		if !fromObjects {
+			// An upload directly in the listed directory: not an entry.
+			upOK = uploads.Next()
 			continue
 		}
 		if len(page.Entries) >= q.Limit {
 			page.Truncated = true
 			break
 		}
-		obj, err := it.Object()
+		obj, err := objects.Object()
 		if err != nil {
 			return ListPage{}, err
 		}
 		page.Entries = append(page.Entries, ListEntry{Object: obj})
-		ok = it.Next()
+		objOK = objects.Next()
 	}
-	if err := it.Err(); err != nil {
+	if err := objects.Err(); err != nil {
 		return ListPage{}, err
+	}
+	if uploads != nil {
+		if err := uploads.Err(); err != nil {
+			return ListPage{}, err
+		}
 	}
 	return page, nil
 }

@@ -25,12 +25,19 @@ func fullObject(key string) *catalog.Object {
 		Checksums:    map[string]string{"CRC32C": "yZRlqg==", "SHA256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="},
 		ChecksumType: "COMPOSITE",
 		Parts:        3,
+		PartList: []catalog.ObjectPart{
+			{Size: 5, Checksum: "AAAAAA=="}, {Size: 100, Checksum: ""}, {Size: 7, Checksum: "/////w=="},
+		},
 		Extents: []catalog.Extent{
-			{Inline: []byte("he\x00lo")},
-			{BlobID: "0123456789abcdef0123456789abcdef", Offset: 1 << 40, Length: 100},
+			{Inline: []byte("he\x00lo"), Length: 5, IV: []byte("0123456789abcdef")},
+			{BlobID: "0123456789abcdef0123456789abcdef", Offset: 1 << 40, Length: 100, IV: []byte{0, 0, 0xff}},
 			{Inline: []byte{}},
 			{BlobID: "fedcba9876543210fedcba9876543210", Offset: 0, Length: 7},
 		},
+		SSE:          "AES256",
+		WrappedKey:   []byte("\x00sealed\xffkey"),
+		RenameToken:  "token-1",
+		RenameSource: "dir/old name",
 	}
 }
 
@@ -178,7 +185,9 @@ func testRecordsAreCopies(t *testing.T, c catalog.Catalog) {
 	if err != nil || len(page.Entries) != 1 {
 		t.Fatalf("ListObjects = %v, %v", page, err)
 	}
-	checkObject(t, page.Entries[0].Object, fullObject("k"))
-	page.Entries[0].Object.Extents[0].Inline[1] = 'Y'
+	checkListed(t, page.Entries[0].Object, fullObject("k"))
+	page.Entries[0].Object.Meta["a"] = "listed"
+	page.Entries[0].Object.Extents[1].IV[0] = 9
+	page.Entries[0].Object.WrappedKey[0] = 9
 	checkObject(t, getObject(t, c, "b", "k"), fullObject("k"))
 }

@@ -14,15 +14,25 @@ import (
 	"github.com/zonal-dev/zonal/internal/catalog"
 )
 
-// keyStripes serialise UpdateObject per key while fn runs, outside the data
-// lock, so fn may read the catalog (as it may with the durable engines).
-const keyStripes = 256
+// Stripes serialise the read-modify-write operations that call back into
+// the caller while the data lock is not held, so fn may read the catalog
+// (as it may with the durable engines): key stripes per object key (taken
+// in ascending order by UpdateObjects), upload stripes per upload (PutPart
+// shared; CompleteUpload and AbortUpload exclusive), config stripes per
+// bucket for UpdateBucket. Order: config | key -> upload.
+const (
+	keyStripes    = 256
+	uploadStripes = 64
+	configStripes = 16
+)
 
 // Catalog is an in-memory catalog. The zero value is not usable; call New.
 type Catalog struct {
-	seed     maphash.Seed
-	keyLocks [keyStripes]sync.Mutex
-	closed   atomic.Bool
+	seed        maphash.Seed
+	keyLocks    [keyStripes]sync.Mutex
+	uploadLocks [uploadStripes]sync.RWMutex
+	configLocks [configStripes]sync.Mutex
+	closed      atomic.Bool
 
 	mu      sync.RWMutex // guards everything below
 	buckets map[string]*bucket
@@ -31,11 +41,21 @@ type Catalog struct {
 	config  map[string][]byte
 }
 
-// bucket is a bucket's record and its objects: keys sorted for listing.
+// bucket is a bucket's record, its objects (keys sorted for listing) and
+// its uploads (sorted by key, then id).
 type bucket struct {
 	info    catalog.Bucket
 	keys    []string
 	records map[string]*catalog.Object
+	uploads []uploadRef
+	upload  map[uploadRef]*upload
+}
+
+type uploadRef struct{ key, id string }
+
+type upload struct {
+	info  catalog.Upload
+	parts map[int]*catalog.Part
 }
 
 var _ catalog.Catalog = (*Catalog)(nil)
@@ -74,7 +94,10 @@ func (c *Catalog) CreateBucket(ctx context.Context, b catalog.Bucket) error {
 	if _, ok := c.buckets[b.Name]; ok {
 		return catalog.ErrExists
 	}
-	c.buckets[b.Name] = &bucket{info: b, records: make(map[string]*catalog.Object)}
+	b.Policy = cloneBytes(b.Policy)
+	b.Encryption = cloneBytes(b.Encryption)
+	b.Lifecycle = cloneBytes(b.Lifecycle)
+	c.buckets[b.Name] = &bucket{info: b, records: make(map[string]*catalog.Object), upload: make(map[uploadRef]*upload)}
 	return nil
 }
 
@@ -89,7 +112,7 @@ func (c *Catalog) GetBucket(ctx context.Context, name string) (catalog.Bucket, e
 	if !ok {
 		return catalog.Bucket{}, catalog.ErrNotFound
 	}
-	return b.info, nil
+	return cloneBucket(b.info), nil
 }
 
 // DeleteBucket implements catalog.Catalog.
@@ -103,7 +126,7 @@ func (c *Catalog) DeleteBucket(ctx context.Context, name string) error {
 	if !ok {
 		return catalog.ErrNotFound
 	}
-	if len(b.keys) > 0 {
+	if len(b.keys) > 0 || len(b.uploads) > 0 {
 		return catalog.ErrBucketNotEmpty
 	}
 	delete(c.buckets, name)
@@ -120,7 +143,7 @@ func (c *Catalog) ListBuckets(ctx context.Context, owner, after string, limit in
 	var out []catalog.Bucket
 	for _, b := range c.buckets {
 		if (owner == "" || b.info.Owner == owner) && b.info.Name > after {
-			out = append(out, b.info)
+			out = append(out, cloneBucket(b.info))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
@@ -128,6 +151,57 @@ func (c *Catalog) ListBuckets(ctx context.Context, owner, after string, limit in
 		out = out[:max(limit, 0)]
 	}
 	return out, nil
+}
+
+// UpdateBucket implements catalog.Catalog: fn runs outside the data lock
+// under the bucket's config stripe; the commit checks the bucket was not
+// deleted (or deleted and re-created) meanwhile.
+func (c *Catalog) UpdateBucket(ctx context.Context, name string, fn func(b *catalog.Bucket) error) error {
+	if err := c.check(ctx); err != nil {
+		return err
+	}
+	lock := &c.configLocks[maphash.String(c.seed, name)%configStripes]
+	lock.Lock()
+	defer lock.Unlock()
+	c.mu.RLock()
+	b, ok := c.buckets[name]
+	var old catalog.Bucket
+	if ok {
+		old = cloneBucket(b.info)
+	}
+	c.mu.RUnlock()
+	if !ok {
+		return catalog.ErrNotFound
+	}
+	next := cloneBucket(old)
+	if err := fn(&next); err != nil {
+		return err
+	}
+	if err := catalog.CheckBucketUpdate(old, next); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.buckets[name] != b {
+		return catalog.ErrNotFound
+	}
+	b.info = cloneBucket(next)
+	return nil
+}
+
+func cloneBucket(b catalog.Bucket) catalog.Bucket {
+	b.Policy = cloneBytes(b.Policy)
+	b.Encryption = cloneBytes(b.Encryption)
+	b.Lifecycle = cloneBytes(b.Lifecycle)
+	return b
+}
+
+// cloneBytes copies b; empty reads back as nil, as with the durable engines.
+func cloneBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return append([]byte{}, b...)
 }
 
 // GetConfig implements catalog.Catalog.

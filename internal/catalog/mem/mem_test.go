@@ -11,7 +11,14 @@ import (
 func TestConformance(t *testing.T) {
 	catalogtest.Run(t, func(t *testing.T) catalog.Catalog {
 		c := mem.New()
-		t.Cleanup(func() { c.Close() })
+		t.Cleanup(func() {
+			if !t.Failed() {
+				if err := mem.CheckConsistency(c); err != nil {
+					t.Errorf("catalog inconsistent after the test: %v", err)
+				}
+			}
+			c.Close()
+		})
 		return c
 	})
 }

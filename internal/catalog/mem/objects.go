@@ -2,6 +2,7 @@ package mem
 
 import (
 	"context"
+	"fmt"
 	"hash/maphash"
 	"maps"
 	"slices"
@@ -26,51 +27,99 @@ func (c *Catalog) GetObject(ctx context.Context, bucketName, key string) (*catal
 	if !ok {
 		return nil, catalog.ErrNotFound
 	}
-	return clone(o), nil
+	return clone(o, true), nil
+}
+
+func (c *Catalog) keyStripe(bucket, key string) int {
+	return int(maphash.String(c.seed, bucket+"\x00"+key) % keyStripes)
 }
 
 // UpdateObject implements catalog.Catalog.
 func (c *Catalog) UpdateObject(ctx context.Context, bucketName, key string, fn catalog.ObjectUpdate) error {
+	return c.UpdateObjects(ctx, []catalog.ObjectRef{{Bucket: bucketName, Key: key}}, func(cur []*catalog.Object) ([]*catalog.Object, error) {
+		next, err := fn(cur[0])
+		return []*catalog.Object{next}, err
+	})
+}
+
+// UpdateObjects implements catalog.Catalog: the key stripes are taken in
+// ascending order and held while fn runs outside the data lock.
+func (c *Catalog) UpdateObjects(ctx context.Context, refs []catalog.ObjectRef, fn catalog.ObjectsUpdate) error {
 	if err := c.check(ctx); err != nil {
 		return err
 	}
-	lock := &c.keyLocks[maphash.String(c.seed, bucketName+"\x00"+key)%keyStripes]
-	lock.Lock()
-	defer lock.Unlock()
+	if err := catalog.CheckRefs(refs); err != nil {
+		return err
+	}
+	stripes := make([]int, len(refs))
+	for i, r := range refs {
+		stripes[i] = c.keyStripe(r.Bucket, r.Key)
+	}
+	slices.Sort(stripes)
+	stripes = slices.Compact(stripes)
+	for _, s := range stripes {
+		c.keyLocks[s].Lock()
+	}
+	defer func() {
+		for _, s := range stripes {
+			c.keyLocks[s].Unlock()
+		}
+	}()
 
+	buckets := make([]*bucket, len(refs))
+	cur := make([]*catalog.Object, len(refs))
+	oldIDs := make([][]string, len(refs))
 	c.mu.RLock()
-	b, ok := c.buckets[bucketName]
-	var cur *catalog.Object
-	if ok {
-		cur = clone(b.records[key])
+	for i, r := range refs {
+		b, ok := c.buckets[r.Bucket]
+		if !ok {
+			c.mu.RUnlock()
+			return catalog.ErrNotFound
+		}
+		buckets[i] = b
+		cur[i] = clone(b.records[r.Key], true)
+		// Taken before fn, which may modify cur and hand it back.
+		oldIDs[i] = catalog.BlobIDs(cur[i])
 	}
 	c.mu.RUnlock()
-	if !ok {
-		return catalog.ErrNotFound
-	}
 
-	// Taken before fn, which may modify cur and hand it back.
-	oldIDs := catalog.BlobIDs(cur)
-	next, err := fn(cur)
+	next, err := fn(slices.Clone(cur))
 	if err != nil {
 		return err
 	}
-	if next == nil && cur == nil {
-		return nil
+	if len(next) != len(refs) {
+		return fmt.Errorf("catalog: UpdateObjects: fn returned %d records for %d keys", len(next), len(refs))
 	}
-	next = clone(next)
-	if next != nil {
-		next.Key = key
+	newIDs := make([][]string, len(refs))
+	stored := make([]*catalog.Object, len(refs))
+	for i, o := range next {
+		if err := catalog.CheckObject(o); err != nil {
+			return err
+		}
+		stored[i] = normalized(o, refs[i].Key)
+		newIDs[i] = catalog.BlobIDs(stored[i])
 	}
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.buckets[bucketName] != b {
-		return catalog.ErrNotFound // deleted while fn ran
+	for i, r := range refs {
+		if c.buckets[r.Bucket] != buckets[i] {
+			return catalog.ErrNotFound // deleted while fn ran
+		}
 	}
-	b.put(key, next)
+	for i, r := range refs {
+		if stored[i] != nil || cur[i] != nil {
+			buckets[i].put(r.Key, stored[i])
+		}
+	}
+	c.applyRefs(catalog.RefDeltasOf(oldIDs, newIDs))
+	return nil
+}
+
+// applyRefs applies reference changes; the caller holds c.mu.
+func (c *Catalog) applyRefs(deltas []catalog.RefDelta) {
 	now := time.Now()
-	for _, d := range catalog.RefDeltas(oldIDs, catalog.BlobIDs(next)) {
+	for _, d := range deltas {
 		n := c.refs[d.BlobID] + d.Delta
 		switch {
 		case n > 0:
@@ -81,7 +130,6 @@ func (c *Catalog) UpdateObject(ctx context.Context, bucketName, key string, fn c
 			c.gc[d.BlobID] = now
 		}
 	}
-	return nil
 }
 
 // put stores o under key, or deletes key when o is nil, keeping keys sorted.
@@ -110,7 +158,7 @@ func (c *Catalog) ListObjects(ctx context.Context, q catalog.ListQuery) (catalog
 	if !ok {
 		return catalog.ListPage{}, catalog.ErrNotFound
 	}
-	return catalog.List(&iter{b: b, i: -1}, q)
+	return catalog.ListWithUploads(&iter{b: b, i: -1}, &uploadKeys{uploadIter{b: b, i: -1}}, q)
 }
 
 // iter walks a bucket's sorted keys for catalog.List.
@@ -131,14 +179,61 @@ func (it *iter) Next() bool {
 
 func (it *iter) Key() string { return it.b.keys[it.i] }
 
+// Object returns the record without its inline bytes, as a listing must.
 func (it *iter) Object() (*catalog.Object, error) {
-	return clone(it.b.records[it.b.keys[it.i]]), nil
+	return clone(it.b.records[it.b.keys[it.i]], false), nil
 }
 
 func (it *iter) Err() error { return nil }
 
-// clone deep-copies o so callers never share memory with the store.
-func clone(o *catalog.Object) *catalog.Object {
+// normalized returns the copy of o the catalog keeps: its own memory,
+// stored under key, in the canonical form the durable engines read back
+// (inline extents with Length set and non-nil bytes, empty optional fields
+// nil), so both engines return identical records.
+func normalized(o *catalog.Object, key string) *catalog.Object {
+	if o == nil {
+		return nil
+	}
+	n := clone(o, true)
+	n.Key = key
+	n.Headers, n.Meta, n.Checksums = emptyNil(n.Headers), emptyNil(n.Meta), emptyNil(n.Checksums)
+	if len(n.PartList) == 0 {
+		n.PartList = nil
+	}
+	n.WrappedKey = cloneBytes(n.WrappedKey)
+	if len(n.Extents) == 0 {
+		n.Extents = nil
+	}
+	n.Extents = normalizeExtents(n.Extents)
+	return n
+}
+
+func normalizeExtents(extents []catalog.Extent) []catalog.Extent {
+	for i := range extents {
+		e := &extents[i]
+		if e.BlobID == "" {
+			if e.Inline == nil {
+				e.Inline = []byte{}
+			}
+			e.Length = int64(len(e.Inline))
+		} else {
+			e.Inline = nil
+		}
+		e.IV = cloneBytes(e.IV)
+	}
+	return extents
+}
+
+func emptyNil(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// clone deep-copies o so callers never share memory with the store; with
+// data false, inline extents keep their Length but not their bytes.
+func clone(o *catalog.Object, data bool) *catalog.Object {
 	if o == nil {
 		return nil
 	}
@@ -146,14 +241,26 @@ func clone(o *catalog.Object) *catalog.Object {
 	c.Headers = maps.Clone(o.Headers)
 	c.Meta = maps.Clone(o.Meta)
 	c.Checksums = maps.Clone(o.Checksums)
-	if o.Extents != nil {
-		c.Extents = make([]catalog.Extent, len(o.Extents))
-		for i, e := range o.Extents {
-			if e.Inline != nil {
-				e.Inline = append([]byte{}, e.Inline...)
-			}
-			c.Extents[i] = e
-		}
-	}
+	c.PartList = slices.Clone(o.PartList)
+	c.WrappedKey = slices.Clone(o.WrappedKey)
+	c.Extents = cloneExtents(o.Extents, data)
 	return &c
+}
+
+func cloneExtents(extents []catalog.Extent, data bool) []catalog.Extent {
+	if extents == nil {
+		return nil
+	}
+	out := make([]catalog.Extent, len(extents))
+	for i, e := range extents {
+		switch {
+		case !data:
+			e.Inline = nil
+		case e.Inline != nil:
+			e.Inline = append([]byte{}, e.Inline...)
+		}
+		e.IV = slices.Clone(e.IV)
+		out[i] = e
+	}
+	return out
 }

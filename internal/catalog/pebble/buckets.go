@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"context"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -70,21 +71,14 @@ func (c *Catalog) DeleteBucket(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	prefix := objectPrefix(name)
-	it, err := c.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
-	if err != nil {
-		return err
-	}
-	nonEmpty := it.First()
-	err = it.Error()
-	if cerr := it.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if nonEmpty {
-		return catalog.ErrBucketNotEmpty
+	// Objects and uploads are only created under the bucket's stripe held
+	// shared, so with it held exclusively neither table can gain a key.
+	for _, prefix := range [][]byte{objectPrefix(name), uploadPrefix(name)} {
+		if nonEmpty, err := c.anyKey(ctx, prefix); err != nil {
+			return err
+		} else if nonEmpty {
+			return catalog.ErrBucketNotEmpty
+		}
 	}
 	batch := c.db.NewBatch()
 	defer batch.Close()
@@ -92,6 +86,61 @@ func (c *Catalog) DeleteBucket(ctx context.Context, name string) error {
 		return err
 	}
 	if err := batch.Delete(ownerKey(b.Owner, name), nil); err != nil {
+		return err
+	}
+	return batch.Commit(pebble.Sync)
+}
+
+// anyKey reports whether any key starts with prefix.
+func (c *Catalog) anyKey(ctx context.Context, prefix []byte) (bool, error) {
+	it, err := c.db.NewIterWithContext(ctx, &pebble.IterOptions{LowerBound: prefix, UpperBound: prefixEnd(prefix)})
+	if err != nil {
+		return false, err
+	}
+	found := it.First()
+	err = it.Error()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	return found, err
+}
+
+// UpdateBucket implements catalog.Catalog. The bucket's stripe is held
+// shared (DeleteBucket and CreateBucket cannot run meanwhile, object
+// updates can) and its config stripe exclusively; both copies of the record
+// (by name and by owner) are rewritten in one batch.
+func (c *Catalog) UpdateBucket(ctx context.Context, name string, fn func(b *catalog.Bucket) error) error {
+	if err := c.enter(ctx); err != nil {
+		return err
+	}
+	defer c.exit()
+	bl := c.locks.bucket(name)
+	bl.RLock()
+	defer bl.RUnlock()
+	cl := c.locks.config(name)
+	cl.Lock()
+	defer cl.Unlock()
+	old, err := c.readBucket(name)
+	if err != nil {
+		return err
+	}
+	b := old
+	b.Policy = slices.Clone(old.Policy)
+	b.Encryption = slices.Clone(old.Encryption)
+	b.Lifecycle = slices.Clone(old.Lifecycle)
+	if err := fn(&b); err != nil {
+		return err
+	}
+	if err := catalog.CheckBucketUpdate(old, b); err != nil {
+		return err
+	}
+	rec := encodeBucket(b)
+	batch := c.db.NewBatch()
+	defer batch.Close()
+	if err := batch.Set(bucketKey(name), rec, nil); err != nil {
+		return err
+	}
+	if err := batch.Set(ownerKey(b.Owner, name), rec, nil); err != nil {
 		return err
 	}
 	return batch.Commit(pebble.Sync)
@@ -121,7 +170,7 @@ func (c *Catalog) ListBuckets(ctx context.Context, owner, after string, limit in
 		if name == after {
 			continue
 		}
-		b, derr := decodeBucket(name, it.Value())
+		b, derr := decodeBucket(name, append([]byte{}, it.Value()...))
 		if derr != nil {
 			it.Close()
 			return nil, derr

@@ -93,6 +93,14 @@ func testCrash(t *testing.T, unsyncedPercent int) {
 		t.Fatalf("reopen after crash: %v", err)
 	}
 	defer r.Close()
+	var known []string
+	for i := range 4 {
+		known = append(known, "old-"+fmt.Sprint(i), "new-"+fmt.Sprint(i))
+	}
+	for i := range before {
+		known = append(known, blobID(i))
+	}
+	checkConsistency(t, r, known)
 	if b, err := r.GetBucket(ctx, "b"); err != nil || b.Owner != "o" {
 		t.Fatalf("bucket after crash: %+v, %v", b, err)
 	}
@@ -195,7 +203,7 @@ func TestCrashWithSeparatedValues(t *testing.T) {
 	for i := 200; i < 250; i++ {
 		putBig(i, "v3") // in the WAL only
 	}
-	if err := c.db.Compact(ctx, []byte{tableObject}, []byte{tableObject + 1}, true); err != nil {
+	if err := c.db.Compact(ctx, []byte{tableData}, []byte{tableObject + 1}, true); err != nil {
 		t.Fatal(err)
 	}
 
@@ -204,6 +212,7 @@ func TestCrashWithSeparatedValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
+	checkConsistency(t, r, nil)
 	page, err := r.ListObjects(ctx, catalog.ListQuery{Bucket: "b", Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
@@ -212,7 +221,14 @@ func TestCrashWithSeparatedValues(t *testing.T) {
 		t.Fatalf("%d objects after crash, want %d", len(page.Entries), len(want))
 	}
 	for _, e := range page.Entries {
-		if got := string(e.Object.Extents[0].Inline); got != want[e.Object.Key] {
+		if e.Object.Extents[0].Inline != nil || e.Object.Extents[0].Length != int64(len(want[e.Object.Key])) {
+			t.Fatalf("%s listed with extent %+v", e.Object.Key, e.Object.Extents[0])
+		}
+		o, err := r.GetObject(ctx, "b", e.Object.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(o.Extents[0].Inline); got != want[e.Object.Key] {
 			t.Fatalf("%s after crash holds %.20q..., want %.20q...", e.Object.Key, got, want[e.Object.Key])
 		}
 	}

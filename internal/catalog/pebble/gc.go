@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -22,23 +23,25 @@ func (c *Catalog) addRefChanges(batch *pebble.Batch, deltas []catalog.RefDelta, 
 		if err != nil {
 			return err
 		}
-		var n uint64
+		var n int64
 		if ok {
-			var read int
-			if n, read = binary.Uvarint(v); read <= 0 {
+			u, read := binary.Uvarint(v)
+			if read <= 0 || u == 0 || u > math.MaxInt32 {
 				return fmt.Errorf("%w: reference count of blob %s", errCorrupt, d.BlobID)
 			}
+			n = int64(u)
 		}
-		if d.Delta > 0 {
+		switch next := n + int64(d.Delta); {
+		case next > 0:
 			if n == 0 {
 				if err := c.unqueue(batch, d.BlobID); err != nil {
 					return err
 				}
 			}
-			err = batch.Set(rk, binary.AppendUvarint(nil, n+1), nil)
-		} else if n > 1 {
-			err = batch.Set(rk, binary.AppendUvarint(nil, n-1), nil)
-		} else {
+			err = batch.Set(rk, binary.AppendUvarint(nil, uint64(next)), nil)
+		default:
+			// Below zero would mean a record's reference was never
+			// counted; the blob is garbage either way.
 			err = c.queue(batch, d.BlobID, now)
 		}
 		if err != nil {

@@ -2,7 +2,9 @@
 // key-value engine. Every mutation is one Pebble batch committed with
 // pebble.Sync, so a nil error means the change is in the fsynced WAL.
 // Pebble group-commits concurrent synced batches, so writers are only ever
-// serialised per object key (and per shared blob), never globally.
+// serialised per object key, per upload and per shared blob, never
+// globally. keys.go describes the key layout, record.go the record formats,
+// locks.go the lock striping.
 package pebble
 
 import (
@@ -44,8 +46,8 @@ func WithCacheSize(bytes int64) Option { return func(o *options) { o.cacheSize =
 // (tests pass vfs.NewMem or vfs.NewCrashableMem).
 func WithFS(fs vfs.FS) Option { return func(o *options) { o.fs = fs } }
 
-// WithValueSeparation makes Pebble keep record values of at least minBytes
-// (records holding inline object data) in separate blob files, which
+// WithValueSeparation makes Pebble keep values of at least minBytes (the
+// inline data records of small objects) in separate blob files, which
 // compactions move by reference instead of rewriting; 0 turns it off. In
 // benchmarks this about doubles synced PUT throughput of inline objects.
 func WithValueSeparation(minBytes int) Option { return func(o *options) { o.valueSep = minBytes } }
@@ -96,8 +98,9 @@ func pebbleOptions(o options) *pebble.Options {
 		CacheSize:          o.cacheSize,
 		Logger:             o.logger,
 		FormatMajorVersion: pebble.FormatNewest,
-		// Inline object bytes make records up to tens of KiB: a larger
-		// memtable flushes less often and absorbs overwrites of hot keys.
+		// Inline object bytes make data records up to tens of KiB: a
+		// larger memtable flushes less often and absorbs overwrites of
+		// hot keys.
 		MemTableSize:                32 << 20,
 		MemTableStopWritesThreshold: 4,
 		// Compact L0 early and let compactions run in parallel so write
@@ -109,8 +112,8 @@ func pebbleOptions(o options) *pebble.Options {
 		},
 	}
 	if o.valueSep > 0 {
-		// Inline object bytes dominate the database; without separation
-		// every compaction rewrites them. Garbage from overwritten objects
+		// Inline object bytes (table 'd') dominate the database; without
+		// separation every compaction rewrites them. Garbage from overwritten objects
 		// is reclaimed by rewriting blob files once 20% of one is dead.
 		po.Experimental.ValueSeparationPolicy = func() pebble.ValueSeparationPolicy {
 			return pebble.ValueSeparationPolicy{
@@ -141,7 +144,10 @@ func (c *Catalog) checkSchema() error {
 		return c.db.Set(schemaKey, []byte{schemaVersion}, pebble.Sync)
 	}
 	if len(v) != 1 || v[0] != schemaVersion {
-		return fmt.Errorf("catalog/pebble: unknown schema version %v", v)
+		// Version 1 (inline bytes inside object records, no uploads) was
+		// never released: there is nothing to migrate, and guessing at a
+		// layout would corrupt data, so refuse.
+		return fmt.Errorf("catalog/pebble: database schema version %v, this build reads only version %d", v, schemaVersion)
 	}
 	return nil
 }
@@ -177,7 +183,12 @@ func (c *Catalog) Close() error {
 
 // get returns a copy of key's value; ok is false when the key is absent.
 func (c *Catalog) get(key []byte) (value []byte, ok bool, err error) {
-	v, closer, err := c.db.Get(key)
+	return getFrom(c.db, key)
+}
+
+// getFrom is get on any Pebble reader (the DB or a snapshot).
+func getFrom(r pebble.Reader, key []byte) (value []byte, ok bool, err error) {
+	v, closer, err := r.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, false, nil
 	}
@@ -189,8 +200,11 @@ func (c *Catalog) get(key []byte) (value []byte, ok bool, err error) {
 }
 
 // has reports whether key exists.
-func (c *Catalog) has(key []byte) (bool, error) {
-	_, closer, err := c.db.Get(key)
+func (c *Catalog) has(key []byte) (bool, error) { return hasIn(c.db, key) }
+
+// hasIn is has on any Pebble reader.
+func hasIn(r pebble.Reader, key []byte) (bool, error) {
+	_, closer, err := r.Get(key)
 	if errors.Is(err, pebble.ErrNotFound) {
 		return false, nil
 	}

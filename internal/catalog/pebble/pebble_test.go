@@ -2,7 +2,9 @@ package pebble
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
@@ -12,7 +14,9 @@ import (
 
 func TestConformance(t *testing.T) {
 	catalogtest.Run(t, func(t *testing.T) catalog.Catalog {
-		return openTest(t, WithFS(vfs.NewMem()))
+		c := openTest(t, WithFS(vfs.NewMem()))
+		checkOnCleanup(t, c)
+		return c
 	})
 }
 
@@ -22,7 +26,9 @@ func TestConformanceOnDisk(t *testing.T) {
 		t.Skip("short")
 	}
 	catalogtest.Run(t, func(t *testing.T) catalog.Catalog {
-		return openTestDir(t, t.TempDir())
+		c := openTestDir(t, t.TempDir())
+		checkOnCleanup(t, c)
+		return c
 	})
 }
 
@@ -46,3 +52,22 @@ type quietLogger struct{}
 func (quietLogger) Infof(string, ...any)           {}
 func (quietLogger) Errorf(string, ...any)          {}
 func (quietLogger) Fatalf(format string, a ...any) { panic(fmt.Sprintf(format, a...)) }
+
+func memFS() vfs.FS { return vfs.NewMem() }
+
+func timeNow() time.Time { return time.Now() }
+
+// TestRefusesOtherSchema: a database stamped with another key layout
+// (version 1 kept inline bytes inside object records) is refused clearly.
+func TestRefusesOtherSchema(t *testing.T) {
+	fs := vfs.NewMem()
+	c := openTest(t, WithFS(fs))
+	if err := c.db.Set(schemaKey, []byte{1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	_, err := Open("db", WithFS(fs), WithLogger(quietLogger{}))
+	if err == nil || !strings.Contains(err.Error(), "schema version [1]") {
+		t.Fatalf("Open of a version 1 database: %v", err)
+	}
+}
