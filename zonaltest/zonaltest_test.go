@@ -32,7 +32,7 @@ func (l *wireLog) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-func client(t *testing.T, srv *zonaltest.Server, wire *wireLog) *s3.Client {
+func client(t testing.TB, srv *zonaltest.Server, wire *wireLog) *s3.Client {
 	os.Unsetenv("AWS_CA_BUNDLE")
 	opts := []func(*config.LoadOptions) error{
 		config.WithRegion(srv.Region),
@@ -48,7 +48,7 @@ func client(t *testing.T, srv *zonaltest.Server, wire *wireLog) *s3.Client {
 	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.BaseEndpoint = aws.String(srv.Endpoint) })
 }
 
-func createBucket(t *testing.T, c *s3.Client, name string) {
+func createBucket(t testing.TB, c *s3.Client, name string) {
 	t.Helper()
 	_, err := c.CreateBucket(context.Background(), &s3.CreateBucketInput{
 		Bucket: aws.String(name),
