@@ -5,91 +5,45 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
-	"strings"
+	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/zonal-dev/zonal/internal/config"
 	"github.com/zonal-dev/zonal/internal/server"
 )
 
-// envFlag registers a flag whose default comes from ZONAL_<NAME> when set,
-// so every setting works as a flag or an environment variable (flags win).
-type flagSet struct {
-	*flag.FlagSet
-	envErr error
-}
-
-func envName(flagName string) string {
-	return "ZONAL_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
-}
-
-func (fs *flagSet) str(name, def, usage string) *string {
-	if v, ok := os.LookupEnv(envName(name)); ok {
-		def = v
-	}
-	return fs.String(name, def, usage+" (env "+envName(name)+")")
-}
-
-func (fs *flagSet) dur(name string, def time.Duration, usage string) *time.Duration {
-	if v, ok := os.LookupEnv(envName(name)); ok {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			fs.envErr = fmt.Errorf("%s: %v", envName(name), err)
-		} else {
-			def = d
-		}
-	}
-	return fs.Duration(name, def, usage+" (env "+envName(name)+")")
-}
-
+// runServer is `zonal server`: settings from flags, ZONAL_* variables and
+// the --config file (in that order of precedence), then serve until
+// SIGINT/SIGTERM; SIGHUP reloads the TLS certificate.
 func runServer(args []string) error {
-	fs := &flagSet{FlagSet: flag.NewFlagSet("zonal server", flag.ContinueOnError)}
-	addr := fs.str("addr", "127.0.0.1:9000", "listen address")
-	data := fs.str("data", "./zonal-data", "data folder")
-	region := fs.str("region", "us-east-1", "region reported for buckets")
-	zones := fs.str("zones", "", "comma-separated AZ ids buckets may use (default: any well-formed id)")
-	ttl := fs.dur("session-ttl", 5*time.Minute, "CreateSession credential lifetime (SDKs refresh in the last minute: keep well above 1m outside tests)")
-	logLevel := fs.str("log-level", "info", "log level: debug, info, warn, error")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	// Signals first: SIGHUP's default action would end the process.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	st, err := config.Load(args, os.LookupEnv, os.Stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	if fs.envErr != nil {
-		return fs.envErr
+	log, err := server.NewLogger(os.Stderr, st.LogFormat, st.LogLevel)
+	if err != nil {
+		return err
 	}
-	if *ttl < time.Second {
-		return fmt.Errorf("--session-ttl must be at least 1s, got %v", *ttl)
+	if st.ConfigFile != "" {
+		warnLooseConfig(log, st)
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("--log-level: %v", err)
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-
-	cfg := server.Config{
-		Addr:          *addr,
-		Data:          *data,
-		Region:        *region,
-		SessionTTL:    *ttl,
-		AccountID:     envOr("ZONAL_ACCOUNT_ID", "000000000000"),
-		RootAccessKey: os.Getenv("ZONAL_ROOT_ACCESS_KEY"),
-		RootSecretKey: os.Getenv("ZONAL_ROOT_SECRET_KEY"),
-		Logger:        log,
-	}
-	for _, z := range strings.Split(*zones, ",") {
-		if z = strings.TrimSpace(z); z != "" {
-			cfg.Zones = append(cfg.Zones, z)
-		}
-	}
-	if len(cfg.AccountID) != 12 || strings.Trim(cfg.AccountID, "0123456789") != "" {
-		return fmt.Errorf("ZONAL_ACCOUNT_ID must be 12 digits, got %q", cfg.AccountID)
-	}
+	cfg := serverConfig(st, log)
 	srv, err := server.Open(cfg)
 	if err != nil {
 		return err
@@ -99,26 +53,21 @@ func runServer(args []string) error {
 		srv.Shutdown(context.Background())
 		return err
 	}
-	endpoint := "http://" + ln.Addr().String()
+	endpoint := srv.Scheme() + "://" + displayAddr(ln.Addr())
 	ak, sk := srv.Credentials()
-	log.Info("zonal serving", "endpoint", endpoint, "data", cfg.Data, "region", cfg.Region, "access_key", ak)
-	if srv.Generated {
-		// Printed once, on the start that generated them, so a new user can
-		// talk to the server at once. They are kept in the data folder.
-		fmt.Printf(`
-zonal generated root credentials for account %s (kept in %s/root-credentials.json).
-Point an AWS SDK or CLI at this server with:
-
-  export AWS_ENDPOINT_URL_S3=%s
-  export AWS_ACCESS_KEY_ID=%s
-  export AWS_SECRET_ACCESS_KEY=%s
-  export AWS_REGION=%s
-
-`, cfg.AccountID, cfg.Data, endpoint, ak, sk, cfg.Region)
+	attrs := []any{"endpoint", endpoint, "data", cfg.Data, "region", cfg.Region, "access_key", ak, "version", version}
+	if st.ConfigFile != "" {
+		attrs = append(attrs, "config", st.ConfigFile)
 	}
+	log.Info("zonal serving", attrs...)
+	announce(os.Stdout, srv, cfg, endpoint, ak, sk, log)
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+	go func() {
+		for range hup {
+			_ = srv.ReloadTLS() // logs the outcome
+		}
+	}()
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -137,9 +86,90 @@ Point an AWS SDK or CLI at this server with:
 	return nil
 }
 
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
+// serverConfig maps resolved settings onto the server's configuration.
+func serverConfig(st *config.Settings, log *slog.Logger) server.Config {
+	cfg := server.Config{
+		Addr:          st.Addr,
+		Data:          st.Data,
+		Region:        st.Region,
+		Zones:         st.Zones,
+		SessionTTL:    st.SessionTTL,
+		AccountID:     st.AccountID,
+		RootAccessKey: st.RootAccessKey,
+		RootSecretKey: st.RootSecretKey,
+		MasterKeyFile: st.MasterKeyFile,
+		SSEKeyFile:    st.SSEKeyFile,
+		TLSCert:       st.TLSCert,
+		TLSKey:        st.TLSKey,
+		TLSSelfSigned: st.TLSSelfSigned,
+		AdminToken:    st.AdminToken,
+		NoAccessLog:   !st.AccessLog,
+		Logger:        log,
+		Version:       version,
+		Commit:        buildCommit(),
 	}
-	return def
+	for _, a := range st.Accounts {
+		cfg.Accounts = append(cfg.Accounts, server.Account{ID: a.ID, AccessKeyID: a.AccessKeyID, SecretAccessKey: a.SecretAccessKey})
+	}
+	return cfg
+}
+
+// warnLooseConfig warns when a configuration file holding secrets can be
+// read by every user (group-readable is fine: root:zonal 0640).
+func warnLooseConfig(log *slog.Logger, st *config.Settings) {
+	if st.RootSecretKey == "" && st.AdminToken == "" && len(st.Accounts) == 0 {
+		return
+	}
+	if fi, err := os.Stat(st.ConfigFile); err == nil && fi.Mode().Perm()&0o004 != 0 {
+		log.Warn("the configuration file holds secrets and every user can read it; chmod o-r it",
+			"config", st.ConfigFile, "mode", fi.Mode().Perm().String())
+	}
+}
+
+// displayAddr turns a wildcard listen address into one a client can use.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+}
+
+// announce prints what a person starting the server needs: generated
+// credentials (only on a terminal, so they do not end up in log files or
+// the journal) and how to trust a self-signed certificate.
+func announce(w io.Writer, srv *server.Server, cfg server.Config, endpoint, ak, sk string, log *slog.Logger) {
+	terminal := server.IsTerminal(w)
+	if srv.Generated {
+		credFile := filepath.Join(cfg.Data, "root-credentials.json")
+		if terminal {
+			fmt.Fprintf(w, `
+zonal generated root credentials for account %s (kept in %s).
+Point an AWS SDK or CLI at this server with:
+
+  export AWS_ENDPOINT_URL_S3=%s
+  export AWS_ACCESS_KEY_ID=%s
+  export AWS_SECRET_ACCESS_KEY=%s
+  export AWS_REGION=%s
+
+`, cfg.AccountID, credFile, endpoint, ak, sk, cfg.Region)
+		} else {
+			log.Info("generated root credentials; the secret is in the credentials file", "account", cfg.AccountID, "access_key", ak, "file", credFile)
+		}
+	}
+	if ca := srv.SelfSignedCert(); ca != "" {
+		if abs, err := filepath.Abs(ca); err == nil {
+			ca = abs
+		}
+		log.Info("serving HTTPS with a self-signed certificate", "ca_cert", ca)
+		fmt.Fprintf(w, `
+zonal serves %s with a self-signed certificate. Trust it with:
+
+  AWS SDKs and CLI:  export AWS_CA_BUNDLE=%s
+  rclone:            --ca-cert %s
+  Node.js:           export NODE_EXTRA_CA_CERTS=%s
+  curl:              --cacert %s
+
+`, endpoint, ca, ca, ca, ca)
+	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,12 +19,24 @@ import (
 // the configured root key.
 func (s *Server) openIdentities() (*iam.DB, error) {
 	ctx := context.Background()
-	db, err := iam.Open(ctx, s.cat, iam.Options{DataDir: s.cfg.Data, MasterKeyFile: os.Getenv(iam.MasterKeyEnv)})
+	keyFile := s.cfg.MasterKeyFile
+	if keyFile == "" {
+		keyFile = os.Getenv(iam.MasterKeyEnv)
+	}
+	db, err := iam.Open(ctx, s.cat, iam.Options{DataDir: s.cfg.Data, MasterKeyFile: keyFile})
 	if err != nil {
 		return nil, err
 	}
 	if err := db.EnsureAccount(ctx, s.cfg.AccountID, s.cfg.RootAccessKey, s.cfg.RootSecretKey); err != nil {
 		return nil, err
+	}
+	for _, a := range s.cfg.Accounts {
+		if err := db.EnsureAccount(ctx, a.ID, a.AccessKeyID, a.SecretAccessKey); err != nil {
+			return nil, fmt.Errorf("account %s from the configuration: %w", a.ID, err)
+		}
+	}
+	if n := len(s.cfg.Accounts); n > 0 {
+		s.log.Info("configured accounts ensured", "count", n)
 	}
 	s.ids = db
 	return db, nil
@@ -46,7 +59,11 @@ func (s *Server) withIAM(next http.Handler) http.Handler {
 		res := api.Serve(w, r)
 		if info := s3api.InfoFrom(r.Context()); info != nil {
 			info.RequestID = res.RequestID
-			info.Op = s3api.Op(res.Service + ":" + res.Action)
+			action := res.Action
+			if action == "" || res.ErrCode == "InvalidAction" {
+				action = "Unknown" // keeps metric labels bounded
+			}
+			info.Op = s3api.Op(res.Service + ":" + action)
 			info.Principal, info.AccessKey = res.Principal, res.AccessKey
 			info.ErrCode, info.Err = res.ErrCode, res.Err
 		}

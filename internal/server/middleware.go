@@ -1,30 +1,49 @@
 package server
 
 import (
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/zonal-dev/zonal/internal/metrics"
 	"github.com/zonal-dev/zonal/internal/s3api"
 	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
-// middleware routes /_zonal/ to the admin mux and everything else to the S3
-// API, with panic recovery and an access log around both.
+// reqState is everything the middleware keeps for one request, in one
+// allocation.
+type reqState struct {
+	info s3api.Info
+	rw   statusWriter
+	body countingBody
+}
+
+// middleware routes /_zonal/ to the admin handler and everything else to
+// the API, with panic recovery, metrics and an access log around the API.
 func (s *Server) middleware(api http.Handler, admin http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/_zonal/") {
+		if strings.HasPrefix(r.URL.Path, "/_zonal/") && !bucketHost(r.Host) {
 			admin.ServeHTTP(w, r)
 			return
 		}
 		start := time.Now()
-		info := &s3api.Info{}
-		rw := &statusWriter{ResponseWriter: w}
+		s.metrics.Start()
+		st := &reqState{}
+		info := &st.info
+		rw := &st.rw
+		rw.ResponseWriter = w
+		if r.Body != nil && r.Body != http.NoBody {
+			st.body.ReadCloser = r.Body
+			r.Body = &st.body
+		}
 		r = r.WithContext(s3api.WithInfo(r.Context(), info))
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
+					s.finish(r, st, start)
 					panic(p)
 				}
 				s.log.Error("panic serving request", "panic", p, "request_id", info.RequestID, "op", info.Op)
@@ -32,34 +51,69 @@ func (s *Server) middleware(api http.Handler, admin http.Handler) http.Handler {
 					s3err.Write(rw, r, s3err.InternalError, r.URL.Path, info.RequestID, "")
 				}
 			}
-			s.accessLog(r, rw, info, time.Since(start))
+			s.finish(r, st, start)
 		}()
 		api.ServeHTTP(rw, r)
 	})
 }
 
-// accessLog writes one line per request. It names the access key id but
-// never a secret, a signature or a session token.
-func (s *Server) accessLog(r *http.Request, rw *statusWriter, info *s3api.Info, d time.Duration) {
-	level := slog.LevelDebug
-	if rw.status == http.StatusInternalServerError {
+// bucketHost reports whether host names a bucket virtual-hosted style
+// (first label ending in --x-s3), where /_zonal/... is an object key.
+func bucketHost(host string) bool {
+	label, _, ok := strings.Cut(host, ".")
+	return ok && strings.HasSuffix(label, "--x-s3")
+}
+
+// finish records the request's metrics and access-log line.
+func (s *Server) finish(r *http.Request, st *reqState, start time.Time) {
+	d := time.Since(start)
+	status := st.rw.status
+	if !st.rw.wrote {
+		status = http.StatusOK // nothing written: net/http sends 200
+	}
+	op := string(st.info.Op)
+	if op == "" {
+		op = string(s3api.OpUnknown)
+	}
+	mr := metrics.Request{Op: op, Status: status, ErrCode: st.info.ErrCode,
+		BytesIn: st.body.n, BytesOut: st.rw.bytes, Duration: d}
+	s.metrics.Observe(&mr)
+	s.accessLog(r, st, status, d)
+}
+
+// accessLog writes one line per request at info level (error for 500s).
+// It names the access key id and the principal but never a secret, a
+// signature or a session token: it is built only from the request's Info,
+// never from headers or the query string.
+func (s *Server) accessLog(r *http.Request, st *reqState, status int, d time.Duration) {
+	level := slog.LevelInfo
+	if status == http.StatusInternalServerError {
 		level = slog.LevelError
+	} else if s.cfg.NoAccessLog {
+		return
 	}
 	if !s.log.Enabled(r.Context(), level) {
 		return
 	}
-	attrs := []slog.Attr{
+	info := &st.info
+	remote, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		remote = r.RemoteAddr
+	}
+	attrs := make([]slog.Attr, 0, 14)
+	attrs = append(attrs,
 		slog.String("request_id", info.RequestID),
+		slog.String("principal", info.Principal),
+		slog.String("access_key", info.AccessKey),
 		slog.String("op", string(info.Op)),
 		slog.String("bucket", info.Bucket),
 		slog.String("key", info.Key),
-		slog.String("principal", info.Principal),
-		slog.String("access_key", info.AccessKey),
-		slog.Int("status", rw.status),
-		slog.Int64("bytes_out", rw.bytes),
-		slog.Int64("bytes_in", r.ContentLength),
+		slog.Int("status", status),
+		slog.Int64("bytes_in", st.body.n),
+		slog.Int64("bytes_out", st.rw.bytes),
 		slog.Duration("duration", d),
-	}
+		slog.String("remote", remote),
+	)
 	if info.ErrCode != "" {
 		attrs = append(attrs, slog.String("error_code", info.ErrCode))
 	}
@@ -67,6 +121,18 @@ func (s *Server) accessLog(r *http.Request, rw *statusWriter, info *s3api.Info, 
 		attrs = append(attrs, slog.String("err", info.Err.Error()))
 	}
 	s.log.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// countingBody counts the request body bytes the handler reads.
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	return n, err
 }
 
 type statusWriter struct {
@@ -77,7 +143,7 @@ type statusWriter struct {
 }
 
 func (w *statusWriter) WriteHeader(code int) {
-	if !w.wrote {
+	if !w.wrote && code >= 200 {
 		w.status, w.wrote = code, true
 	}
 	w.ResponseWriter.WriteHeader(code)

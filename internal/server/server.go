@@ -1,6 +1,9 @@
 // Package server assembles a zonal server: it opens the data folder (lock,
-// catalog, blobs, session key ring, root credentials), builds the HTTP
-// handler chain, serves, and shuts down gracefully.
+// catalog, blobs, session key ring, root credentials, accounts), builds the
+// HTTP handler chain (access log and metrics around the S3 and IAM/STS APIs,
+// and the /_zonal/ health, readiness and Prometheus endpoints), serves over
+// HTTP or TLS (HTTP/2, certificate reloaded by ReloadTLS), and shuts down
+// gracefully.
 package server
 
 import (
@@ -20,8 +23,10 @@ import (
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/catalog/pebble"
 	"github.com/zonal-dev/zonal/internal/iam"
+	"github.com/zonal-dev/zonal/internal/metrics"
 	"github.com/zonal-dev/zonal/internal/s3api"
 	"github.com/zonal-dev/zonal/internal/session"
+	"github.com/zonal-dev/zonal/internal/sse"
 	"github.com/zonal-dev/zonal/internal/store"
 )
 
@@ -37,21 +42,53 @@ type Config struct {
 	// credentials; when empty they are loaded from, or generated into, the
 	// data folder.
 	RootAccessKey, RootSecretKey string
-	InlineMax                    int64
-	Logger                       *slog.Logger
+	// Accounts are more accounts to create (or whose root key to set) at
+	// start-up, from the configuration file.
+	Accounts []Account
+	// MasterKeyFile seals the identity store's secrets; empty means
+	// $ZONAL_MASTER_KEY_FILE, else <data>/keys/master.key.
+	MasterKeyFile string
+	// SSEKeyFile is the key that encrypts object data at rest; empty means
+	// $ZONAL_SSE_KEY_FILE, else <data>/keys/sse.key.
+	SSEKeyFile string
+	InlineMax  int64
+
+	// TLSCert and TLSKey are PEM files to serve HTTPS with (ReloadTLS reads
+	// them again); TLSSelfSigned instead uses a certificate generated once
+	// into <data>/tls/.
+	TLSCert, TLSKey string
+	TLSSelfSigned   bool
+
+	// AdminToken, when set, is the bearer token /_zonal/ endpoints require.
+	AdminToken string
+	// NoAccessLog turns off the per-request log line (5xx are still logged).
+	NoAccessLog bool
+	Logger      *slog.Logger
+	// Version and Commit label zonal_build_info.
+	Version, Commit string
+}
+
+// Account is an extra account: its id and root key.
+type Account struct {
+	ID, AccessKeyID, SecretAccessKey string
 }
 
 // Server is a running zonal instance.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
-	lock  *os.File
-	cat   catalog.Catalog
-	blobs blob.Store
-	store *store.Store
-	api   *s3api.Handler
-	ids   *iam.DB
-	http  *http.Server
+	cfg     Config
+	log     *slog.Logger
+	lock    *os.File
+	cat     catalog.Catalog
+	blobs   blob.Store
+	store   *store.Store
+	api     *s3api.Handler
+	ids     *iam.DB
+	http    *http.Server
+	metrics *metrics.Metrics
+	ready   readiness
+
+	certs        *certSource // nil without TLS
+	selfSignedCA string
 
 	// Generated reports that the root credentials were created at this start.
 	Generated bool
@@ -78,6 +115,8 @@ func Open(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
+	s.ready.s = s
+	s.metrics = metrics.New(metrics.BuildInfo{Version: cfg.Version, Commit: cfg.Commit})
 	ok := false
 	defer func() {
 		if !ok {
@@ -88,7 +127,7 @@ func Open(cfg Config) (*Server, error) {
 	if s.lock, err = lockDataDir(cfg.Data); err != nil {
 		return nil, err
 	}
-	if s.cat, err = pebble.Open(filepath.Join(cfg.Data, "meta")); err != nil {
+	if s.cat, err = pebble.Open(filepath.Join(cfg.Data, "meta"), pebble.WithLogger(pebbleLogger{s.log})); err != nil {
 		return nil, fmt.Errorf("catalog: %w", err)
 	}
 	if s.blobs, err = blobfs.Open(filepath.Join(cfg.Data, "blobs")); err != nil {
@@ -106,21 +145,41 @@ func Open(cfg Config) (*Server, error) {
 		return nil, err
 	}
 
-	s.store = store.New(s.cat, s.blobs, store.Options{InlineMax: cfg.InlineMax})
+	// Object data is encrypted at rest (SSE-S3) as on AWS directory buckets.
+	sseKeyPath := cfg.SSEKeyFile
+	if sseKeyPath == "" {
+		sseKeyPath = os.Getenv("ZONAL_SSE_KEY_FILE")
+	}
+	if sseKeyPath == "" {
+		sseKeyPath = filepath.Join(cfg.Data, "keys", "sse.key")
+	}
+	keyring, err := sse.Open(sseKeyPath)
+	if err != nil {
+		return nil, fmt.Errorf("SSE master key: %w", err)
+	}
+	s.store = store.New(s.cat, s.blobs, store.Options{InlineMax: cfg.InlineMax, SSE: keyring})
 	s.api = s3api.New(s3api.Config{
 		Region: cfg.Region, Zones: cfg.Zones, SessionTTL: cfg.SessionTTL,
 		Store: s.store, Identities: ids, Policies: ids, Sessions: ring, Logger: s.log,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopGC = cancel
-	s.gcDone.Add(2)
+	s.gcDone.Add(4)
 	go func() {
 		defer s.gcDone.Done()
 		s.store.RunGC(ctx, s.log, 10*time.Second, time.Hour)
 	}()
 	go func() {
 		defer s.gcDone.Done()
+		s.store.RunLifecycle(ctx, s.log, lifecycleOptions())
+	}()
+	go func() {
+		defer s.gcDone.Done()
 		rotateKeys(ctx, s.log, ring, cfg.SessionTTL)
+	}()
+	go func() {
+		defer s.gcDone.Done()
+		s.sampleStorage(ctx)
 	}()
 	s.http = &http.Server{
 		Handler:           s.Handler(),
@@ -128,6 +187,9 @@ func Open(cfg Config) (*Server, error) {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	if err := s.setupTLS(); err != nil {
+		return nil, err
 	}
 	ok = true
 	return s, nil
@@ -155,19 +217,23 @@ func (s *Server) Credentials() (string, string) { return s.cfg.RootAccessKey, s.
 // Store exposes the object store (tests and tools).
 func (s *Server) Store() *store.Store { return s.store }
 
+// Metrics returns the server's metrics registry.
+func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
+
 // Handler returns the server's full HTTP handler chain.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /_zonal/health", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		_, _ = w.Write([]byte("ok\n"))
-	})
-	return s.middleware(s.withIAM(s.api), mux)
+	return s.middleware(s.withIAM(s.api), s.adminHandler())
 }
 
-// Serve answers requests on ln until Shutdown.
+// Serve answers requests on ln until Shutdown, over TLS (HTTP/2 and
+// HTTP/1.1) when the server has a certificate.
 func (s *Server) Serve(ln net.Listener) error {
-	err := s.http.Serve(ln)
+	var err error
+	if s.certs != nil {
+		err = s.http.ServeTLS(ln, "", "")
+	} else {
+		err = s.http.Serve(ln)
+	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -177,6 +243,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // Shutdown stops accepting requests, waits for in-flight ones (until ctx
 // ends), then closes the storage.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.ready.drain()
 	err := s.http.Shutdown(ctx)
 	s.closeStorage()
 	return err
@@ -198,4 +265,17 @@ func (s *Server) closeStorage() {
 		s.lock.Close()
 		s.lock = nil
 	}
+}
+
+// lifecycleOptions bounds the lifecycle worker. ZONAL_LIFECYCLE_INTERVAL
+// and ZONAL_LIFECYCLE_DAY (the length of a rule's "day") exist for tests.
+func lifecycleOptions() store.LifecycleOptions {
+	opt := store.LifecycleOptions{Interval: time.Hour, Day: 24 * time.Hour, MaxWork: 10000}
+	if d, err := time.ParseDuration(os.Getenv("ZONAL_LIFECYCLE_INTERVAL")); err == nil && d > 0 {
+		opt.Interval = d
+	}
+	if d, err := time.ParseDuration(os.Getenv("ZONAL_LIFECYCLE_DAY")); err == nil && d > 0 {
+		opt.Day = d
+	}
+	return opt
 }

@@ -30,6 +30,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 const (
@@ -335,7 +337,11 @@ func TestTLSTransport(t *testing.T) {
 	bucket := mustCreateBucket(t, c, "tls-transport")
 	needles = append(needles, bucket)
 	body := bytes.Repeat([]byte("tls "), 50_000)
-	mustPut(t, c, bucket, "chunked", body)
+	put0 := mustPut(t, c, bucket, "chunked", body)
+	// The checksum travelled in the trailer; the response echoes it.
+	if got := aws.ToString(put0.ChecksumCRC32); got != crc32B64(body) {
+		t.Errorf("PutObject response x-amz-checksum-crc32 %q, want %q", got, crc32B64(body))
+	}
 	if got, _ := mustGetBytes(t, c, bucket, "chunked"); !bytes.Equal(got, body) {
 		t.Fatalf("read back %d bytes, want %d", len(got), len(body))
 	}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zonal-dev/zonal/internal/config"
+)
+
+// TestServerConfigMapsEverySetting: a setting added to config.Settings
+// must reach server.Config.
+func TestServerConfigMapsEverySetting(t *testing.T) {
+	st := &config.Settings{
+		Addr: "a:1", Data: "d", Region: "r", Zones: []string{"z"}, SessionTTL: time.Minute,
+		AccountID: "111122223333", RootAccessKey: "ak", RootSecretKey: "sk",
+		MasterKeyFile: "mk", SSEKeyFile: "sse", TLSCert: "c", TLSKey: "k", TLSSelfSigned: true,
+		AdminToken: "tok", LogFormat: "json", LogLevel: "debug", AccessLog: false,
+		Accounts: []config.Account{{ID: "222233334444", AccessKeyID: "ak2", SecretAccessKey: "sk2"}},
+	}
+	cfg := serverConfig(st, nil)
+	if cfg.Addr != "a:1" || cfg.Data != "d" || cfg.Region != "r" || !reflect.DeepEqual(cfg.Zones, []string{"z"}) ||
+		cfg.SessionTTL != time.Minute || cfg.AccountID != "111122223333" || cfg.RootAccessKey != "ak" ||
+		cfg.RootSecretKey != "sk" || cfg.MasterKeyFile != "mk" || cfg.SSEKeyFile != "sse" || cfg.TLSCert != "c" ||
+		cfg.TLSKey != "k" || !cfg.TLSSelfSigned || cfg.AdminToken != "tok" || !cfg.NoAccessLog ||
+		len(cfg.Accounts) != 1 || cfg.Accounts[0].SecretAccessKey != "sk2" {
+		t.Fatalf("%+v", cfg)
+	}
+	// Every field of Settings is set above (LogFormat and LogLevel build
+	// the logger, ConfigFile is only reported).
+	v := reflect.ValueOf(*st)
+	for i := range v.NumField() {
+		name := v.Type().Field(i).Name
+		if v.Field(i).IsZero() && name != "ConfigFile" && name != "AccessLog" {
+			t.Errorf("Settings.%s is not covered by this test", name)
+		}
+	}
+}
+
+// TestBinary builds zonal and checks version stamping, --help, a bad
+// configuration, and a TLS server's SIGHUP reload and SIGTERM shutdown.
+func TestBinary(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "zonal")
+	out, err := exec.Command("go", "build", "-ldflags", "-X main.version=v9.8.7 -X main.commit=cafe123", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out, err = exec.Command(bin, "version").CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "zonal v9.8.7 (commit cafe123, go1.") {
+		t.Fatalf("version: %v %q", err, out)
+	}
+	out, err = exec.Command(bin, "server", "--help").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "ZONAL_CONFIG") || !strings.Contains(string(out), "--tls-self-signed") {
+		t.Fatalf("--help: %v\n%s", err, out)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("addr: 127.0.0.1:0\nlog-level: loud\n"), 0o600)
+	out, err = exec.Command(bin, "server", "--config", bad).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), bad+`:2: log-level: "loud"`) {
+		t.Fatalf("bad config: %v\n%s", err, out)
+	}
+
+	data := filepath.Join(dir, "data")
+	cmd := exec.Command(bin, "server", "--addr", "127.0.0.1:0", "--data", data, "--tls-self-signed", "--log-format", "json")
+	cmd.Env = append(os.Environ(), "ZONAL_CONFIG=", "ZONAL_ADMIN_TOKEN=")
+	stdout, _ := cmd.StdoutPipe()
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	waitFor := func(what string) string {
+		t.Helper()
+		deadline := time.After(15 * time.Second)
+		for {
+			select {
+			case l, ok := <-lines:
+				if !ok {
+					t.Fatalf("server exited before logging %q", what)
+				}
+				if strings.Contains(l, what) {
+					return l
+				}
+			case <-deadline:
+				t.Fatalf("no %q in the log", what)
+			}
+		}
+	}
+	serving := waitFor(`"msg":"zonal serving"`)
+	if !strings.Contains(serving, `"endpoint":"https://127.0.0.1:`) {
+		t.Errorf("serving line: %s", serving)
+	}
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(`"msg":"TLS certificate reloaded"`)
+	cmd.Process.Signal(syscall.SIGTERM)
+	waitFor(`"msg":"stopped"`)
+	printed, _ := io.ReadAll(stdout)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+	ca := filepath.Join(data, "tls", "cert.pem")
+	for _, want := range []string{"AWS_CA_BUNDLE=" + ca, "--ca-cert " + ca, "NODE_EXTRA_CA_CERTS=" + ca} {
+		if !strings.Contains(string(printed), want) {
+			t.Errorf("stdout lacks %q:\n%s", want, printed)
+		}
+	}
+	if strings.Contains(string(printed), "AWS_SECRET_ACCESS_KEY=") {
+		t.Errorf("generated credentials printed to a non-terminal:\n%s", printed)
+	}
+}

@@ -1,0 +1,481 @@
+// Package config gathers the settings of `zonal server` from, highest
+// precedence first: command-line flags, environment variables (ZONAL_*), a
+// YAML file (--config / ZONAL_CONFIG) and built-in defaults.
+//
+// Every setting has one name, used as the flag (--session-ttl), the YAML key
+// (session-ttl:) and, upper-cased with '-' turned into '_' and prefixed with
+// ZONAL_, the environment variable (ZONAL_SESSION_TTL). The YAML file may
+// also declare extra accounts (accounts:), which have no flag or variable.
+//
+// Unknown keys, duplicate keys and bad values stop start-up with a message
+// naming where the value came from: file and line, variable, or flag.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Account is an extra account declared in the configuration file. Its
+// YAML keys are id, root_access_key_id and root_secret_access_key.
+type Account struct {
+	ID              string
+	AccessKeyID     string
+	SecretAccessKey string
+	Line            int // line of the entry in the file (for messages)
+}
+
+// Settings are the resolved settings of a server.
+type Settings struct {
+	// ConfigFile is the YAML file that was read ("" when none).
+	ConfigFile string
+
+	Addr       string
+	Data       string
+	Region     string
+	Zones      []string
+	SessionTTL time.Duration
+
+	AccountID     string
+	RootAccessKey string
+	RootSecretKey string
+	MasterKeyFile string
+	SSEKeyFile    string
+	Accounts      []Account
+
+	TLSCert       string
+	TLSKey        string
+	TLSSelfSigned bool
+
+	AdminToken string
+
+	LogFormat string // text, json or auto
+	LogLevel  string // debug, info, warn or error
+	AccessLog bool
+}
+
+// kind is the type of a setting's value.
+type kind int
+
+const (
+	kString kind = iota
+	kDuration
+	kBool
+	kList
+)
+
+// setting describes one server setting.
+type setting struct {
+	name string
+	meta string // value placeholder in --help
+	def  string // default, as text ("" shows as "none" unless defText is set)
+	help string
+	kind kind
+	// defText describes the default when it is not a plain value.
+	defText string
+	set     func(s *Settings, v string) error
+	setList func(s *Settings, v []string) error // kList only
+}
+
+// Env returns the environment variable of a setting name.
+func Env(name string) string {
+	return "ZONAL_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// ConfigEnv names the environment variable that gives the configuration file.
+const ConfigEnv = "ZONAL_CONFIG"
+
+var settings = []*setting{
+	{name: "addr", meta: "HOST:PORT", def: "127.0.0.1:9000", help: "listen address",
+		set: func(s *Settings, v string) error {
+			host, port, err := net.SplitHostPort(v)
+			if err != nil {
+				return fmt.Errorf("%q is not HOST:PORT", v)
+			}
+			if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+				return fmt.Errorf("%q: bad port %q", v, port)
+			}
+			if host != "" && net.ParseIP(host) == nil && strings.ContainsAny(host, " /") {
+				return fmt.Errorf("%q: bad host %q", v, host)
+			}
+			s.Addr = v
+			return nil
+		}},
+	{name: "data", meta: "DIR", def: "./zonal-data", help: "data folder (one zonal process per folder)",
+		set: func(s *Settings, v string) error {
+			if v == "" {
+				return errors.New("must not be empty")
+			}
+			s.Data = v
+			return nil
+		}},
+	{name: "region", meta: "REGION", def: "us-east-1", help: "region reported in ARNs and HeadBucket",
+		set: func(s *Settings, v string) error {
+			if v == "" || strings.Trim(v, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+				return fmt.Errorf("%q is not a region name (like us-east-1)", v)
+			}
+			s.Region = v
+			return nil
+		}},
+	{name: "zones", meta: "AZ,...", kind: kList, defText: "any well-formed AZ id",
+		help: "AZ ids buckets may be created in (comma list; YAML: a list)",
+		setList: func(s *Settings, v []string) error {
+			var zs []string
+			for _, z := range v {
+				z = strings.TrimSpace(z)
+				if z == "" {
+					continue
+				}
+				if !validZoneID(z) {
+					return fmt.Errorf("%q is not an AZ id (like use1-az4 or usw2-lax1-az1)", z)
+				}
+				zs = append(zs, z)
+			}
+			s.Zones = zs
+			return nil
+		}},
+	{name: "session-ttl", meta: "DURATION", kind: kDuration, def: "5m",
+		help: "CreateSession credential lifetime (SDKs refresh in the last minute: keep it well above 1m outside tests)",
+		set: func(s *Settings, v string) error {
+			d, err := parseDuration(v)
+			if err != nil {
+				return err
+			}
+			if d < time.Second || d > 12*time.Hour {
+				return fmt.Errorf("%v is out of range (1s to 12h)", d)
+			}
+			s.SessionTTL = d
+			return nil
+		}},
+
+	{name: "account-id", meta: "ID", def: "000000000000", help: "the default account's 12-digit id",
+		set: func(s *Settings, v string) error {
+			if !validAccountID(v) {
+				return fmt.Errorf("%q is not a 12-digit account id", v)
+			}
+			s.AccountID = v
+			return nil
+		}},
+	{name: "root-access-key", meta: "AKID", defText: "generated into <data>/root-credentials.json",
+		help: "the default account's root access key id (set with root-secret-key)",
+		set: func(s *Settings, v string) error {
+			if strings.ContainsAny(v, "/ \t") {
+				return errors.New("an access key id may not contain '/' or spaces")
+			}
+			s.RootAccessKey = v
+			return nil
+		}},
+	{name: "root-secret-key", meta: "SECRET", defText: "generated",
+		help: "the default account's root secret key (prefer the variable or the file: flags show in ps)",
+		set:  func(s *Settings, v string) error { s.RootSecretKey = v; return nil }},
+	{name: "master-key-file", meta: "FILE", defText: "<data>/keys/master.key",
+		help: "key that seals the identity store's secrets (keep it outside the data folder to protect copies of it)",
+		set:  func(s *Settings, v string) error { s.MasterKeyFile = v; return nil }},
+	{name: "sse-key-file", meta: "FILE", defText: "<data>/keys/sse.key",
+		help: "key that encrypts object data at rest (SSE-S3; keep it outside the data folder to protect copies of it)",
+		set:  func(s *Settings, v string) error { s.SSEKeyFile = v; return nil }},
+
+	{name: "tls-cert", meta: "FILE", help: "PEM certificate (chain) to serve HTTPS with; reloaded on SIGHUP",
+		set: func(s *Settings, v string) error { s.TLSCert = v; return nil }},
+	{name: "tls-key", meta: "FILE", help: "PEM private key of --tls-cert; reloaded on SIGHUP",
+		set: func(s *Settings, v string) error { s.TLSKey = v; return nil }},
+	{name: "tls-self-signed", kind: kBool, def: "false",
+		help: "serve HTTPS with a certificate generated once into <data>/tls/ (development)",
+		set: func(s *Settings, v string) error {
+			b, err := parseBool(v)
+			s.TLSSelfSigned = b
+			return err
+		}},
+
+	{name: "admin-token", meta: "TOKEN", defText: "none: the endpoints are open",
+		help: "bearer token required by /_zonal/metrics, /_zonal/health and /_zonal/ready",
+		set:  func(s *Settings, v string) error { s.AdminToken = v; return nil }},
+
+	{name: "log-format", meta: "FORMAT", def: "auto", help: "text, json, or auto (text on a terminal, JSON otherwise)",
+		set: func(s *Settings, v string) error {
+			switch v {
+			case "text", "json", "auto":
+				s.LogFormat = v
+				return nil
+			}
+			return fmt.Errorf("%q is not text, json or auto", v)
+		}},
+	{name: "log-level", meta: "LEVEL", def: "info", help: "debug, info, warn or error",
+		set: func(s *Settings, v string) error {
+			switch strings.ToLower(v) {
+			case "debug", "info", "warn", "warning", "error":
+				s.LogLevel = strings.ToLower(v)
+				if s.LogLevel == "warning" {
+					s.LogLevel = "warn"
+				}
+				return nil
+			}
+			return fmt.Errorf("%q is not debug, info, warn or error", v)
+		}},
+	{name: "access-log", kind: kBool, def: "true",
+		help: "log one line per request at info level (--access-log=false for benchmarks; server errors are still logged)",
+		set: func(s *Settings, v string) error {
+			b, err := parseBool(v)
+			s.AccessLog = b
+			return err
+		}},
+}
+
+var byName = func() map[string]*setting {
+	m := make(map[string]*setting, len(settings))
+	for _, st := range settings {
+		m[st.name] = st
+	}
+	return m
+}()
+
+// Defaults returns the settings with nothing given.
+func Defaults() *Settings {
+	s := &Settings{}
+	for _, st := range settings {
+		if st.kind == kList {
+			_ = st.setList(s, nil)
+			continue
+		}
+		if st.def != "" {
+			if err := st.set(s, st.def); err != nil {
+				panic("config: bad default of " + st.name + ": " + err.Error())
+			}
+		}
+	}
+	return s
+}
+
+// Load resolves the settings from the command-line arguments of `zonal
+// server`, the environment (lookup, usually os.LookupEnv) and the file
+// named by --config or ZONAL_CONFIG. It returns flag.ErrHelp after writing
+// the help to stdout when asked for it.
+func Load(args []string, lookup func(string) (string, bool), stdout io.Writer) (*Settings, error) {
+	fs := flag.NewFlagSet("zonal server", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are returned, help is written by WriteHelp
+	fs.Usage = func() {}
+	var configPath string
+	fs.StringVar(&configPath, "config", "", "")
+	type given struct {
+		st    *setting
+		value string
+	}
+	var flags []given
+	for _, st := range settings {
+		st := st
+		fs.Var(&flagValue{st: st, record: func(v string) { flags = append(flags, given{st, v}) }}, st.name, st.help)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			WriteHelp(stdout)
+			return nil, flag.ErrHelp
+		}
+		return nil, fmt.Errorf("%v (see 'zonal server --help')", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (see 'zonal server --help')", fs.Arg(0))
+	}
+	configGiven := false
+	fs.Visit(func(f *flag.Flag) { configGiven = configGiven || f.Name == "config" })
+	if !configGiven {
+		if v, ok := lookup(ConfigEnv); ok && v != "" {
+			configPath = v
+		}
+	}
+
+	s := Defaults()
+	if configPath != "" {
+		data, err := os.ReadFile(configPath)
+		if err != nil {
+			return nil, fmt.Errorf("config file: %w", err)
+		}
+		if err := ApplyYAML(s, configPath, data); err != nil {
+			return nil, err
+		}
+		s.ConfigFile = configPath
+	}
+	for _, st := range settings {
+		v, ok := lookup(Env(st.name))
+		if !ok || v == "" {
+			continue // an empty variable counts as unset
+		}
+		if err := apply(s, st, v); err != nil {
+			return nil, fmt.Errorf("%s: %w", Env(st.name), err)
+		}
+	}
+	for _, g := range flags {
+		if err := apply(s, g.st, g.value); err != nil {
+			return nil, fmt.Errorf("--%s: %w", g.st.name, err)
+		}
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func apply(s *Settings, st *setting, v string) error {
+	if st.kind == kList {
+		return st.setList(s, strings.Split(v, ","))
+	}
+	return st.set(s, v)
+}
+
+// Validate checks the rules that tie settings together.
+func (s *Settings) Validate() error {
+	if (s.RootAccessKey == "") != (s.RootSecretKey == "") {
+		return errors.New("set both root-access-key and root-secret-key (ZONAL_ROOT_ACCESS_KEY, ZONAL_ROOT_SECRET_KEY), or neither")
+	}
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		return errors.New("set both tls-cert and tls-key, or neither")
+	}
+	if s.TLSSelfSigned && s.TLSCert != "" {
+		return errors.New("tls-self-signed and tls-cert exclude each other: choose one")
+	}
+	for _, a := range s.Accounts {
+		where := ""
+		if s.ConfigFile != "" && a.Line > 0 {
+			where = fmt.Sprintf("%s:%d: ", s.ConfigFile, a.Line)
+		}
+		if a.ID == s.AccountID {
+			return fmt.Errorf("%saccount %s is the default account (account-id); set its keys with root-access-key and root-secret-key", where, a.ID)
+		}
+		if s.RootAccessKey != "" && a.AccessKeyID == s.RootAccessKey {
+			return fmt.Errorf("%saccount %s: root_access_key_id %s is also the default account's root-access-key", where, a.ID, a.AccessKeyID)
+		}
+	}
+	return nil
+}
+
+// flagValue records the raw values of flags in command-line order; they are
+// applied after the file and the environment.
+type flagValue struct {
+	st     *setting
+	record func(string)
+}
+
+func (f *flagValue) String() string { return "" }
+func (f *flagValue) Set(v string) error {
+	// Check now so flag reports the error with the flag's name; the value
+	// is applied again, in order, after the file and the environment.
+	if err := apply(&Settings{}, f.st, v); err != nil {
+		return err
+	}
+	f.record(v)
+	return nil
+}
+func (f *flagValue) IsBoolFlag() bool { return f.st.kind == kBool }
+
+// WriteHelp writes `zonal server --help`.
+func WriteHelp(w io.Writer) {
+	fmt.Fprint(w, `Usage: zonal server [flags]
+
+Runs the S3 Express One Zone compatible server.
+
+Every setting can be given, highest precedence first, as a flag, as an
+environment variable, in the YAML file named by --config (or ZONAL_CONFIG),
+or left to its default. The file uses the flag names as keys, for example:
+
+  addr: 0.0.0.0:9000
+  data: /var/lib/zonal
+  zones: [use1-az4, use1-az5]
+  session-ttl: 5m
+  log-format: json
+  accounts:              # extra accounts (file only)
+    - id: "222233334444"
+      root_access_key_id: AKIA...
+      root_secret_access_key: ...
+
+Unknown keys and bad values stop start-up.
+
+Settings:
+  --config FILE
+        YAML settings file
+        env ZONAL_CONFIG
+`)
+	for _, st := range settings {
+		head := "  --" + st.name
+		if st.meta != "" {
+			head += " " + st.meta
+		}
+		def := st.defText
+		if def == "" {
+			def = st.def
+		}
+		if def == "" {
+			def = "none"
+		}
+		fmt.Fprintf(w, "%s\n        %s\n        env %s, default: %s\n", head, st.help, Env(st.name), def)
+	}
+}
+
+// Names lists every setting name (the flags, keys and variables), sorted.
+func Names() []string {
+	var n []string
+	for _, st := range settings {
+		n = append(n, st.name)
+	}
+	sort.Strings(n)
+	return n
+}
+
+func parseDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (like 90s, 5m or 1h)", v)
+	}
+	return d, nil
+}
+
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "1", "t", "true", "yes", "on":
+		return true, nil
+	case "0", "f", "false", "no", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false", v)
+}
+
+func validAccountID(id string) bool {
+	if len(id) != 12 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validZoneID mirrors the s3api rule: lowercase alphanumeric groups joined
+// by single hyphens, containing "-az", of a length the SDKs' endpoint rules
+// accept (use1-az4, usw2-lax1-az1).
+func validZoneID(z string) bool {
+	switch len(z) {
+	case 8, 9, 13, 14, 20:
+	default:
+		return false
+	}
+	for _, part := range strings.Split(z, "-") {
+		if part == "" {
+			return false
+		}
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+				return false
+			}
+		}
+	}
+	return strings.Contains(z, "-az")
+}

@@ -1,0 +1,191 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/zonal-dev/zonal/internal/metrics"
+)
+
+// The operator endpoints, under /_zonal/ (not a valid bucket name).
+const (
+	HealthPath  = "/_zonal/health"
+	ReadyPath   = "/_zonal/ready"
+	MetricsPath = "/_zonal/metrics"
+)
+
+// adminHandler serves the operator endpoints, behind the bearer token when
+// one is configured.
+func (s *Server) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET "+ReadyPath, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := s.ready.check(r.Context()); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, "not ready: %v\n", err)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.Handle("GET "+MetricsPath, s.metrics.Handler())
+	if s.cfg.AdminToken == "" {
+		return mux
+	}
+	want := sha256.Sum256([]byte("Bearer " + s.cfg.AdminToken))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Hashing first makes the comparison constant-time in the token's
+		// length too.
+		got := sha256.Sum256([]byte(r.Header.Get("Authorization")))
+		if subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="zonal"`)
+			http.Error(w, "a bearer token is required (Authorization: Bearer <admin-token>)", http.StatusUnauthorized)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// readiness answers /_zonal/ready: the server is not draining and its
+// storage takes a synced write. A probe result is kept for readyCacheFor
+// so frequent probes cost nothing.
+type readiness struct {
+	s *Server
+
+	mu       sync.Mutex
+	at       time.Time
+	err      error
+	draining bool
+}
+
+const readyCacheFor = 2 * time.Second
+
+func (r *readiness) check(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.draining {
+		return errors.New("shutting down")
+	}
+	if !r.at.IsZero() && time.Since(r.at) < readyCacheFor {
+		return r.err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	r.err = r.s.probeStorage(ctx)
+	r.at = time.Now()
+	if r.err != nil {
+		r.s.log.Warn("readiness probe failed", "err", r.err)
+	}
+	return r.err
+}
+
+func (r *readiness) drain() {
+	r.mu.Lock()
+	r.draining = true
+	r.mu.Unlock()
+}
+
+// probeStorage writes and syncs a small file in the data folder and a
+// small value in the catalog.
+func (s *Server) probeStorage(ctx context.Context) error {
+	stamp := []byte(strconv.FormatInt(time.Now().UnixNano(), 10) + "\n")
+	path := filepath.Join(s.cfg.Data, ".ready-probe")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("data folder not writable: %w", err)
+	}
+	_, err = f.Write(stamp)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("data folder write failed: %w", err)
+	}
+	if err := s.cat.PutConfig(ctx, "zonal/ready-probe", stamp); err != nil {
+		return fmt.Errorf("catalog write failed: %w", err)
+	}
+	return nil
+}
+
+// Storage sampling: blob usage and the GC backlog cost time proportional
+// to the data, so they are measured in the background, at most every
+// sampleEvery (longer when a sample itself is slow), never per scrape.
+const sampleEvery = 30 * time.Second
+
+func (s *Server) sampleStorage(ctx context.Context) {
+	for {
+		smp := s.takeSample(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		s.metrics.SetStorage(smp)
+		if smp.Err != nil {
+			s.log.Warn("storage metrics sample incomplete", "err", smp.Err)
+		}
+		wait := max(sampleEvery, 10*smp.Took)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
+}
+
+func (s *Server) takeSample(ctx context.Context) metrics.StorageSample {
+	start := time.Now()
+	var smp metrics.StorageSample
+	var errs []error
+	var err error
+	if smp.BlobBytes, smp.Blobs, err = s.blobs.Usage(ctx); err != nil {
+		errs = append(errs, fmt.Errorf("blob usage: %w", err))
+	}
+	n, err := s.cat.GCBacklog(ctx)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("gc backlog: %w", err))
+	}
+	smp.GCBacklog = int64(n)
+	smp.CatalogBytes, err = dirBytes(filepath.Join(s.cfg.Data, "meta"))
+	if err != nil {
+		errs = append(errs, fmt.Errorf("catalog size: %w", err))
+	}
+	smp.Err = errors.Join(errs...)
+	smp.At, smp.Took = time.Now(), time.Since(start)
+	return smp
+}
+
+// dirBytes sums the sizes of the regular files under dir.
+func dirBytes(dir string) (int64, error) {
+	var total int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil // removed while walking (compaction)
+			}
+			return err
+		}
+		if d.Type().IsRegular() {
+			if fi, err := d.Info(); err == nil {
+				total += fi.Size()
+			}
+		}
+		return nil
+	})
+	return total, err
+}
