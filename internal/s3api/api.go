@@ -121,6 +121,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, info *Info) error {
+	// The header size limit comes before authentication, as on AWS: the
+	// signature covers headers too large to be worth checking.
+	if err := checkHeaderSize(r); err != nil {
+		return err
+	}
 	// Authenticate first: an unsigned or forged request learns nothing,
 	// not even which features are missing.
 	c, err := h.authenticate(r, t)

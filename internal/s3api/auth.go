@@ -96,10 +96,15 @@ func (h *Handler) authorize(ctx context.Context, r *http.Request, c *caller, t t
 		if t.Bucket == "" || t.Bucket != s.Bucket {
 			return s3err.AccessDenied.Msg("The session token does not grant access to this bucket.")
 		}
-		if s.Mode == session.ReadOnly && !readOnlyOps[t.Op] {
-			return s3err.AccessDenied.Msg("This operation is not allowed with a ReadOnly session.")
-		}
+		// Control-plane requests are decided below by identity policies
+		// whatever the session's mode; only data access depends on it.
 		if _, control := controlActions[t.Op]; !control {
+			switch {
+			case s.Mode == session.ControlOnly:
+				return s3err.AccessDenied.Msg("This session grants no access to objects.")
+			case s.Mode == session.ReadOnly && !readOnlyOps[t.Op]:
+				return s3err.AccessDenied.Msg("This operation is not allowed with a ReadOnly session.")
+			}
 			return nil
 		}
 	}
@@ -137,25 +142,54 @@ func (h *Handler) authorize(ctx context.Context, r *http.Request, c *caller, t t
 }
 
 // authorizeCreateSession decides the session mode: the one requested, or
-// when none is named the most the policies allow (ReadWrite, else ReadOnly).
-// The granted mode is left in c.grantedMode.
+// when none is named the most the policies allow (ReadWrite, else
+// ReadOnly). The granted mode is left in c.grantedMode.
+//
+// With a custom endpoint the SDKs create a session (naming no mode) before
+// every control-plane call, and AWS decides those calls by their own
+// actions only. So when neither mode is allowed but the caller may perform
+// some control-plane action on the bucket, a ControlOnly session is
+// minted: it reads and writes nothing, and each control-plane request is
+// still decided on its own. A caller with no permission at all is refused
+// as on AWS.
 func (h *Handler) authorizeCreateSession(ctx context.Context, r *http.Request, c *caller, k check) error {
 	header := r.Header.Get("X-Amz-Create-Session-Mode")
 	mode, ok := session.ParseMode(header)
-	if !ok {
+	if !ok || mode == session.ControlOnly {
 		return s3err.InvalidArgument.Msg("x-amz-create-session-mode must be ReadWrite or ReadOnly.")
 	}
-	k.mode = mode
-	err := h.decide(ctx, r, c, k)
-	if err != nil && header == "" {
-		k.mode = session.ReadOnly
+	if header != "" {
+		k.mode = mode
+		c.grantedMode = mode
+		return h.decide(ctx, r, c, k)
+	}
+	k.quiet = true
+	for _, m := range []session.Mode{session.ReadWrite, session.ReadOnly} {
+		k.mode = m
 		if h.decide(ctx, r, c, k) == nil {
-			c.grantedMode = session.ReadOnly
+			c.grantedMode = m
 			return nil
 		}
 	}
-	c.grantedMode = k.mode
-	return err
+	for op, action := range controlActions {
+		if op == OpListDirectoryBuckets {
+			continue
+		}
+		ck := check{action: action, bucket: k.bucket, bucketRec: k.bucketRec, identityOnly: true, quiet: true}
+		if op == OpCreateBucket && k.bucketRec != nil {
+			continue // the bucket exists: creating it is not what this session is for
+		}
+		if op == OpCreateBucket {
+			ck.bucketRec = nil
+		}
+		if h.decide(ctx, r, c, ck) == nil {
+			c.grantedMode = session.ControlOnly
+			return nil
+		}
+	}
+	// Decide once more, loudly, so one log line says why.
+	k.mode, k.quiet = session.ReadOnly, false
+	return h.decide(ctx, r, c, k)
 }
 
 // keyCache keeps derived SigV4 signing keys of long-term credentials: a key

@@ -52,6 +52,8 @@ type check struct {
 	// identityOnly ignores bucket policies (control plane).
 	identityOnly bool
 	extra        map[string][]string
+	// quiet suppresses the denial log line (a first try of several).
+	quiet bool
 }
 
 // decide evaluates one check for the caller and logs a denial with the
@@ -84,7 +86,9 @@ func (h *Handler) decide(ctx context.Context, r *http.Request, c *caller, k chec
 	}
 	if k.identityOnly && owner != c.principal.Account {
 		// Regional operations never cross accounts.
-		h.logDenial(r, c, k.action, resource, "the bucket belongs to another account")
+		if !k.quiet {
+			h.logDenial(r, c, k, resource, "the bucket belongs to another account")
+		}
 		return s3err.AccessDenied
 	}
 	req := policy.Request{
@@ -109,13 +113,24 @@ func (h *Handler) decide(ctx context.Context, r *http.Request, c *caller, k chec
 			why += " (Sid " + res.By.Sid + ")"
 		}
 	}
-	h.logDenial(r, c, k.action, resource, why)
+	if !k.quiet {
+		h.logDenial(r, c, k, resource, why)
+	}
 	return s3err.AccessDenied
 }
 
-func (h *Handler) logDenial(r *http.Request, c *caller, action, resource, why string) {
-	h.log.Info("access denied", "principal", c.principal.ARN(), "access_key", c.auth.AccessKeyID,
-		"action", action, "resource", resource, "reason", why)
+// logDenial writes the one line that explains a refusal: who, what, on
+// what, and the deciding statement. Never a secret or token.
+func (h *Handler) logDenial(r *http.Request, c *caller, k check, resource, why string) {
+	attrs := []any{"principal", c.principal.ARN(), "access_key", c.auth.AccessKeyID,
+		"action", k.action, "resource", resource, "reason", why}
+	if k.mode != 0 {
+		attrs = append(attrs, "session_mode", k.mode.String())
+	}
+	if info := InfoFrom(r.Context()); info != nil {
+		attrs = append(attrs, "request_id", info.RequestID)
+	}
+	h.log.Info("access denied", attrs...)
 }
 
 // requestContext fills the condition keys zonal knows.

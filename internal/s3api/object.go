@@ -38,6 +38,15 @@ func (h *Handler) payload(r *http.Request, c *caller) (*sigv4.Payload, error) {
 	return c.auth.Body(r, c.key)
 }
 
+// validKey applies S3's key rules to a key being written. Keys are opaque
+// byte strings to zonal: "..", "//", "./" and control characters are just
+// key bytes (the catalog stores keys as keys; blob files are named by
+// random ids only, never by keys, so no key can reach outside the data
+// folder). As on AWS, a key is at most 1,024 bytes of UTF-8; control
+// characters, NUL included, are accepted (AWS lists them as needing
+// "special handling", not as invalid), and listings without
+// encoding-type=url replace the characters XML 1.0 cannot carry with
+// U+FFFD. Invalid UTF-8 is refused with 400 InvalidArgument.
 func validKey(key string) error {
 	if len(key) > store.MaxKeyLength {
 		return s3err.KeyTooLong.With("Key", key)
@@ -178,7 +187,8 @@ func userMeta(h http.Header) (map[string]string, error) {
 		meta[k] = v
 	}
 	if size > maxMetaSize {
-		return nil, s3err.InvalidArgument.Msg("Your metadata headers exceed the maximum allowed metadata size.").
+		// AWS's code for this is MetadataTooLarge (400).
+		return nil, s3err.MetadataTooLarge.
 			With("Size", strconv.Itoa(size)).With("MaxSizeAllowed", strconv.Itoa(maxMetaSize))
 	}
 	return meta, nil

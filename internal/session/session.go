@@ -25,6 +25,12 @@ type Mode uint8
 const (
 	ReadWrite Mode = 1
 	ReadOnly  Mode = 2
+	// ControlOnly is zonal's own mode for the session the SDKs create
+	// before a control-plane call (CreateBucket, PutBucketPolicy, ...) when
+	// they talk to a custom endpoint. It grants no data access; each
+	// control-plane request is still decided by the caller's identity
+	// policies, as on AWS where these calls use no session at all.
+	ControlOnly Mode = 3
 )
 
 func (m Mode) String() string {
@@ -33,6 +39,8 @@ func (m Mode) String() string {
 		return "ReadWrite"
 	case ReadOnly:
 		return "ReadOnly"
+	case ControlOnly:
+		return "ControlOnly"
 	}
 	return "Unknown"
 }
@@ -185,7 +193,7 @@ func decodeSession(b []byte) (*Session, bool) {
 		*f = string(b[w : w+int(n)])
 		b = b[w+int(n):]
 	}
-	if len(b) != 0 || (s.Mode != ReadWrite && s.Mode != ReadOnly) {
+	if len(b) != 0 || (s.Mode != ReadWrite && s.Mode != ReadOnly && s.Mode != ControlOnly) {
 		return nil, false
 	}
 	return s, true
