@@ -244,12 +244,20 @@ func TestTamper(t *testing.T) {
 		})
 	}
 
-	// Unsigned extra headers are tolerated.
+	// Unsigned ordinary headers are tolerated; unsigned x-amz-* headers
+	// are not (they could change what the request does).
 	r := build()
-	r.Header.Set("X-Amz-Meta-Unsigned", "x")
 	r.Header.Set("User-Agent", "changed")
 	if err := check(r, now); err != nil {
-		t.Fatalf("unsigned extra header: %v", err)
+		t.Fatalf("unsigned ordinary header: %v", err)
+	}
+	r = build()
+	r.Header.Set("X-Amz-Meta-Unsigned", "x")
+	r.Header.Set("X-Amz-Copy-Source", "/other/key")
+	err := check(r, now)
+	wantCode(t, err, "AccessDenied")
+	if e := s3err.As(err); len(e.Extra) == 0 || e.Extra[0].Value != "x-amz-copy-source, x-amz-meta-unsigned" {
+		t.Fatalf("HeadersNotSigned: %+v", e.Extra)
 	}
 	// Upper-case hex in the signature is accepted.
 	r = build()

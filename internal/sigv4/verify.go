@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"net/http"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,30 +109,51 @@ func (a *Auth) skewed(now time.Time) error {
 // requests as 403 AccessDenied "There were headers present in the request
 // which were not signed" naming them in HeadersNotSigned, and so do we.
 func (a *Auth) checkSignedHeaders(r *http.Request) error {
-	var host, session, security bool
+	host := false
 	for _, h := range a.SignedHeaders {
-		switch h {
-		case "host":
+		if h == "host" {
 			host = true
-		case "x-amz-s3session-token":
-			session = true
-		case "x-amz-security-token":
-			security = true
 		}
 	}
-	var missing string
-	switch {
-	case !host:
-		missing = "host"
-	case !session && len(r.Header["X-Amz-S3session-Token"]) > 0:
-		missing = "x-amz-s3session-token"
-	case !security && len(r.Header["X-Amz-Security-Token"]) > 0:
-		missing = "x-amz-security-token"
-	default:
+	if !host {
+		return notSigned("host")
+	}
+	// Every x-amz-* header must be signed, as on AWS: an unsigned one could
+	// change what a signed (or presigned) request does, e.g. add
+	// x-amz-copy-source or x-amz-write-offset-bytes. x-amz-content-sha256
+	// is exempt (AWS tolerates it unsigned; the payload is verified
+	// against it anyway). Stock SDKs sign every x-amz-* header they send.
+	var missing []string
+	for name := range r.Header {
+		if len(name) < 6 || !strings.EqualFold(name[:6], "x-amz-") {
+			continue
+		}
+		lower := strings.ToLower(name)
+		if lower == "x-amz-content-sha256" || a.signed(lower) {
+			continue
+		}
+		missing = append(missing, lower)
+	}
+	if len(missing) == 0 {
 		return nil
 	}
+	sort.Strings(missing)
+	return notSigned(strings.Join(missing, ", "))
+}
+
+func notSigned(names string) error {
 	return s3err.AccessDenied.Msg("There were headers present in the request which were not signed").
-		With("HeadersNotSigned", missing)
+		With("HeadersNotSigned", names)
+}
+
+// signed reports whether a lower-case header name is in SignedHeaders.
+func (a *Auth) signed(name string) bool {
+	for _, h := range a.SignedHeaders {
+		if h == name {
+			return true
+		}
+	}
+	return false
 }
 
 func (a *Auth) mismatch(cr []byte) error {

@@ -125,6 +125,19 @@ func (r LifecycleRule) selector() (selector, error) {
 		if f.Tag != nil || (f.And != nil && len(f.And.Tags) > 0) {
 			return sel, s3err.InvalidArgument.Msg("Directory buckets do not support tag filters in lifecycle rules.")
 		}
+		if r.Prefix != nil {
+			return sel, s3err.MalformedXML.Msg("A rule may not have both a Prefix and a Filter.")
+		}
+		// A Filter holds exactly one condition; several are combined with And.
+		n := 0
+		for _, set := range []bool{f.Prefix != nil, f.ObjectSizeGreaterThan != nil, f.ObjectSizeLessThan != nil, f.And != nil} {
+			if set {
+				n++
+			}
+		}
+		if n > 1 {
+			return sel, s3err.MalformedXML.Msg("A lifecycle Filter holds one condition; combine several with And.")
+		}
 		pfx, gt, lt := f.Prefix, f.ObjectSizeGreaterThan, f.ObjectSizeLessThan
 		if a := f.And; a != nil {
 			pfx, gt, lt = a.Prefix, a.ObjectSizeGreaterThan, a.ObjectSizeLessThan
