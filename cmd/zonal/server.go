@@ -108,6 +108,15 @@ func serverConfig(st *config.Settings, log *slog.Logger) server.Config {
 		Version:       version,
 		Commit:        buildCommit(),
 	}
+	cfg.Limits = server.Limits{
+		ReadHeaderTimeout: st.ReadHeaderTimeout,
+		IdleTimeout:       st.IdleTimeout,
+		BodyIdleTimeout:   st.BodyIdleTimeout,
+		BodyMinRate:       st.BodyMinRate,
+		WriteIdleTimeout:  st.WriteIdleTimeout,
+		MaxInflight:       st.MaxInflight,
+		MinFreeDisk:       st.MinFreeDisk,
+	}
 	for _, a := range st.Accounts {
 		cfg.Accounts = append(cfg.Accounts, server.Account{ID: a.ID, AccessKeyID: a.AccessKeyID, SecretAccessKey: a.SecretAccessKey})
 	}

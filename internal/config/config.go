@@ -57,6 +57,16 @@ type Settings struct {
 
 	AdminToken string
 
+	// Limits on what slow, stalled or too many clients can hold. Zero
+	// turns a limit off.
+	ReadHeaderTimeout time.Duration
+	IdleTimeout       time.Duration
+	BodyIdleTimeout   time.Duration
+	BodyMinRate       int64 // request body bytes per second
+	WriteIdleTimeout  time.Duration
+	MaxInflight       int
+	MinFreeDisk       int64 // bytes
+
 	LogFormat string // text, json or auto
 	LogLevel  string // debug, info, warn or error
 	AccessLog bool
@@ -198,6 +208,49 @@ var settings = []*setting{
 	{name: "admin-token", meta: "TOKEN", defText: "none: the endpoints are open",
 		help: "bearer token required by /_zonal/metrics, /_zonal/health and /_zonal/ready",
 		set:  func(s *Settings, v string) error { s.AdminToken = v; return nil }},
+
+	{name: "read-header-timeout", meta: "DURATION", kind: kDuration, def: "15s",
+		help: "time a client has to send a request's headers (0: no limit)",
+		set:  limitDuration(func(s *Settings, d time.Duration) { s.ReadHeaderTimeout = d })},
+	{name: "idle-timeout", meta: "DURATION", kind: kDuration, def: "2m",
+		help: "how long an idle keep-alive connection stays open (0: no limit)",
+		set:  limitDuration(func(s *Settings, d time.Duration) { s.IdleTimeout = d })},
+	{name: "body-idle-timeout", meta: "DURATION", kind: kDuration, def: "30s",
+		help: "a request body that sends no byte for this long fails with 400 RequestTimeout (0: no limit)",
+		set:  limitDuration(func(s *Settings, d time.Duration) { s.BodyIdleTimeout = d })},
+	{name: "body-min-rate", meta: "BYTES/S", def: "500",
+		help: "slowest request body accepted, averaged over each body-idle-timeout of waiting; slower fails with 400 RequestTimeout (0: no minimum)",
+		set: func(s *Settings, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 0 {
+				return fmt.Errorf("%q is not a number of bytes per second (like 500, or 0 for none)", v)
+			}
+			s.BodyMinRate = n
+			return nil
+		}},
+	{name: "write-idle-timeout", meta: "DURATION", kind: kDuration, def: "30s",
+		help: "a response the client does not read for this long is cut off (0: no limit)",
+		set:  limitDuration(func(s *Settings, d time.Duration) { s.WriteIdleTimeout = d })},
+	{name: "max-inflight", meta: "N", def: "512",
+		help: "S3 and IAM requests served at once; more are answered 503 SlowDown at once (0: no limit)",
+		set: func(s *Settings, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return fmt.Errorf("%q is not a request count (like 512, or 0 for no limit)", v)
+			}
+			s.MaxInflight = n
+			return nil
+		}},
+	{name: "min-free-disk", meta: "SIZE", def: "256MiB",
+		help: "free space the data folder keeps: below it, uploads are refused with 503 ServiceUnavailable so the catalog never runs out of disk (0: no reserve)",
+		set: func(s *Settings, v string) error {
+			n, err := parseSize(v)
+			if err != nil {
+				return err
+			}
+			s.MinFreeDisk = n
+			return nil
+		}},
 
 	{name: "log-format", meta: "FORMAT", def: "auto", help: "text, json, or auto (text on a terminal, JSON otherwise)",
 		set: func(s *Settings, v string) error {
@@ -433,6 +486,35 @@ func parseDuration(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a duration (like 90s, 5m or 1h)", v)
 	}
 	return d, nil
+}
+
+// parseSize reads a byte count: a number with an optional KiB, MiB, GiB
+// or TiB suffix (KB, MB, GB, TB and K, M, G, T mean the same).
+func parseSize(v string) (int64, error) {
+	num := strings.TrimRight(v, "KMGTiBkmgtib")
+	unit := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(v[len(num):]), "B"), "I")
+	shift := map[string]uint{"": 0, "K": 10, "M": 20, "G": 30, "T": 40}
+	sh, ok := shift[unit]
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if !ok || err != nil || n < 0 || n > (1<<62)>>sh {
+		return 0, fmt.Errorf("%q is not a size (like 256MiB, 1GiB or 0)", v)
+	}
+	return n << sh, nil
+}
+
+// limitDuration parses a timeout that 0 turns off.
+func limitDuration(set func(*Settings, time.Duration)) func(*Settings, string) error {
+	return func(s *Settings, v string) error {
+		d, err := parseDuration(v)
+		if err != nil {
+			return err
+		}
+		if d < 0 {
+			return fmt.Errorf("%v is negative (0 turns the limit off)", d)
+		}
+		set(s, d)
+		return nil
+	}
 }
 
 func parseBool(v string) (bool, error) {

@@ -39,6 +39,13 @@ sse-key-file: /etc/zonal/sse.key
 tls-cert: /etc/zonal/cert.pem
 tls-key: /etc/zonal/key.pem
 admin-token: s3cr3t
+read-header-timeout: 5s
+idle-timeout: 1m
+body-idle-timeout: 10s
+body-min-rate: 0
+write-idle-timeout: 20s
+max-inflight: 64
+min-free-disk: 1GiB
 log-format: json
 log-level: warn
 access-log: false
@@ -65,9 +72,11 @@ func TestGoodFile(t *testing.T) {
 		MasterKeyFile: "/etc/zonal/master.key", SSEKeyFile: "/etc/zonal/sse.key",
 		TLSCert: "/etc/zonal/cert.pem", TLSKey: "/etc/zonal/key.pem",
 		AdminToken: "s3cr3t", LogFormat: "json", LogLevel: "warn", AccessLog: false,
+		ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute, BodyIdleTimeout: 10 * time.Second,
+		BodyMinRate: 0, WriteIdleTimeout: 20 * time.Second, MaxInflight: 64, MinFreeDisk: 1 << 30,
 		Accounts: []Account{
-			{ID: "222233334444", AccessKeyID: "AKIASECONDACCOUNT001", SecretAccessKey: "secondsecret", Line: 19},
-			{ID: "555566667777", AccessKeyID: "AKIATHIRDACCOUNT0001", SecretAccessKey: "thirdsecret", Line: 22},
+			{ID: "222233334444", AccessKeyID: "AKIASECONDACCOUNT001", SecretAccessKey: "secondsecret", Line: 26},
+			{ID: "555566667777", AccessKeyID: "AKIATHIRDACCOUNT0001", SecretAccessKey: "thirdsecret", Line: 29},
 		},
 	}
 	if !reflect.DeepEqual(s, want) {
@@ -81,7 +90,9 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Settings{Addr: "127.0.0.1:9000", Data: "./zonal-data", Region: "us-east-1",
-		SessionTTL: 5 * time.Minute, AccountID: "000000000000", LogFormat: "auto", LogLevel: "info", AccessLog: true}
+		SessionTTL: 5 * time.Minute, AccountID: "000000000000", LogFormat: "auto", LogLevel: "info", AccessLog: true,
+		ReadHeaderTimeout: 15 * time.Second, IdleTimeout: 2 * time.Minute, BodyIdleTimeout: 30 * time.Second,
+		BodyMinRate: 500, WriteIdleTimeout: 30 * time.Second, MaxInflight: 512, MinFreeDisk: 256 << 20}
 	if !reflect.DeepEqual(s, want) {
 		t.Fatalf("got  %+v\nwant %+v", s, want)
 	}
@@ -98,6 +109,11 @@ func TestFileErrors(t *testing.T) {
 		{"duration out of range", "session-ttl: 10ms\n", ":1: session-ttl: 10ms is out of range"},
 		{"bad bool", "access-log: maybe\n", `:1: access-log: "maybe" is not true or false`},
 		{"bad log level", "log-level: loud\n", `:1: log-level: "loud" is not debug`},
+		{"negative timeout", "body-idle-timeout: -1s\n", ":1: body-idle-timeout: -1s is negative"},
+		{"bad max-inflight", "max-inflight: lots\n", `:1: max-inflight: "lots" is not a request count`},
+		{"negative max-inflight", "max-inflight: -1\n", `:1: max-inflight: "-1" is not a request count`},
+		{"bad min-free-disk", "min-free-disk: 1.5GB\n", `:1: min-free-disk: "1.5GB" is not a size`},
+		{"bad body-min-rate", "body-min-rate: 1KB\n", `:1: body-min-rate: "1KB" is not a number of bytes per second`},
 		{"bad zone", "zones:\n  - use1-az4\n  - Mars-1\n", `:3: zones: "Mars-1" is not an AZ id`},
 		{"list for scalar", "addr: [a, b]\n", ":1: addr: expected a single value, found a list"},
 		{"duplicate key", "addr: 127.0.0.1:1\nregion: us-east-1\naddr: 127.0.0.1:2\n", ":3: addr is set twice (first on line 1)"},
@@ -164,6 +180,12 @@ func TestPrecedence(t *testing.T) {
 			func(s *Settings) bool { return !s.AccessLog && s.TLSSelfSigned }},
 		{"bool env", nil, map[string]string{"ZONAL_ACCESS_LOG": "0"},
 			func(s *Settings) bool { return !s.AccessLog }},
+		{"sizes", []string{"--min-free-disk", "64MB"}, nil,
+			func(s *Settings) bool { return s.MinFreeDisk == 64<<20 }},
+		{"limits off", []string{"--max-inflight", "0", "--body-idle-timeout=0"}, map[string]string{"ZONAL_BODY_MIN_RATE": "0", "ZONAL_WRITE_IDLE_TIMEOUT": "0s"},
+			func(s *Settings) bool {
+				return s.MaxInflight == 0 && s.BodyIdleTimeout == 0 && s.BodyMinRate == 0 && s.WriteIdleTimeout == 0 && s.ReadHeaderTimeout == 15*time.Second
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Load(tc.args, env(tc.env), nil)

@@ -1,7 +1,8 @@
 // Package metrics keeps zonal's Prometheus metrics: requests by operation
-// and status, latency histograms, bytes in and out, sessions minted and
-// refused, authentication failures by reason, storage sizes sampled in the
-// background, and the Go runtime and process collectors.
+// and status, latency histograms, bytes in and out, requests shed by the
+// in-flight cap, sessions minted and refused, authentication failures by
+// reason, storage sizes sampled in the background, and the Go runtime and
+// process collectors.
 //
 // Observe is on every request's path, so it costs a map lookup in an
 // immutable, atomically published map of pre-resolved label children and
@@ -74,6 +75,8 @@ type Metrics struct {
 	bytesIn         *prometheus.CounterVec
 	bytesOut        *prometheus.CounterVec
 	inFlight        prometheus.Gauge
+	inFlightLimit   prometheus.Gauge
+	shed            prometheus.Counter
 	sessionsMinted  prometheus.Counter
 	sessionsRefused *prometheus.CounterVec
 	authFailures    map[string]prometheus.Counter // fixed at New: read without a lock
@@ -118,6 +121,12 @@ func New(build BuildInfo) *Metrics {
 	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "zonal_requests_in_flight", Help: "Requests being served.",
 	})
+	m.inFlightLimit = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "zonal_requests_inflight_limit", Help: "The in-flight request cap (--max-inflight; 0: none).",
+	})
+	m.shed = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "zonal_requests_shed_total", Help: "Requests answered 503 SlowDown at once because the in-flight cap was reached (also counted in zonal_requests_total).",
+	})
 	m.sessionsMinted = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "zonal_sessions_minted_total", Help: "CreateSession requests that returned credentials.",
 	})
@@ -140,7 +149,7 @@ func New(build BuildInfo) *Metrics {
 	m.series.Store(&empty)
 	noCodes := map[string]prometheus.Counter{}
 	m.refused.Store(&noCodes)
-	m.reg.MustRegister(m.requests, m.duration, m.bytesIn, m.bytesOut, m.inFlight,
+	m.reg.MustRegister(m.requests, m.duration, m.bytesIn, m.bytesOut, m.inFlight, m.inFlightLimit, m.shed,
 		m.sessionsMinted, m.sessionsRefused, authFailures, buildInfo, &m.storage,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -157,6 +166,12 @@ func (m *Metrics) Handler() http.Handler {
 
 // Start counts a request in flight; call Observe when it ends.
 func (m *Metrics) Start() { m.inFlight.Inc() }
+
+// Shed counts a request refused because the in-flight cap was reached.
+func (m *Metrics) Shed() { m.shed.Inc() }
+
+// SetInflightLimit publishes the in-flight request cap (0: none).
+func (m *Metrics) SetInflightLimit(n int) { m.inFlightLimit.Set(float64(n)) }
 
 // Observe records a finished request (started with Start).
 func (m *Metrics) Observe(r *Request) {

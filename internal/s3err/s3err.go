@@ -124,6 +124,10 @@ var (
 	ServerSideEncryptionConfigurationNotFound = def("ServerSideEncryptionConfigurationNotFoundError", 404, "The server side encryption configuration was not found")
 	InvalidPartNumber                         = def("InvalidPartNumber", 416, "The requested partnumber is not satisfiable")
 	XAmzContentSHA256Mismatch                 = def("XAmzContentSHA256Mismatch", 400, "The provided 'x-amz-content-sha256' header does not match what was computed.")
+	RequestTimeout                            = def("RequestTimeout", 400, "Your socket connection to the server was not read from or written to within the timeout period.")
+	MetadataTooLarge                          = def("MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size.")
+	ServiceUnavailable                        = def("ServiceUnavailable", 503, "Please reduce your request rate.")
+	RequestHeaderSectionTooLarge              = def("RequestHeaderSectionTooLarge", 400, "Your request header section exceeds the maximum allowed size.")
 )
 
 // As converts any error to an *Error; errors that are not S3 errors become

@@ -80,6 +80,10 @@ func (r *readiness) check(ctx context.Context) error {
 	if r.draining {
 		return errors.New("shutting down")
 	}
+	if g := &r.s.disk; g.low() {
+		return fmt.Errorf("data folder nearly full: %d MiB free, under the %d MiB reserve (--min-free-disk); uploads are refused",
+			g.free.Load()>>20, g.min.Load()>>20)
+	}
 	if !r.at.IsZero() && time.Since(r.at) < readyCacheFor {
 		return r.err
 	}

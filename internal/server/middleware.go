@@ -1,7 +1,6 @@
 package server
 
 import (
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,31 +18,68 @@ type reqState struct {
 	info s3api.Info
 	rw   statusWriter
 	body countingBody
+	dl   deadlines
 }
 
 // middleware routes /_zonal/ to the admin handler and everything else to
-// the API, with panic recovery, metrics and an access log around the API.
+// the API, with admission control (the in-flight cap), read and write
+// deadlines, panic recovery, metrics and an access log around the API.
 func (s *Server) middleware(api http.Handler, admin http.Handler) http.Handler {
+	lim := s.limits
+	timed := lim.BodyIdleTimeout > 0 || lim.BodyMinRate > 0 || lim.WriteIdleTimeout > 0
+	window := lim.BodyIdleTimeout
+	if window <= 0 {
+		window = 30 * time.Second
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/_zonal/") && !bucketHost(r.Host) {
 			admin.ServeHTTP(w, r)
 			return
 		}
+		ok, release := s.disk.admitUpload(r)
+		if !ok {
+			s.refuseUpload(w, r)
+			return
+		}
+		if release != nil {
+			defer release()
+		}
+		if !s.admission.admit() {
+			s.shed(w, r)
+			return
+		}
+		defer s.admission.done()
 		start := time.Now()
 		s.metrics.Start()
 		st := &reqState{}
 		info := &st.info
 		rw := &st.rw
 		rw.ResponseWriter = w
+		if timed {
+			st.dl = deadlines{rc: http.NewResponseController(w), readIdle: lim.BodyIdleTimeout, writeIdle: lim.WriteIdleTimeout}
+			rw.dl = &st.dl
+			if r.ProtoMajor == 1 && lim.WriteIdleTimeout > 0 {
+				// A keep-alive connection still carries the previous
+				// response's write deadline, which would fail this one's
+				// "100 Continue" or first write.
+				_ = st.dl.rc.SetWriteDeadline(time.Time{})
+			}
+		}
 		if r.Body != nil && r.Body != http.NoBody {
 			st.body.ReadCloser = r.Body
+			if timed && (lim.BodyIdleTimeout > 0 || lim.BodyMinRate > 0) {
+				st.body.dl, st.body.minRate, st.body.window = &st.dl, lim.BodyMinRate, window
+				// Set now, not at the first Read: a handler that never reads
+				// the body still has net/http drain it after the response.
+				st.dl.pushRead(start)
+			}
 			r.Body = &st.body
 		}
 		r = r.WithContext(s3api.WithInfo(r.Context(), info))
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
-					s.finish(r, st, start)
+					s.finish(r, st, start, true)
 					panic(p)
 				}
 				s.log.Error("panic serving request", "panic", p, "request_id", info.RequestID, "op", info.Op)
@@ -51,7 +87,12 @@ func (s *Server) middleware(api http.Handler, admin http.Handler) http.Handler {
 					s3err.Write(rw, r, s3err.InternalError, r.URL.Path, info.RequestID, "")
 				}
 			}
-			s.finish(r, st, start)
+			if rw.dl != nil {
+				// net/http flushes the buffered end of the response after
+				// the handler returns; bound that write too.
+				rw.dl.pushWrite(time.Now())
+			}
+			s.finish(r, st, start, true)
 		}()
 		api.ServeHTTP(rw, r)
 	})
@@ -64,8 +105,9 @@ func bucketHost(host string) bool {
 	return ok && strings.HasSuffix(label, "--x-s3")
 }
 
-// finish records the request's metrics and access-log line.
-func (s *Server) finish(r *http.Request, st *reqState, start time.Time) {
+// finish records the request's metrics and (when log is set) its
+// access-log line.
+func (s *Server) finish(r *http.Request, st *reqState, start time.Time, log bool) {
 	d := time.Since(start)
 	status := st.rw.status
 	if !st.rw.wrote {
@@ -75,10 +117,13 @@ func (s *Server) finish(r *http.Request, st *reqState, start time.Time) {
 	if op == "" {
 		op = string(s3api.OpUnknown)
 	}
+	s.disk.sawError(st.info.Err)
 	mr := metrics.Request{Op: op, Status: status, ErrCode: st.info.ErrCode,
 		BytesIn: st.body.n, BytesOut: st.rw.bytes, Duration: d}
 	s.metrics.Observe(&mr)
-	s.accessLog(r, st, status, d)
+	if log {
+		s.accessLog(r, st, status, d)
+	}
 }
 
 // accessLog writes one line per request at info level (error for 500s).
@@ -123,23 +168,12 @@ func (s *Server) accessLog(r *http.Request, st *reqState, status int, d time.Dur
 	s.log.LogAttrs(r.Context(), level, "request", attrs...)
 }
 
-// countingBody counts the request body bytes the handler reads.
-type countingBody struct {
-	io.ReadCloser
-	n int64
-}
-
-func (b *countingBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	b.n += int64(n)
-	return n, err
-}
-
 type statusWriter struct {
 	http.ResponseWriter
 	status int
 	bytes  int64
 	wrote  bool
+	dl     *deadlines // nil: no write deadline
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -152,6 +186,9 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(p []byte) (int, error) {
 	if !w.wrote {
 		w.status, w.wrote = http.StatusOK, true
+	}
+	if w.dl != nil {
+		w.dl.pushWrite(time.Now())
 	}
 	n, err := w.ResponseWriter.Write(p)
 	w.bytes += int64(n)

@@ -61,6 +61,10 @@ type Config struct {
 
 	// AdminToken, when set, is the bearer token /_zonal/ endpoints require.
 	AdminToken string
+	// Limits bound timeouts and in-flight requests; the zero value means
+	// DefaultLimits().
+	Limits Limits
+
 	// NoAccessLog turns off the per-request log line (5xx are still logged).
 	NoAccessLog bool
 	Logger      *slog.Logger
@@ -86,6 +90,10 @@ type Server struct {
 	http    *http.Server
 	metrics *metrics.Metrics
 	ready   readiness
+
+	limits    Limits
+	admission admission
+	disk      diskGuard
 
 	certs        *certSource // nil without TLS
 	selfSignedCA string
@@ -114,9 +122,14 @@ func Open(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger}
+	s := &Server{cfg: cfg, log: cfg.Logger, limits: cfg.Limits}
+	if s.limits == (Limits{}) {
+		s.limits = DefaultLimits()
+	}
+	s.admission.max = int64(s.limits.MaxInflight)
 	s.ready.s = s
 	s.metrics = metrics.New(metrics.BuildInfo{Version: cfg.Version, Commit: cfg.Commit})
+	s.metrics.SetInflightLimit(s.limits.MaxInflight)
 	ok := false
 	defer func() {
 		if !ok {
@@ -132,6 +145,9 @@ func Open(cfg Config) (*Server, error) {
 	}
 	if s.blobs, err = blobfs.Open(filepath.Join(cfg.Data, "blobs")); err != nil {
 		return nil, fmt.Errorf("blob store: %w", err)
+	}
+	if err := s.setupDiskGuard(); err != nil {
+		return nil, err
 	}
 	ring, err := session.OpenRing(filepath.Join(cfg.Data, "keys", "ring.json"))
 	if err != nil {
@@ -164,7 +180,7 @@ func Open(cfg Config) (*Server, error) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopGC = cancel
-	s.gcDone.Add(4)
+	s.gcDone.Add(5)
 	go func() {
 		defer s.gcDone.Done()
 		s.store.RunGC(ctx, s.log, 10*time.Second, time.Hour)
@@ -181,11 +197,17 @@ func Open(cfg Config) (*Server, error) {
 		defer s.gcDone.Done()
 		s.sampleStorage(ctx)
 	}()
+	go func() {
+		defer s.gcDone.Done()
+		s.watchDisk(ctx)
+	}()
 	s.http = &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 15 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    1 << 20,
+		Handler: s.Handler(),
+		// A zero ReadHeaderTimeout would fall back to ReadTimeout (unset:
+		// the body has its own idle deadline), so "off" is just off.
+		ReadHeaderTimeout: s.limits.ReadHeaderTimeout,
+		IdleTimeout:       s.limits.IdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	if err := s.setupTLS(); err != nil {
