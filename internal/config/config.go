@@ -70,6 +70,9 @@ type Settings struct {
 	LogFormat string // text, json or auto
 	LogLevel  string // debug, info, warn or error
 	AccessLog bool
+	// ListOrder is "lexicographic" or "shuffled" (each listing page in a
+	// random order, to catch clients that wrongly depend on order).
+	ListOrder string
 }
 
 // kind is the type of a setting's value.
@@ -272,6 +275,16 @@ var settings = []*setting{
 				return nil
 			}
 			return fmt.Errorf("%q is not debug, info, warn or error", v)
+		}},
+	{name: "list-order", meta: "ORDER", def: "lexicographic",
+		help: "ListObjectsV2 page order: lexicographic, or shuffled (directory buckets promise no order; shuffled catches code that depends on one)",
+		set: func(s *Settings, v string) error {
+			switch v {
+			case "lexicographic", "shuffled":
+				s.ListOrder = v
+				return nil
+			}
+			return fmt.Errorf("%q is not lexicographic or shuffled", v)
 		}},
 	{name: "access-log", kind: kBool, def: "true",
 		help: "log one line per request at info level (--access-log=false for benchmarks; server errors are still logged)",

@@ -67,7 +67,9 @@ type Config struct {
 
 	// NoAccessLog turns off the per-request log line (5xx are still logged).
 	NoAccessLog bool
-	Logger      *slog.Logger
+	// ShuffleListing returns listing pages in random order (--list-order shuffled).
+	ShuffleListing bool
+	Logger         *slog.Logger
 	// Version and Commit label zonal_build_info.
 	Version, Commit string
 }
@@ -177,6 +179,7 @@ func Open(cfg Config) (*Server, error) {
 	s.api = s3api.New(s3api.Config{
 		Region: cfg.Region, Zones: cfg.Zones, SessionTTL: cfg.SessionTTL,
 		Store: s.store, Identities: ids, Policies: ids, Sessions: ring, Logger: s.log,
+		ShuffleListing: cfg.ShuffleListing,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopGC = cancel
