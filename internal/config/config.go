@@ -22,6 +22,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/zonal-dev/zonal/internal/bucketname"
 )
 
 // Account is an extra account declared in the configuration file. Its
@@ -147,7 +149,7 @@ var settings = []*setting{
 				if z == "" {
 					continue
 				}
-				if !validZoneID(z) {
+				if !bucketname.ValidZoneID(z) {
 					return fmt.Errorf("%q is not an AZ id (like use1-az4 or usw2-lax1-az1)", z)
 				}
 				zs = append(zs, z)
@@ -550,27 +552,4 @@ func validAccountID(id string) bool {
 		}
 	}
 	return true
-}
-
-// validZoneID mirrors the s3api rule: lowercase alphanumeric groups joined
-// by single hyphens, containing "-az", of a length the SDKs' endpoint rules
-// accept (use1-az4, usw2-lax1-az1).
-func validZoneID(z string) bool {
-	switch len(z) {
-	case 8, 9, 13, 14, 20:
-	default:
-		return false
-	}
-	for _, part := range strings.Split(z, "-") {
-		if part == "" {
-			return false
-		}
-		for i := 0; i < len(part); i++ {
-			c := part[i]
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-				return false
-			}
-		}
-	}
-	return strings.Contains(z, "-az")
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zonal-dev/zonal/internal/bucketname"
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/s3err"
 )
@@ -17,73 +18,11 @@ func BucketARN(region, account, bucket string) string {
 	return "arn:aws:s3express:" + region + ":" + account + ":bucket/" + bucket
 }
 
-// ZoneOf returns the zone id of a directory bucket name
-// (base--zone--x-s3), or false when the name is not one.
-func ZoneOf(name string) (string, bool) {
-	rest, ok := strings.CutSuffix(name, "--x-s3")
-	if !ok {
-		return "", false
-	}
-	i := strings.LastIndex(rest, "--")
-	if i <= 0 {
-		return "", false
-	}
-	return rest[i+2:], true
-}
+// ZoneOf returns the zone id of a directory bucket name.
+func ZoneOf(name string) (string, bool) { return bucketname.ZoneOf(name) }
 
-// validBucketName applies the directory bucket naming rules and returns the
-// zone id, or an explanation of what is wrong.
-func validBucketName(name string) (string, string) {
-	if len(name) < 3 || len(name) > 63 {
-		return "", "Bucket names must be between 3 and 63 characters long."
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return "", "Bucket names may contain only lowercase letters, numbers and hyphens."
-		}
-	}
-	zone, ok := ZoneOf(name)
-	if !ok {
-		return "", "Directory bucket names must end with --<zone-id>--x-s3."
-	}
-	base := strings.TrimSuffix(name, "--"+zone+"--x-s3")
-	if base == "" || base[0] == '-' || base[len(base)-1] == '-' {
-		return "", "Bucket names must begin and end with a letter or number."
-	}
-	if !validZoneID(zone) {
-		return "", "The zone id " + strconv.Quote(zone) + " in the bucket name is not well formed."
-	}
-	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
-		if strings.HasPrefix(name, p) {
-			return "", "Bucket names must not start with " + strconv.Quote(p) + "."
-		}
-	}
-	return zone, ""
-}
-
-// validZoneID accepts AZ ids like use1-az4 and Local Zone ids like
-// usw2-lax1-az1: lowercase alphanumeric groups joined by single hyphens, of
-// a length the SDKs' endpoint rules accept (8, 9, 13, 14 or 20).
-func validZoneID(z string) bool {
-	switch len(z) {
-	case 8, 9, 13, 14, 20:
-	default:
-		return false
-	}
-	for _, part := range strings.Split(z, "-") {
-		if part == "" {
-			return false
-		}
-		for i := 0; i < len(part); i++ {
-			c := part[i]
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-				return false
-			}
-		}
-	}
-	return strings.Contains(z, "-az")
-}
+// validBucketName applies the directory bucket naming rules.
+func validBucketName(name string) (string, string) { return bucketname.Validate(name) }
 
 type createBucketConfiguration struct {
 	XMLName  xml.Name `xml:"CreateBucketConfiguration"`
