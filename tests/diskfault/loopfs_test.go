@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/zonal-dev/zonal/tests/internal/zonalproc"
 	"io"
 	iofs "io/fs"
 	"net/http"
@@ -113,12 +114,12 @@ func TestDiskFull(t *testing.T) {
 	data := filepath.Join(mnt, "data")
 	srv := startServer(t, data, "--access-log=false", "--min-free-disk", "8MiB")
 	const bkt = "full--use1-az4--x-s3"
-	createBucket(t, srv, bkt)
+	srv.CreateBucket(t, bkt)
 	hc := &http.Client{Timeout: 30 * time.Second}
 	sg := signer()
 	send := func(method, key string, body io.Reader, length int64) (int, string, []byte) {
 		t.Helper()
-		req := newRequest(context.Background(), sg, method, srv.endpoint+"/"+bkt+"/"+key, nil)
+		req := zonalproc.NewRequest(context.Background(), sg, method, srv.Endpoint+"/"+bkt+"/"+key, nil)
 		if body != nil {
 			req.Body, req.ContentLength = io.NopCloser(body), length
 			req.Header.Set("Content-Length", strconv.FormatInt(length, 10))
@@ -126,11 +127,11 @@ func TestDiskFull(t *testing.T) {
 		}
 		resp, err := hc.Do(req)
 		if err != nil {
-			t.Fatalf("%s %s: %v\nserver log:\n%s", method, key, err, srv.log.tail(20))
+			t.Fatalf("%s %s: %v\nserver log:\n%s", method, key, err, srv.LogTail(20))
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		return resp.StatusCode, errorCode(b), b
+		return resp.StatusCode, zonalproc.ErrorCode(b), b
 	}
 	do := func(method, key string, body []byte) (int, string, []byte) {
 		t.Helper()
@@ -142,7 +143,7 @@ func TestDiskFull(t *testing.T) {
 	big := func(tag string) []byte { return bytes.Repeat([]byte(tag), (1<<20)/len(tag)) }
 	small := func(tag string) []byte { return bytes.Repeat([]byte(tag), 1000/len(tag)) }
 	ready := func() int {
-		resp, err := hc.Get(srv.endpoint + "/_zonal/ready")
+		resp, err := hc.Get(srv.Endpoint + "/_zonal/ready")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -217,8 +218,8 @@ func TestDiskFull(t *testing.T) {
 			t.Fatalf("small PUT %d on the full disk: %d %s", i, st, code)
 		}
 	}
-	if !srv.alive() {
-		t.Fatalf("the server died on the full disk:\n%s", srv.log.tail(30))
+	if !srv.Alive() {
+		t.Fatalf("the server died on the full disk:\n%s", srv.LogTail(30))
 	}
 	if st, _, b := do("GET", "big", nil); st != 200 || !bytes.Equal(b, big("v1")) {
 		t.Errorf("GET big on the full disk: %d, want the first version", st)
@@ -264,7 +265,7 @@ func TestDiskFull(t *testing.T) {
 			t.Fatal("/_zonal/ready did not come back after space returned")
 		}
 	}
-	if !srv.alive() {
-		t.Fatalf("the server died:\n%s", srv.log.tail(30))
+	if !srv.Alive() {
+		t.Fatalf("the server died:\n%s", srv.LogTail(30))
 	}
 }

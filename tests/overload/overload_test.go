@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/zonal-dev/zonal/tests/internal/zonalproc"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -85,7 +86,7 @@ type loadResult struct {
 
 // runLoad runs clients that each PUT a new 4 KiB object or GET one of the
 // objects it stored (half and half), retrying at once on 503, for dur.
-func runLoad(srv *server, hc *http.Client, clients int, dur time.Duration, prefix string) *loadResult {
+func runLoad(srv *zonalproc.Server, hc *http.Client, clients int, dur time.Duration, prefix string) *loadResult {
 	ctx, cancel := context.WithTimeout(context.Background(), dur)
 	defer cancel()
 	res := &loadResult{outcomes: map[string]int{}}
@@ -95,7 +96,7 @@ func runLoad(srv *server, hc *http.Client, clients int, dur time.Duration, prefi
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for {
-			res.peakRSS = max(res.peakRSS, srv.procStatus("VmRSS"))
+			res.peakRSS = max(res.peakRSS, srv.ProcStatus("VmRSS"))
 			select {
 			case <-ctx.Done():
 				return
@@ -105,7 +106,7 @@ func runLoad(srv *server, hc *http.Client, clients int, dur time.Duration, prefi
 	}()
 	stats := make([]*clientStats, clients)
 	var wg sync.WaitGroup
-	cpu0 := srv.cpuSeconds()
+	cpu0 := srv.CPUSeconds()
 	start := time.Now()
 	for c := range clients {
 		st := &clientStats{outcomes: map[string]int{}}
@@ -129,7 +130,7 @@ func runLoad(srv *server, hc *http.Client, clients int, dur time.Duration, prefi
 					key = st.keys[rng.IntN(len(st.keys))]
 				}
 				t0 := time.Now()
-				resp, err := hc.Do(newRequest(ctx, sg, method, srv.endpoint+"/"+bucket+"/"+key, payload))
+				resp, err := hc.Do(zonalproc.NewRequest(ctx, sg, method, srv.Endpoint+"/"+bucket+"/"+key, payload))
 				var b []byte
 				if err == nil {
 					b, err = io.ReadAll(resp.Body)
@@ -145,7 +146,7 @@ func runLoad(srv *server, hc *http.Client, clients int, dur time.Duration, prefi
 				}
 				switch {
 				case resp.StatusCode == http.StatusServiceUnavailable:
-					st.outcomes["503 "+errorCode(b)]++
+					st.outcomes["503 "+zonalproc.ErrorCode(b)]++
 					st.shed = append(st.shed, el)
 				case resp.StatusCode == http.StatusOK:
 					st.outcomes["200 "+op]++
@@ -156,7 +157,7 @@ func runLoad(srv *server, hc *http.Client, clients int, dur time.Duration, prefi
 						st.outcomes["GET wrong body"]++
 					}
 				default:
-					st.outcomes[fmt.Sprintf("%d %s %s", resp.StatusCode, op, errorCode(b))]++
+					st.outcomes[fmt.Sprintf("%d %s %s", resp.StatusCode, op, zonalproc.ErrorCode(b))]++
 					st.admitted = append(st.admitted, el)
 				}
 			}
@@ -164,7 +165,7 @@ func runLoad(srv *server, hc *http.Client, clients int, dur time.Duration, prefi
 	}
 	wg.Wait()
 	res.elapsed = time.Since(start)
-	res.cpu = srv.cpuSeconds() - cpu0
+	res.cpu = srv.CPUSeconds() - cpu0
 	<-sampled
 	for _, st := range stats {
 		for k, v := range st.outcomes {
@@ -215,8 +216,8 @@ func TestOverload(t *testing.T) {
 		dur = time.Duration(v) * time.Second
 	}
 	srv := startServer(t, "--max-inflight", strconv.Itoa(overloadMaxInflight), "--access-log=false")
-	createBucket(t, srv)
-	baseRSS := srv.procStatus("VmRSS")
+	srv.CreateBucket(t, bucket)
+	baseRSS := srv.ProcStatus("VmRSS")
 	tr := &http.Transport{Proxy: nil, MaxIdleConns: overloadClients, MaxIdleConnsPerHost: overloadClients,
 		IdleConnTimeout: time.Minute, DisableCompression: true}
 	defer tr.CloseIdleConnections()
@@ -226,15 +227,15 @@ func TestOverload(t *testing.T) {
 	base.report(t, "at the cap", overloadMaxInflight)
 	res := runLoad(srv, hc, overloadClients, dur, "over")
 	res.report(t, "overload", overloadClients)
-	hwm := srv.procStatus("VmHWM")
+	hwm := srv.ProcStatus("VmHWM")
 	t.Logf("  server RSS: idle %d MiB, VmHWM %d MiB (limit %d MiB)", baseRSS>>20, hwm>>20, rssLimit>>20)
 	outcomes, shed, errs, total, admitted := res.outcomes, res.shed, res.errs, res.total, res.admitted
 	keys := append(base.keys, res.keys...)
 
-	if !srv.alive() {
-		t.Fatalf("the server died under load:\n%s", srv.log.tail(40))
+	if !srv.Alive() {
+		t.Fatalf("the server died under load:\n%s", srv.LogTail(40))
 	}
-	if resp, err := http.Get(srv.endpoint + "/_zonal/health"); err != nil || resp.StatusCode != 200 {
+	if resp, err := http.Get(srv.Endpoint + "/_zonal/health"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("health after the load: %v %v", resp, err)
 	}
 	for k, v := range outcomes {
@@ -259,13 +260,13 @@ func TestOverload(t *testing.T) {
 	if hwm > rssLimit {
 		t.Errorf("peak RSS %d MiB is over %d MiB", hwm>>20, rssLimit>>20)
 	}
-	if got := srv.metric("zonal_requests_shed_total"); got < float64(shed) {
+	if got := metric(t, srv, "zonal_requests_shed_total"); got < float64(shed) {
 		t.Errorf("zonal_requests_shed_total = %v, clients saw %d", got, shed)
 	}
 
 	// Every acknowledged PUT is readable, with its content. Handlers of
 	// requests cut at the end of the run finish first.
-	for deadline := time.Now().Add(10 * time.Second); srv.metric("zonal_requests_in_flight") > 0 && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(10 * time.Second); metric(t, srv, "zonal_requests_in_flight") > 0 && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 	}
 	verifyStart := time.Now()
@@ -283,7 +284,7 @@ func TestOverload(t *testing.T) {
 				var err error
 				for attempt := range 20 {
 					var resp *http.Response
-					resp, err = hc.Do(newRequest(context.Background(), sg, "GET", srv.endpoint+"/"+bucket+"/"+key, nil))
+					resp, err = hc.Do(zonalproc.NewRequest(context.Background(), sg, "GET", srv.Endpoint+"/"+bucket+"/"+key, nil))
 					if err != nil {
 						break
 					}
@@ -297,7 +298,7 @@ func TestOverload(t *testing.T) {
 					}
 					ok = resp.StatusCode == 200 && bytes.Equal(b, body(key))
 					if !ok {
-						err = fmt.Errorf("%d %s", resp.StatusCode, errorCode(b))
+						err = fmt.Errorf("%d %s", resp.StatusCode, zonalproc.ErrorCode(b))
 					}
 					break
 				}

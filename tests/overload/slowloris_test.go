@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/zonal-dev/zonal/tests/internal/zonalproc"
 	"io"
 	"net"
 	"net/http"
@@ -46,8 +47,8 @@ func TestSlowloris(t *testing.T) {
 	const timeout = 2 * time.Second
 	srv := startServer(t, "--read-header-timeout", "2s", "--body-idle-timeout", "2s", "--body-min-rate", "500",
 		"--write-idle-timeout", "2s", "--idle-timeout", "5s", "--access-log=false")
-	createBucket(t, srv)
-	baseGoroutines := srv.metric("go_goroutines")
+	srv.CreateBucket(t, bucket)
+	baseGoroutines := metric(t, srv, "go_goroutines")
 
 	kinds := []struct {
 		name  string
@@ -56,10 +57,10 @@ func TestSlowloris(t *testing.T) {
 		drip  []byte             // sent every 300 ms (nil: nothing)
 	}{
 		{"slow headers", 70, func(i int) []byte {
-			return []byte(fmt.Sprintf("PUT /%s/slow-%d HTTP/1.1\r\nHost: %s\r\nX-Slow: ", bucket, i, srv.addr))
+			return []byte(fmt.Sprintf("PUT /%s/slow-%d HTTP/1.1\r\nHost: %s\r\nX-Slow: ", bucket, i, srv.Addr))
 		}, []byte("a")},
-		{"stalled body", 70, func(i int) []byte { return append(rawHeader(srv.addr, fmt.Sprintf("stalled-%d", i), 1<<20), 'x') }, nil},
-		{"trickled body", 60, func(i int) []byte { return rawHeader(srv.addr, fmt.Sprintf("trickle-%d", i), 1<<20) }, []byte("y")},
+		{"stalled body", 70, func(i int) []byte { return append(rawHeader(srv.Addr, fmt.Sprintf("stalled-%d", i), 1<<20), 'x') }, nil},
+		{"trickled body", 60, func(i int) []byte { return rawHeader(srv.Addr, fmt.Sprintf("trickle-%d", i), 1<<20) }, []byte("y")},
 	}
 	var (
 		mu      sync.Mutex
@@ -79,7 +80,7 @@ func TestSlowloris(t *testing.T) {
 					results = append(results, res)
 					mu.Unlock()
 				}()
-				conn, err := net.Dial("tcp", srv.addr)
+				conn, err := net.Dial("tcp", srv.Addr)
 				if err != nil {
 					res.status = "dial: " + err.Error()
 					open <- struct{}{}
@@ -148,7 +149,7 @@ func TestSlowloris(t *testing.T) {
 				payload = body(key)
 			}
 			t0 := time.Now()
-			resp, err := hc.Do(newRequest(context.Background(), sg, method, srv.endpoint+"/"+bucket+"/"+key, payload))
+			resp, err := hc.Do(zonalproc.NewRequest(context.Background(), sg, method, srv.Endpoint+"/"+bucket+"/"+key, payload))
 			if err != nil {
 				failures = append(failures, fmt.Sprintf("%s %s: %v", method, key, err))
 				continue
@@ -157,7 +158,7 @@ func TestSlowloris(t *testing.T) {
 			resp.Body.Close()
 			lat = append(lat, time.Since(t0))
 			if resp.StatusCode != 200 || (method == "GET" && !bytes.Equal(b, body(key))) {
-				failures = append(failures, fmt.Sprintf("%s %s: %d %s", method, key, resp.StatusCode, errorCode(b)))
+				failures = append(failures, fmt.Sprintf("%s %s: %d %s", method, key, resp.StatusCode, zonalproc.ErrorCode(b)))
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -204,23 +205,23 @@ done:
 			rs[0].closedIn.Round(time.Millisecond), rs[len(rs)-1].closedIn.Round(time.Millisecond), statuses)
 	}
 
-	if !srv.alive() {
-		t.Fatalf("the server died:\n%s", srv.log.tail(40))
+	if !srv.Alive() {
+		t.Fatalf("the server died:\n%s", srv.LogTail(40))
 	}
 	// Nothing is left holding server resources.
 	waitUntil := time.Now().Add(5 * time.Second)
-	for srv.metric("zonal_requests_in_flight") != 0 && time.Now().Before(waitUntil) {
+	for metric(t, srv, "zonal_requests_in_flight") != 0 && time.Now().Before(waitUntil) {
 		time.Sleep(100 * time.Millisecond)
 	}
-	if v := srv.metric("zonal_requests_in_flight"); v != 0 {
+	if v := metric(t, srv, "zonal_requests_in_flight"); v != 0 {
 		t.Errorf("%v requests still in flight after the attack", v)
 	}
-	g := srv.metric("go_goroutines")
+	g := metric(t, srv, "go_goroutines")
 	for g > baseGoroutines+20 && time.Now().Before(waitUntil) {
 		time.Sleep(100 * time.Millisecond)
-		g = srv.metric("go_goroutines")
+		g = metric(t, srv, "go_goroutines")
 	}
-	t.Logf("  server goroutines: %v before, %v after; VmHWM %d MiB", baseGoroutines, g, srv.procStatus("VmHWM")>>20)
+	t.Logf("  server goroutines: %v before, %v after; VmHWM %d MiB", baseGoroutines, g, srv.ProcStatus("VmHWM")>>20)
 	if g > baseGoroutines+20 {
 		t.Errorf("%v goroutines after the attack, %v before", g, baseGoroutines)
 	}

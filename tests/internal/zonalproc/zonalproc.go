@@ -5,10 +5,15 @@
 package zonalproc
 
 import (
+	"context"
+	"io"
+	"net/http"
+
 	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/zonal-dev/zonal/internal/sigv4"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,13 +61,14 @@ func Binary(t *testing.T) string {
 
 // Server is one zonal child process.
 type Server struct {
-	t        *testing.T
-	cmd      *exec.Cmd
-	Endpoint string // http://127.0.0.1:port
-	Addr     string
-	Data     string
-	done     chan struct{}
-	log      *lockedBuffer
+	t                    *testing.T
+	cmd                  *exec.Cmd
+	Endpoint             string // http://127.0.0.1:port
+	accessKey, secretKey string
+	Addr                 string
+	Data                 string
+	done                 chan struct{}
+	log                  *lockedBuffer
 }
 
 type lockedBuffer struct {
@@ -97,7 +103,7 @@ func (l *lockedBuffer) Tail(n int) string {
 // environment are not passed on.
 func Start(t *testing.T, data, accessKey, secretKey string, args ...string) *Server {
 	t.Helper()
-	s := &Server{t: t, Data: data, done: make(chan struct{}), log: &lockedBuffer{}}
+	s := &Server{t: t, Data: data, accessKey: accessKey, secretKey: secretKey, done: make(chan struct{}), log: &lockedBuffer{}}
 	all := append([]string{"server", "--addr", "127.0.0.1:0", "--data", s.Data, "--log-format", "json",
 		"--root-access-key", accessKey, "--root-secret-key", secretKey}, args...)
 	s.cmd = exec.Command(Binary(t), all...)
@@ -224,4 +230,60 @@ func (s *Server) Alive() bool {
 	default:
 		return true
 	}
+}
+
+// Main runs the package's tests and removes the built binary; call it
+// from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	Cleanup()
+	os.Exit(code)
+}
+
+// NewSigner signs requests with the given keys (SigV4, service s3express).
+func NewSigner(accessKey, secretKey string) *sigv4.Signer {
+	return &sigv4.Signer{AccessKeyID: accessKey, SecretAccessKey: secretKey, Region: "us-east-1", Service: "s3express"}
+}
+
+// NewRequest is a request signed by sg with an unsigned payload.
+func NewRequest(ctx context.Context, sg *sigv4.Signer, method, url string, body []byte) *http.Request {
+	var rd io.Reader = http.NoBody
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	if err != nil {
+		panic(err)
+	}
+	sg.Sign(req, sigv4.UnsignedPayload, time.Now())
+	return req
+}
+
+// CreateBucket creates a directory bucket with the server's root keys.
+func (s *Server) CreateBucket(t *testing.T, bucket string) {
+	t.Helper()
+	body := []byte(`<CreateBucketConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+		`<Location><Name>use1-az4</Name><Type>AvailabilityZone</Type></Location>` +
+		`<Bucket><DataRedundancy>SingleAvailabilityZone</DataRedundancy><Type>Directory</Type></Bucket>` +
+		`</CreateBucketConfiguration>`)
+	sg := NewSigner(s.accessKey, s.secretKey)
+	resp, err := http.DefaultClient.Do(NewRequest(context.Background(), sg, "PUT", s.Endpoint+"/"+bucket, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("CreateBucket: %d %s", resp.StatusCode, b)
+	}
+}
+
+// ErrorCode extracts <Code> from an S3 XML error body.
+func ErrorCode(b []byte) string {
+	_, rest, ok := bytes.Cut(b, []byte("<Code>"))
+	if !ok {
+		return ""
+	}
+	code, _, _ := bytes.Cut(rest, []byte("</Code>"))
+	return string(code)
 }
