@@ -1,6 +1,7 @@
 package iamapi
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -610,22 +611,13 @@ func deletePolicy(c *call) (any, error) {
 	return nil, c.h.db.DeletePolicy(c.ctx, arn)
 }
 
-func attachUserPolicy(c *call) (any, error) {
-	user, err := c.requiredUser()
-	if err != nil {
-		return nil, err
-	}
-	arn, _, err := c.policyARN()
-	if err != nil {
-		return nil, err
-	}
-	if err := c.authorizeUser(user, map[string][]string{"iam:PolicyARN": {arn}}); err != nil {
-		return nil, err
-	}
-	return nil, c.h.db.AttachUserPolicy(c.ctx, c.account(), user, arn)
-}
+func attachUserPolicy(c *call) (any, error) { return userPolicyARNCall(c, c.h.db.AttachUserPolicy) }
 
-func detachUserPolicy(c *call) (any, error) {
+func detachUserPolicy(c *call) (any, error) { return userPolicyARNCall(c, c.h.db.DetachUserPolicy) }
+
+// userPolicyARNCall is Attach/DetachUserPolicy: a user and a policy ARN,
+// authorized on the user with iam:PolicyARN in the request context.
+func userPolicyARNCall(c *call, op func(ctx context.Context, account, user, arn string) error) (any, error) {
 	user, err := c.requiredUser()
 	if err != nil {
 		return nil, err
@@ -637,7 +629,7 @@ func detachUserPolicy(c *call) (any, error) {
 	if err := c.authorizeUser(user, map[string][]string{"iam:PolicyARN": {arn}}); err != nil {
 		return nil, err
 	}
-	return nil, c.h.db.DetachUserPolicy(c.ctx, c.account(), user, arn)
+	return nil, op(c.ctx, c.account(), user, arn)
 }
 
 func listAttachedUserPolicies(c *call) (any, error) {
