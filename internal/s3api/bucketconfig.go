@@ -12,8 +12,9 @@ import (
 	"github.com/zonal-dev/zonal/internal/store"
 )
 
-// readConfigBody reads a bucket configuration document and verifies its
-// integrity checksum (the SDKs send CRC32 for these PUTs).
+// readConfigBody reads a bucket configuration document (policy,
+// encryption, lifecycle) and verifies its integrity checksum (the SDKs send
+// CRC32 for these PUTs).
 func (h *Handler) readConfigBody(r *http.Request, c *caller) ([]byte, error) {
 	if r.Header.Get("X-Amz-Expected-Bucket-Owner") != "" {
 		return nil, s3err.NotImplemented.Msg("Directory buckets do not support x-amz-expected-bucket-owner on bucket configuration requests.")

@@ -2,12 +2,10 @@ package s3api
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 
 	"github.com/zonal-dev/zonal/internal/catalog"
-	"github.com/zonal-dev/zonal/internal/checksum"
 	"github.com/zonal-dev/zonal/internal/policy"
 	"github.com/zonal-dev/zonal/internal/s3err"
 )
@@ -19,24 +17,9 @@ func (h *Handler) putBucketPolicy(w http.ResponseWriter, r *http.Request, c *cal
 	if r.Header.Get("X-Amz-Expected-Bucket-Owner") != "" || r.Header.Get("X-Amz-Confirm-Remove-Self-Bucket-Access") != "" {
 		return s3err.NotImplemented.Msg("Directory buckets do not support this header on PutBucketPolicy.")
 	}
-	exp, err := checksum.FromRequest(r.Header)
+	doc, err := h.readConfigBody(r, c)
 	if err != nil {
 		return err
-	}
-	payload, err := h.payload(r, c)
-	if err != nil {
-		return err
-	}
-	doc, err := io.ReadAll(io.LimitReader(payload, policy.LimitBucket*4+1))
-	if err != nil {
-		return bodyError(err)
-	}
-	if exp != nil {
-		hs := checksum.NewHasher(exp.Algorithm)
-		hs.Write(doc)
-		if err := hs.Verify(exp, payload.Trailers()); err != nil {
-			return err
-		}
 	}
 	opts := policy.Options{Limit: policy.LimitBucket, DirectoryBucket: true}
 	if pol := h.cfg.Policies; pol != nil {
