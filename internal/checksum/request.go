@@ -19,14 +19,12 @@ const (
 	msgAlgorithmUnsupp   = "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]"
 	msgTypeInvalid       = "Value for x-amz-checksum-type header is invalid."
 	msgTypeWithoutAlg    = "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header."
-	msgMalformedTrailer  = "The request contained trailing data that was not well-formed or did not conform to our published schema."
 	headerTrailerSigName = "x-amz-trailer-signature"
 )
 
 // MalformedTrailerError is AWS's answer when a declared trailing checksum
-// does not arrive, or the trailer section holds something else. (s3err has
-// no such value yet; it is defined here so callers can return it.)
-var MalformedTrailerError = &s3err.Error{Code: "MalformedTrailerError", Status: http.StatusBadRequest, Message: msgMalformedTrailer}
+// does not arrive, or the trailer section holds something else.
+var MalformedTrailerError = s3err.MalformedTrailerError
 
 // invalidValue is the InvalidRequest for a value header that is not base64 of
 // a digest of the right size.

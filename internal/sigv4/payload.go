@@ -245,12 +245,8 @@ func malformed(format string, args ...any) error {
 	return s3err.InvalidRequest.Msg("Malformed aws-chunked body: "+format, args...)
 }
 
-// errMalformedTrailer is S3's answer to broken aws-chunked trailers.
-var errMalformedTrailer = &s3err.Error{Code: "MalformedTrailerError", Status: http.StatusBadRequest,
-	Message: "The request contained trailing data that was not well-formed or did not conform to our published schema."}
-
 func malformedTrailer(detail string) error {
-	return errMalformedTrailer.Wrap(errors.New(detail))
+	return s3err.MalformedTrailerError.Wrap(errors.New(detail))
 }
 
 func isToken(b []byte) bool {
