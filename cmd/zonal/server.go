@@ -103,6 +103,7 @@ func serverConfig(st *config.Settings, log *slog.Logger) server.Config {
 		TLSKey:         st.TLSKey,
 		TLSSelfSigned:  st.TLSSelfSigned,
 		AdminToken:     st.AdminToken,
+		Pprof:          st.Pprof,
 		NoAccessLog:    !st.AccessLog,
 		ShuffleListing: st.ListOrder == "shuffled",
 		Logger:         log,

@@ -58,6 +58,8 @@ type Settings struct {
 	TLSSelfSigned bool
 
 	AdminToken string
+	// Pprof serves Go's profiler under /_zonal/debug/pprof/.
+	Pprof bool
 
 	// Limits on what slow, stalled or too many clients can hold. Zero
 	// turns a limit off.
@@ -213,6 +215,13 @@ var settings = []*setting{
 	{name: "admin-token", meta: "TOKEN", defText: "none: the endpoints are open",
 		help: "bearer token required by /_zonal/metrics, /_zonal/health and /_zonal/ready",
 		set:  func(s *Settings, v string) error { s.AdminToken = v; return nil }},
+	{name: "pprof", kind: kBool, def: "false",
+		help: "serve Go's CPU, heap and goroutine profiles under /_zonal/debug/pprof/ (behind admin-token when set)",
+		set: func(s *Settings, v string) error {
+			b, err := parseBool(v)
+			s.Pprof = b
+			return err
+		}},
 
 	{name: "read-header-timeout", meta: "DURATION", kind: kDuration, def: "15s",
 		help: "time a client has to send a request's headers (0: no limit)",

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,6 +23,7 @@ const (
 	HealthPath  = "/_zonal/health"
 	ReadyPath   = "/_zonal/ready"
 	MetricsPath = "/_zonal/metrics"
+	PprofPath   = "/_zonal/debug/pprof/"
 )
 
 // adminHandler serves the operator endpoints, behind the bearer token when
@@ -43,6 +45,14 @@ func (s *Server) adminHandler() http.Handler {
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET "+MetricsPath, s.metrics.Handler())
+	if s.cfg.Pprof {
+		// pprof.Index finds named profiles under /debug/pprof/ only.
+		mux.Handle(PprofPath, http.StripPrefix("/_zonal", http.HandlerFunc(pprof.Index)))
+		mux.HandleFunc(PprofPath+"cmdline", pprof.Cmdline)
+		mux.HandleFunc(PprofPath+"profile", pprof.Profile)
+		mux.HandleFunc(PprofPath+"symbol", pprof.Symbol)
+		mux.HandleFunc(PprofPath+"trace", pprof.Trace)
+	}
 	if s.cfg.AdminToken == "" {
 		return mux
 	}

@@ -483,6 +483,9 @@ func TestAdminEndpoints(t *testing.T) {
 	if code, _ := get(open, "/_zonal/nothing", ""); code != 404 {
 		t.Errorf("unknown admin path: %d", code)
 	}
+	if code, _ := get(open, PprofPath+"cmdline", ""); code != 404 {
+		t.Errorf("profiler served without --pprof: %d", code)
+	}
 	// /_zonal/ under a virtual-hosted bucket host is an object key, not admin.
 	req, _ := http.NewRequest("GET", open+HealthPath, nil)
 	req.Host = "vh--use1-az4--x-s3.localhost"
@@ -531,6 +534,14 @@ func TestAdminEndpoints(t *testing.T) {
 		if code, body := get(locked, p, "Bearer "+token); code != 200 {
 			t.Errorf("%s with the token: %d %s", p, code, body)
 		}
+	}
+
+	profiled, _ := startCfg(t, Config{AdminToken: token, Pprof: true})
+	if code, _ := get(profiled, PprofPath+"goroutine", ""); code != 401 {
+		t.Errorf("profiler without the token: %d, want 401", code)
+	}
+	if code, body := get(profiled, PprofPath+"goroutine?debug=1", "Bearer "+token); code != 200 || !strings.Contains(body, "goroutine profile") {
+		t.Errorf("profiler with the token: %d %.80s", code, body)
 	}
 }
 

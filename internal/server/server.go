@@ -61,6 +61,9 @@ type Config struct {
 
 	// AdminToken, when set, is the bearer token /_zonal/ endpoints require.
 	AdminToken string
+	// Pprof serves net/http/pprof under /_zonal/debug/pprof/ (for profiling
+	// a running server; behind AdminToken like the other endpoints).
+	Pprof bool
 	// Limits bound timeouts and in-flight requests; the zero value means
 	// DefaultLimits().
 	Limits Limits

@@ -132,15 +132,6 @@ func Stream(key []byte, pos int64) (cipher.Stream, error) {
 	return s, nil
 }
 
-// Writer encrypts everything written through it into w.
-func Writer(w io.Writer, key []byte) (io.Writer, error) {
-	s, err := Stream(key, 0)
-	if err != nil {
-		return nil, err
-	}
-	return &cipher.StreamWriter{S: s, W: w}, nil
-}
-
 // Reader decrypts r, whose first byte is at position pos of the extent.
 func Reader(r io.Reader, key []byte, pos int64) (io.Reader, error) {
 	s, err := Stream(key, pos)

@@ -3,10 +3,12 @@ package store
 import (
 	"bytes"
 	"context"
+	"crypto/cipher"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+
 	"time"
 
 	"github.com/zonal-dev/zonal/internal/catalog"
@@ -155,25 +157,19 @@ func (s *Store) writeBody(ctx context.Context, body io.Reader, size int64) ([]ca
 	if err != nil {
 		return nil, 0, "", s3err.InternalError.Wrap(err)
 	}
-	var dst io.Writer = w
+	var enc cipher.Stream
 	var sealed []byte
 	if s.opt.SSE != nil {
 		var key []byte
 		if key, sealed, err = s.opt.SSE.NewDataKey(); err == nil {
-			dst, err = sse.Writer(w, key)
+			enc, err = sse.Stream(key, 0)
 		}
 		if err != nil {
 			_ = w.Abort()
 			return nil, 0, "", s3err.InternalError.Wrap(err)
 		}
 	}
-	n := int64(len(head))
-	if _, err := dst.Write(head); err != nil {
-		_ = w.Abort()
-		return nil, 0, "", s3err.InternalError.Wrap(err)
-	}
-	m, err := copyBody(dst, body, MaxPutSize-n)
-	n += m
+	n, err := copyBody(w, enc, head, body, MaxPutSize)
 	if err != nil {
 		_ = w.Abort()
 		return nil, 0, "", err
@@ -207,19 +203,40 @@ func (s *Store) inlineExtents(b []byte) ([]catalog.Extent, error) {
 	return []catalog.Extent{e}, nil
 }
 
-// copyBody copies at most max bytes; more is EntityTooLarge. Body read
-// errors keep their S3 meaning; write errors are internal.
-func copyBody(w io.Writer, r io.Reader, max int64) (int64, error) {
-	buf := make([]byte, 256<<10)
+// copyBody writes head and then the rest of r to w, encrypted with enc
+// when it is not nil, and returns the byte count. More than max bytes is
+// EntityTooLarge. Body read errors keep their S3 meaning; write errors are
+// internal.
+//
+// It fills whole chunks before writing (and encrypts them in place), so a
+// large body reaches the blob store as a few aligned 256 KiB writes, not
+// as the transport's small reads.
+func copyBody(w io.Writer, enc cipher.Stream, head []byte, r io.Reader, max int64) (int64, error) {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	buf := *bp
 	var n int64
 	for {
-		m, rerr := r.Read(buf)
-		if m > 0 {
-			n += int64(m)
-			if n > max {
-				return n, s3err.EntityTooLarge
+		fill := 0
+		if len(head) > 0 {
+			fill = copy(buf, head)
+			head = head[fill:]
+		}
+		var rerr error
+		for fill < len(buf) && rerr == nil {
+			var m int
+			m, rerr = r.Read(buf[fill:])
+			fill += m
+		}
+		n += int64(fill)
+		if n > max {
+			return n, s3err.EntityTooLarge
+		}
+		if fill > 0 {
+			if enc != nil {
+				enc.XORKeyStream(buf[:fill], buf[:fill])
 			}
-			if _, err := w.Write(buf[:m]); err != nil {
+			if _, err := w.Write(buf[:fill]); err != nil {
 				return n, s3err.InternalError.Wrap(err)
 			}
 		}

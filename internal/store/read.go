@@ -109,8 +109,12 @@ func (r *extentReader) Read(b []byte) (int, error) {
 	return 0, io.EOF
 }
 
-// copyBufs are the buffers WriteTo streams object data through: larger
-// than io.Copy's 32 KiB, so a 1 MiB GET costs a handful of write syscalls.
+// copyBufs are the 256 KiB buffers object data streams through, both
+// ways. Larger than io.Copy's 32 KiB, so a 1 MiB GET costs a handful of
+// write syscalls and a PUT a handful of blob writes; pooled, because a
+// fresh one per request showed in the allocation profile. They are large
+// objects, which Go places page-aligned, so the blob store can hand them
+// to direct I/O without copying (it checks, and copies when not).
 var copyBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 // WriteTo streams the remaining bytes to w (io.Copy uses it).

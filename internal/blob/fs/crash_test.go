@@ -2,6 +2,7 @@ package fs
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	iofs "io/fs"
 	"math/rand/v2"
@@ -67,6 +68,7 @@ func (v vfsFS) SyncDir(name string) error {
 type vfsFile struct{ vfs.File }
 
 func (f vfsFile) Stat() (iofs.FileInfo, error) { return f.File.Stat() }
+func (f vfsFile) SetDirect(bool) error         { return errors.ErrUnsupported }
 func (f vfsFile) Write(p []byte) (int, error) {
 	// vfs.File.Write may modify p; never let it touch the caller's bytes.
 	return f.File.Write(bytes.Clone(p))

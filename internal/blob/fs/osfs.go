@@ -29,6 +29,10 @@ type File interface {
 	// durable: fdatasync where the platform has it.
 	Sync() error
 	Stat() (iofs.FileInfo, error)
+	// SetDirect turns direct I/O (O_DIRECT: no page cache) on or off for
+	// later writes. Files that cannot do it return an error and are
+	// written through the cache.
+	SetDirect(on bool) error
 }
 
 // OS is the operating system's filesystem.
@@ -70,4 +74,5 @@ func (osFS) SyncDir(name string) error {
 
 type osFile struct{ *os.File }
 
-func (f osFile) Sync() error { return datasync(f.File) }
+func (f osFile) Sync() error             { return datasync(f.File) }
+func (f osFile) SetDirect(on bool) error { return setDirect(f.File, on) }

@@ -2,8 +2,14 @@
 
 package fs
 
-import "os"
+import (
+	"errors"
+	"os"
+)
 
 // datasync falls back to File.Sync (F_FULLFSYNC on macOS, which a plain
 // fsync there does not give).
 func datasync(f *os.File) error { return f.Sync() }
+
+// setDirect: direct I/O is only used on Linux.
+func setDirect(f *os.File, on bool) error { return errors.ErrUnsupported }
