@@ -58,6 +58,7 @@ func benchServer(b *testing.B, method string, size int) {
 	var n atomic.Int64
 	b.SetBytes(int64(size))
 	b.SetParallelism(8)
+	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
