@@ -11,12 +11,13 @@
 #
 # Usage: bench/run.sh [row...]        rows: put4k get4k put1m get1m list
 #                                           single-put single-get plain-put4k plain-get4k
-# Environment: RUNS (3), DURATION (5s), WARMUP (1s), PORT (9310), CEILING_PORT (9311),
+# Environment: RUNS (3), SERVER_ARGS (more flags for every server), DURATION (5s), WARMUP (1s), PORT (9310), CEILING_PORT (9311),
 #              ZONAL_BIN (build ./cmd/zonal when unset), OUT (results folder).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
+SERVER_ARGS=${SERVER_ARGS:-}
 DURATION=${DURATION:-5s}
 WARMUP=${WARMUP:-1s}
 PORT=${PORT:-9310}
@@ -56,7 +57,8 @@ wait_port() {
 start_server() {
 	rm -rf "$WORK/data"
 	mkdir -p "$WORK/data"
-	"$ZONAL_BIN" server --addr "127.0.0.1:$PORT" --data "$WORK/data" --log-level warn 2>>"$WORK/server.log" &
+	# shellcheck disable=SC2086
+	"$ZONAL_BIN" server --addr "127.0.0.1:$PORT" --data "$WORK/data" --log-level warn $SERVER_ARGS $1 2>>"$WORK/server.log" &
 	SERVER_PID=$!
 	wait_port "$PORT"
 }
@@ -72,12 +74,13 @@ stop_server() {
 CEILING_PID=$!
 wait_port "$CEILING_PORT"
 
-# name | label | figure of merit (ops, mib, pages, p50) | issue-6 target | bench arguments
+# name | label | figure of merit (ops, mib, pages, p50) | issue-6 target | bench arguments | server flags
 ROWS='
 put4k|PUT 4 KiB, durable|ops|>= 0.25x ceiling, p99 <= 5 ms|put --size 4KiB
 get4k|GET 4 KiB|ops|>= 0.5x ceiling, p99 <= 3 ms|get --size 4KiB --keys 1000
 put1m|PUT 1 MiB, durable|mib|>= 0.35x ceiling MiB/s|put --size 1MiB
 get1m|GET 1 MiB|mib|>= 0.7x ceiling MiB/s|get --size 1MiB --keys 200
+get1m-plain|GET 1 MiB, --encrypt-at-rest=false (sendfile)|mib|>= 0.7x ceiling MiB/s|get --size 1MiB --keys 200|--encrypt-at-rest=false
 list|ListObjectsV2, page of 1000|pages|>= 1000 pages/s|list --size 0 --keys 1000
 single-put|single client PUT 4 KiB (c=1)|p50|p50 <= 1 ms|put --size 4KiB --concurrency 1
 single-get|single client GET 4 KiB (c=1)|p50|p50 <= 0.4 ms|get --size 4KiB --concurrency 1 --keys 1000
@@ -89,11 +92,11 @@ want="$*"
 selected() { [ -z "$want" ] && return 0; for w in $want; do [ "$w" = "$1" ] && return 0; done; return 1; }
 
 echo "zonal bench: $RUNS run(s) of $DURATION (+$WARMUP warmup) per row, results in $OUT" >&2
-while IFS='|' read -r name label metric target args; do
+while IFS='|' read -r name label metric target args server_args; do
 	[ -z "$name" ] && continue
 	selected "$name" || continue
 	for i in $(seq "$RUNS"); do
-		start_server
+		start_server "$server_args"
 		echo "== $name run $i: zonal bench $args" >&2
 		# shellcheck disable=SC2086
 		"$ZONAL_BIN" bench $args --endpoint "http://127.0.0.1:$PORT" --duration "$DURATION" --warmup "$WARMUP" \
@@ -109,7 +112,7 @@ median='sort | .[(length - 1) / 2 | floor]'
 echo
 echo "| workload | result | p50 / p99 | ceiling, same run | ratio | target | errors | generator CPU/op | server CPU/op (cores) | server peak RSS |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
-while IFS='|' read -r name label metric target args; do
+while IFS='|' read -r name label metric target args _; do
 	[ -z "$name" ] && continue
 	selected "$name" || continue
 	ls "$OUT/$name"-*.json >/dev/null 2>&1 || continue

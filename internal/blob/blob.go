@@ -34,6 +34,17 @@ type Reader interface {
 	Size() int64
 }
 
+// FileSectioner is implemented by Readers backed by operating-system files.
+// FileSection returns n bytes at off as an *io.LimitedReader whose R is the
+// open file, positioned at off: io.Copy from it to a TCP connection then
+// uses sendfile(2), so the bytes go from the page cache to the socket
+// without a copy through user space. ok is false when the blob is not an
+// OS file. The section uses the file's read position, so a Reader serves
+// one section at a time (ReadAt is unaffected).
+type FileSectioner interface {
+	FileSection(off, n int64) (r *io.LimitedReader, ok bool)
+}
+
 // Store is a blob store. Implementations are safe for concurrent use.
 type Store interface {
 	// Create starts a new blob with a fresh random id.

@@ -51,6 +51,8 @@ type Settings struct {
 	RootSecretKey string
 	MasterKeyFile string
 	SSEKeyFile    string
+	// EncryptAtRest encrypts new object data with the SSE key (default).
+	EncryptAtRest bool
 	Accounts      []Account
 
 	TLSCert       string
@@ -199,6 +201,13 @@ var settings = []*setting{
 	{name: "sse-key-file", meta: "FILE", defText: "<data>/keys/sse.key",
 		help: "key that encrypts object data at rest (SSE-S3; keep it outside the data folder to protect copies of it)",
 		set:  func(s *Settings, v string) error { s.SSEKeyFile = v; return nil }},
+	{name: "encrypt-at-rest", kind: kBool, def: "true",
+		help: "encrypt new object data with the SSE key; false stores it as sent (encrypt the disk instead) and serves large GETs with sendfile. Older encrypted objects stay readable; responses still say AES256 as directory buckets always do",
+		set: func(s *Settings, v string) error {
+			b, err := parseBool(v)
+			s.EncryptAtRest = b
+			return err
+		}},
 
 	{name: "tls-cert", meta: "FILE", help: "PEM certificate (chain) to serve HTTPS with; reloaded on SIGHUP",
 		set: func(s *Settings, v string) error { s.TLSCert = v; return nil }},

@@ -69,7 +69,7 @@ func TestGoodFile(t *testing.T) {
 		Addr:       "0.0.0.0:9443", Data: "/var/lib/zonal", Region: "us-west-2",
 		Zones: []string{"usw2-az1", "usw2-az3"}, SessionTTL: 10 * time.Minute,
 		AccountID: "111122223333", RootAccessKey: "AKIADEFAULTROOT00001", RootSecretKey: "defaultsecret",
-		MasterKeyFile: "/etc/zonal/master.key", SSEKeyFile: "/etc/zonal/sse.key",
+		MasterKeyFile: "/etc/zonal/master.key", SSEKeyFile: "/etc/zonal/sse.key", EncryptAtRest: true,
 		TLSCert: "/etc/zonal/cert.pem", TLSKey: "/etc/zonal/key.pem",
 		AdminToken: "s3cr3t", LogFormat: "json", LogLevel: "warn", AccessLog: false, ListOrder: "lexicographic",
 		ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute, BodyIdleTimeout: 10 * time.Second,
@@ -90,7 +90,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Settings{Addr: "127.0.0.1:9000", Data: "./zonal-data", Region: "us-east-1",
-		SessionTTL: 5 * time.Minute, AccountID: "000000000000", LogFormat: "auto", LogLevel: "info", AccessLog: true, ListOrder: "lexicographic",
+		SessionTTL: 5 * time.Minute, AccountID: "000000000000", LogFormat: "auto", LogLevel: "info", AccessLog: true, EncryptAtRest: true, ListOrder: "lexicographic",
 		ReadHeaderTimeout: 15 * time.Second, IdleTimeout: 2 * time.Minute, BodyIdleTimeout: 30 * time.Second,
 		BodyMinRate: 500, WriteIdleTimeout: 30 * time.Second, MaxInflight: 512, MinFreeDisk: 256 << 20}
 	if !reflect.DeepEqual(s, want) {

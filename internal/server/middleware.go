@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -194,6 +195,43 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 	w.bytes += int64(n)
 	return n, err
 }
+
+// sendPiece bounds one ReadFrom call on the connection, so the write idle
+// deadline still moves between pieces as it does between Writes.
+const sendPiece = 256 << 10
+
+// ReadFrom passes file sections (the *io.LimitedReader the store returns
+// for unencrypted blob ranges) on to net/http's ReadFrom, which uses
+// sendfile on plain TCP connections: no copy through user space, about
+// a third of a 1 MiB GET's server CPU. Other readers are copied through
+// Write.
+func (w *statusWriter) ReadFrom(src io.Reader) (int64, error) {
+	rf, ok := w.ResponseWriter.(io.ReaderFrom)
+	lr, isSection := src.(*io.LimitedReader)
+	if !ok || !isSection {
+		return io.Copy(writerOnly{w}, src)
+	}
+	if !w.wrote {
+		w.status, w.wrote = http.StatusOK, true
+	}
+	var total int64
+	for lr.N > 0 {
+		if w.dl != nil {
+			w.dl.pushWrite(time.Now())
+		}
+		n, err := rf.ReadFrom(&io.LimitedReader{R: lr.R, N: min(lr.N, sendPiece)})
+		lr.N -= n
+		total += n
+		w.bytes += n
+		if err != nil || n == 0 {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// writerOnly hides ReadFrom, so io.Copy does not call back into it.
+type writerOnly struct{ io.Writer }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

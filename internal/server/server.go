@@ -51,7 +51,10 @@ type Config struct {
 	// SSEKeyFile is the key that encrypts object data at rest; empty means
 	// $ZONAL_SSE_KEY_FILE, else <data>/keys/sse.key.
 	SSEKeyFile string
-	InlineMax  int64
+	// PlaintextAtRest stores new object data unencrypted (--encrypt-at-rest
+	// false); see store.Options.PlaintextAtRest.
+	PlaintextAtRest bool
+	InlineMax       int64
 
 	// TLSCert and TLSKey are PEM files to serve HTTPS with (ReloadTLS reads
 	// them again); TLSSelfSigned instead uses a certificate generated once
@@ -178,7 +181,7 @@ func Open(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("SSE master key: %w", err)
 	}
-	s.store = store.New(s.cat, s.blobs, store.Options{InlineMax: cfg.InlineMax, SSE: keyring})
+	s.store = store.New(s.cat, s.blobs, store.Options{InlineMax: cfg.InlineMax, SSE: keyring, PlaintextAtRest: cfg.PlaintextAtRest})
 	s.api = s3api.New(s3api.Config{
 		Region: cfg.Region, Zones: cfg.Zones, SessionTTL: cfg.SessionTTL,
 		Store: s.store, Identities: ids, Policies: ids, Sessions: ring, Logger: s.log,

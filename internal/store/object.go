@@ -159,7 +159,7 @@ func (s *Store) writeBody(ctx context.Context, body io.Reader, size int64) ([]ca
 	}
 	var enc cipher.Stream
 	var sealed []byte
-	if s.opt.SSE != nil {
+	if s.encryptNew() {
 		var key []byte
 		if key, sealed, err = s.opt.SSE.NewDataKey(); err == nil {
 			enc, err = sse.Stream(key, 0)
@@ -188,7 +188,7 @@ func (s *Store) inlineExtents(b []byte) ([]catalog.Extent, error) {
 		return nil, nil
 	}
 	e := catalog.Extent{Inline: b, Length: int64(len(b))}
-	if s.opt.SSE != nil {
+	if s.encryptNew() {
 		key, sealed, err := s.opt.SSE.NewDataKey()
 		if err != nil {
 			return nil, s3err.InternalError.Wrap(err)

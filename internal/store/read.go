@@ -72,7 +72,16 @@ func (r *extentReader) advance() error {
 			return s3err.InternalError.Wrap(err)
 		}
 		r.open = br
-		src = io.NewSectionReader(br, p.e.Offset+p.off, p.n)
+		src = nil
+		if fsec, ok := br.(blob.FileSectioner); ok && p.e.IV == nil {
+			// Plaintext on disk: WriteTo can hand the range to sendfile.
+			if lr, ok := fsec.FileSection(p.e.Offset+p.off, p.n); ok {
+				src = lr
+			}
+		}
+		if src == nil {
+			src = io.NewSectionReader(br, p.e.Offset+p.off, p.n)
+		}
 	}
 	if p.e.IV != nil {
 		// Encrypted extent: the keystream position of the first byte read
@@ -124,7 +133,15 @@ func (r *extentReader) WriteTo(w io.Writer) (int64, error) {
 	buf := *bp
 	var total int64
 	for r.cur != nil {
-		n, err := io.CopyBuffer(onlyWriter{w}, onlyReader{r.cur}, buf)
+		var n int64
+		var err error
+		if lr, ok := r.cur.(*io.LimitedReader); ok && isReaderFrom(w) {
+			// A file section (see advance): the writer's ReadFrom reaches
+			// sendfile when w is, underneath, a TCP connection.
+			n, err = w.(io.ReaderFrom).ReadFrom(lr)
+		} else {
+			n, err = io.CopyBuffer(onlyWriter{w}, onlyReader{r.cur}, buf)
+		}
 		total += n
 		if err != nil {
 			return total, err
@@ -134,6 +151,11 @@ func (r *extentReader) WriteTo(w io.Writer) (int64, error) {
 		}
 	}
 	return total, nil
+}
+
+func isReaderFrom(w io.Writer) bool {
+	_, ok := w.(io.ReaderFrom)
+	return ok
 }
 
 // onlyWriter and onlyReader hide ReadFrom/WriteTo so io.CopyBuffer really

@@ -45,6 +45,12 @@ type Options struct {
 	Now func() time.Time
 	// SSE encrypts object data at rest when set (SSE-S3).
 	SSE *sse.Keyring
+	// PlaintextAtRest stores new object data unencrypted even when SSE is
+	// set (the operator encrypts the disk instead). SSE still decrypts
+	// data written before, and responses still name AES256, which
+	// directory buckets always report. Unencrypted blob ranges can go to
+	// the client with sendfile.
+	PlaintextAtRest bool
 }
 
 // DefaultInlineMax is the inline threshold; see the package benchmarks.
@@ -78,6 +84,9 @@ func New(cat catalog.Catalog, blobs blob.Store, opt Options) *Store {
 	opt.fill()
 	return &Store{cat: cat, blobs: blobs, opt: opt}
 }
+
+// encryptNew reports whether new object data is encrypted.
+func (s *Store) encryptNew() bool { return s.opt.SSE != nil && !s.opt.PlaintextAtRest }
 
 // Encryption is the x-amz-server-side-encryption value of new objects.
 func (s *Store) Encryption() string {

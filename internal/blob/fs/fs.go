@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	iofs "io/fs"
 	"path/filepath"
 
@@ -127,6 +128,20 @@ type reader struct {
 }
 
 func (r *reader) Size() int64 { return r.size }
+
+var _ blob.FileSectioner = (*reader)(nil)
+
+// FileSection implements blob.FileSectioner for OS files.
+func (r *reader) FileSection(off, n int64) (*io.LimitedReader, bool) {
+	f, ok := r.File.(osFile)
+	if !ok {
+		return nil, false
+	}
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return nil, false
+	}
+	return &io.LimitedReader{R: f.File, N: n}, true
+}
 
 // Delete implements blob.Store. The removal is not synced: should a crash
 // undo it, the file is an unreferenced leftover the sweeper removes again.
