@@ -44,6 +44,12 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	for _, opt := range opts {
 		opt(s)
 	}
+	if err := s.fs.MkdirAll(dir); err != nil {
+		return nil, fmt.Errorf("blob/fs: %w", err)
+	}
+	if s.fs == OS {
+		spreadSubdirs(dir)
+	}
 	for i := range 256 {
 		if err := s.fs.MkdirAll(filepath.Join(dir, fmt.Sprintf("%02x", i))); err != nil {
 			return nil, fmt.Errorf("blob/fs: %w", err)
