@@ -51,6 +51,17 @@ func testBucketLifecycle(t *testing.T, c catalog.Catalog) {
 	if err := c.DeleteBucket(ctx, want.Name); !errors.Is(err, catalog.ErrNotFound) {
 		t.Fatalf("DeleteBucket twice: %v, want ErrNotFound", err)
 	}
+	// Writes to the deleted bucket fail, though earlier writes saw it live
+	// (an implementation may remember live buckets).
+	err = c.UpdateObject(ctx, want.Name, "k", func(*catalog.Object) (*catalog.Object, error) {
+		return inlineObject("k", "v"), nil
+	})
+	if !errors.Is(err, catalog.ErrNotFound) {
+		t.Fatalf("UpdateObject in a deleted bucket: %v, want ErrNotFound", err)
+	}
+	if _, err := c.ListUploads(ctx, catalog.ListQuery{Bucket: want.Name}); !errors.Is(err, catalog.ErrNotFound) {
+		t.Fatalf("ListUploads in a deleted bucket: %v, want ErrNotFound", err)
+	}
 	if bs, err := c.ListBuckets(ctx, want.Owner, "", 10); err != nil || len(bs) != 0 {
 		t.Fatalf("ListBuckets after delete = %v, %v; want none", bs, err)
 	}

@@ -88,7 +88,11 @@ func (c *Catalog) DeleteBucket(ctx context.Context, name string) error {
 	if err := batch.Delete(ownerKey(b.Owner, name), nil); err != nil {
 		return err
 	}
-	return batch.Commit(pebble.Sync)
+	if err := batch.Commit(pebble.Sync); err != nil {
+		return err
+	}
+	c.live.Delete(name)
+	return nil
 }
 
 // anyKey reports whether any key starts with prefix.

@@ -126,13 +126,18 @@ func putObject(batch *pebble.Batch, bucket, key string, cur stored, next *catalo
 	return nil
 }
 
-// bucketExists checks the bucket record under its held stripe.
+// bucketExists checks the bucket record. The caller holds the bucket's
+// stripe (shared is enough), which makes caching the answer in live safe.
 func (c *Catalog) bucketExists(bucket string) error {
+	if _, ok := c.live.Load(bucket); ok {
+		return nil
+	}
 	if ok, err := c.has(bucketKey(bucket)); err != nil {
 		return err
 	} else if !ok {
 		return catalog.ErrNotFound
 	}
+	c.live.Store(bucket, struct{}{})
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -59,6 +60,13 @@ func WithLogger(l pebble.Logger) Option { return func(o *options) { o.logger = l
 type Catalog struct {
 	db    *pebble.DB
 	locks locks
+	// live holds names of buckets known to exist, so the existence check
+	// every object write makes (a Pebble point read, about 5% of a 4 KiB
+	// PUT's CPU) is a map lookup. Writers check it with the bucket's
+	// stripe held shared; DeleteBucket removes the name with the stripe
+	// held exclusively, after its commit, so no check can see a deleted
+	// bucket as live.
+	live sync.Map // bucket name -> struct{}
 
 	// Operations count themselves in inflight; Close sets closed and waits
 	// for them to drain, so no call ever touches a closed DB. A counter,

@@ -326,7 +326,11 @@ func (c *Catalog) ListUploads(ctx context.Context, q catalog.ListQuery) (catalog
 		return catalog.UploadPage{}, err
 	}
 	defer c.exit()
-	if err := c.bucketExists(q.Bucket); err != nil {
+	bl := c.locks.bucket(q.Bucket)
+	bl.RLock()
+	err := c.bucketExists(q.Bucket)
+	bl.RUnlock()
+	if err != nil {
 		return catalog.UploadPage{}, err
 	}
 	it, err := newUploadIter(c.db, q.Bucket, q.Prefix)
