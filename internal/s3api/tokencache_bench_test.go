@@ -52,10 +52,10 @@ func BenchmarkSessionKeyCached(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if !s.MatchesAccessKey(akid) {
+		if !s.matchesAccessKey(akid) {
 			b.Fatal("token does not match its access key id")
 		}
-		return kc.get(akid, s.SecretKey(), "20260101", "us-east-1", "s3express")
+		return kc.get(akid, s.secretKey, "20260101", "us-east-1", "s3express")
 	}
 	if len(get()) != 32 {
 		b.Fatal("signing key is not 32 bytes")

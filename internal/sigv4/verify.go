@@ -128,11 +128,12 @@ func (a *Auth) checkSignedHeaders(r *http.Request) error {
 		if len(name) < 6 || !strings.EqualFold(name[:6], "x-amz-") {
 			continue
 		}
-		lower := strings.ToLower(name)
-		if lower == "x-amz-content-sha256" || a.signed(lower) {
+		// Case-insensitive matches: no lower-cased copy per header (this
+		// runs for every request and its every x-amz-* header).
+		if strings.EqualFold(name, "x-amz-content-sha256") || a.signedFold(name) {
 			continue
 		}
-		missing = append(missing, lower)
+		missing = append(missing, strings.ToLower(name))
 	}
 	if len(missing) == 0 {
 		return nil
@@ -146,10 +147,11 @@ func notSigned(names string) error {
 		With("HeadersNotSigned", names)
 }
 
-// signed reports whether a lower-case header name is in SignedHeaders.
-func (a *Auth) signed(name string) bool {
+// signedFold reports whether a header name, in any case, is in
+// SignedHeaders (which are lower case).
+func (a *Auth) signedFold(name string) bool {
 	for _, h := range a.SignedHeaders {
-		if h == name {
+		if len(h) == len(name) && strings.EqualFold(h, name) {
 			return true
 		}
 	}
