@@ -41,9 +41,9 @@ func (c *Catalog) GetObject(ctx context.Context, bucket, key string) (*catalog.O
 	return s.obj, nil
 }
 
-// stored is an object as read for an update: the record (nil when the key
-// has none), whether it has a data record, and its blob ids, all taken
-// before fn may change the record.
+// stored is an object as read: the record (nil when the key has none),
+// whether it has a data record, and, when read for an update, its blob ids,
+// taken before fn may change the record.
 type stored struct {
 	obj     *catalog.Object
 	hasData bool
@@ -80,7 +80,7 @@ func readObject(r pebble.Reader, bucket, key string) (stored, error) {
 	if err := attachData(m, data); err != nil {
 		return stored{}, err
 	}
-	return stored{obj: m.obj, hasData: m.dataBytes > 0, blobIDs: catalog.BlobIDs(m.obj)}, nil
+	return stored{obj: m.obj, hasData: m.dataBytes > 0}, nil
 }
 
 // testHookBetweenReads, when set by a test, runs between the metadata and
@@ -88,12 +88,14 @@ func readObject(r pebble.Reader, bucket, key string) (stored, error) {
 var testHookBetweenReads func()
 
 // readLocked is readObject under the key's stripe, where nothing can
-// tear the two reads apart.
+// tear the two reads apart, for an update: it also notes the record's blob
+// ids (plain reads skip that allocation).
 func readLocked(r pebble.Reader, bucket, key string) (stored, error) {
 	s, err := readObject(r, bucket, key)
 	if errors.Is(err, errTorn) {
 		err = fmt.Errorf("%w: object %q: inline data does not match its record", errCorrupt, key)
 	}
+	s.blobIDs = catalog.BlobIDs(s.obj)
 	return s, err
 }
 
