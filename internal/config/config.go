@@ -203,11 +203,7 @@ var settings = []*setting{
 		set:  func(s *Settings, v string) error { s.SSEKeyFile = v; return nil }},
 	{name: "encrypt-at-rest", kind: kBool, def: "true",
 		help: "encrypt new object data with the SSE key; false stores it as sent (encrypt the disk instead) and serves large GETs with sendfile. Older encrypted objects stay readable; responses still say AES256 as directory buckets always do",
-		set: func(s *Settings, v string) error {
-			b, err := parseBool(v)
-			s.EncryptAtRest = b
-			return err
-		}},
+		set:  boolSetting(func(s *Settings, b bool) { s.EncryptAtRest = b })},
 
 	{name: "tls-cert", meta: "FILE", help: "PEM certificate (chain) to serve HTTPS with; reloaded on SIGHUP",
 		set: func(s *Settings, v string) error { s.TLSCert = v; return nil }},
@@ -215,22 +211,14 @@ var settings = []*setting{
 		set: func(s *Settings, v string) error { s.TLSKey = v; return nil }},
 	{name: "tls-self-signed", kind: kBool, def: "false",
 		help: "serve HTTPS with a certificate generated once into <data>/tls/ (development)",
-		set: func(s *Settings, v string) error {
-			b, err := parseBool(v)
-			s.TLSSelfSigned = b
-			return err
-		}},
+		set:  boolSetting(func(s *Settings, b bool) { s.TLSSelfSigned = b })},
 
 	{name: "admin-token", meta: "TOKEN", defText: "none: the endpoints are open",
 		help: "bearer token required by /_zonal/metrics, /_zonal/health and /_zonal/ready",
 		set:  func(s *Settings, v string) error { s.AdminToken = v; return nil }},
 	{name: "pprof", kind: kBool, def: "false",
 		help: "serve Go's CPU, heap and goroutine profiles under /_zonal/debug/pprof/ (behind admin-token when set)",
-		set: func(s *Settings, v string) error {
-			b, err := parseBool(v)
-			s.Pprof = b
-			return err
-		}},
+		set:  boolSetting(func(s *Settings, b bool) { s.Pprof = b })},
 
 	{name: "read-header-timeout", meta: "DURATION", kind: kDuration, def: "15s",
 		help: "time a client has to send a request's headers (0: no limit)",
@@ -308,11 +296,7 @@ var settings = []*setting{
 		}},
 	{name: "access-log", kind: kBool, def: "true",
 		help: "log one line per request at info level (--access-log=false for benchmarks; server errors are still logged)",
-		set: func(s *Settings, v string) error {
-			b, err := parseBool(v)
-			s.AccessLog = b
-			return err
-		}},
+		set:  boolSetting(func(s *Settings, b bool) { s.AccessLog = b })},
 }
 
 var byName = func() map[string]*setting {
@@ -547,6 +531,17 @@ func limitDuration(set func(*Settings, time.Duration)) func(*Settings, string) e
 		}
 		set(s, d)
 		return nil
+	}
+}
+
+// boolSetting parses a boolean setting's value and stores it with set.
+func boolSetting(set func(*Settings, bool)) func(*Settings, string) error {
+	return func(s *Settings, v string) error {
+		b, err := parseBool(v)
+		if err == nil {
+			set(s, b)
+		}
+		return err
 	}
 }
 

@@ -73,8 +73,17 @@ func TestEncryptAtRestOff(t *testing.T) {
 		}
 	}
 
+	found := markersAtRest(t, srv.DataDir, "ZONAL-ENCRYPTED-MARKER-51c2", "ZONAL-PLAINTEXT-MARKER-09ab")
+	if found["ZONAL-ENCRYPTED-MARKER-51c2"] || !found["ZONAL-PLAINTEXT-MARKER-09ab"] {
+		t.Errorf("markers found at rest: %v; want only the one written with --encrypt-at-rest=false", found)
+	}
+}
+
+// markersAtRest reports which markers appear in any file under dir.
+func markersAtRest(t *testing.T, dir string, markers ...string) map[string]bool {
+	t.Helper()
 	found := map[string]bool{}
-	err = filepath.WalkDir(srv.DataDir, func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -82,7 +91,7 @@ func TestEncryptAtRestOff(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, m := range []string{"ZONAL-ENCRYPTED-MARKER-51c2", "ZONAL-PLAINTEXT-MARKER-09ab"} {
+		for _, m := range markers {
 			if bytes.Contains(data, []byte(m)) {
 				found[m] = true
 			}
@@ -92,7 +101,5 @@ func TestEncryptAtRestOff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if found["ZONAL-ENCRYPTED-MARKER-51c2"] || !found["ZONAL-PLAINTEXT-MARKER-09ab"] {
-		t.Errorf("markers found at rest: %v; want only the one written with --encrypt-at-rest=false", found)
-	}
+	return found
 }

@@ -1,14 +1,10 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
-	"io/fs"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -188,20 +184,7 @@ func TestBucketEncryptionAndSSEHeaders(t *testing.T) {
 			t.Fatalf("%s: read back differs", key)
 		}
 	}
-	err = filepath.WalkDir(srv.DataDir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		if bytes.Contains(data, []byte(marker)) {
-			t.Errorf("plaintext found at rest in %s", path)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	if markersAtRest(t, srv.DataDir, marker)[marker] {
+		t.Errorf("plaintext found at rest under %s", srv.DataDir)
 	}
 }
