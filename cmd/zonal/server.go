@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -28,6 +29,16 @@ func runServer(args []string) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+
+	// The live heap is small (Pebble's block cache is not on the Go heap)
+	// while every request allocates 10-20 KB, so at the default GOGC=100
+	// the collector runs many times a second: 8-10% of a 4 KiB GET's CPU
+	// profile. 400 collects a quarter as often for some tens of MiB more
+	// peak heap (A/B here: GET 4 KiB 36-46 -> 32-39 µs of CPU per request).
+	// GOGC in the environment still decides.
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(400)
+	}
 
 	st, err := config.Load(args, os.LookupEnv, os.Stdout)
 	if errors.Is(err, flag.ErrHelp) {
