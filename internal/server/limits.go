@@ -181,6 +181,15 @@ func (d *deadlines) expireRead() {
 	_ = d.rc.SetReadDeadline(time.Unix(1, 0))
 }
 
+// pushWriteFor gives the next write k times the write idle time, for a
+// write of k units at once (a sendfile piece).
+func (d *deadlines) pushWriteFor(now time.Time, k int) {
+	if d.writeIdle > 0 {
+		d.writeSet = now
+		_ = d.rc.SetWriteDeadline(now.Add(time.Duration(k) * d.writeIdle))
+	}
+}
+
 func (d *deadlines) pushWrite(now time.Time) {
 	if d.writeIdle > 0 && now.Sub(d.writeSet) >= d.writeIdle/8 {
 		d.writeSet = now

@@ -246,30 +246,67 @@ func TestBodyMinRate(t *testing.T) {
 }
 
 // TestWriteIdleTimeout: a client that never reads a large response holds
-// its request for about --write-idle-timeout, then the server gives up.
+// its request for about --write-idle-timeout (four times that for a
+// sendfile piece), then the server gives up; a client that reads slowly
+// but steadily gets the whole object. Both with data encrypted at rest
+// (responses written through Write) and stored plain (sendfile).
 func TestWriteIdleTimeout(t *testing.T) {
-	lim := DefaultLimits()
-	lim.WriteIdleTimeout = 500 * time.Millisecond
-	srv, c := startLimited(t, lim)
-	// 32 MiB: more than the kernel buffers on both sides of a loopback
-	// connection hold, so the server's writes block.
-	big := bytes.Repeat([]byte("0123456789abcdef"), 2<<20)
-	if resp, body := c.do("PUT", "/"+limitsBucket+"/big", big, nil); resp.StatusCode != 200 {
-		t.Fatalf("PUT: %d %s", resp.StatusCode, body)
-	}
-	conn := c.dial()
-	conn.Write(c.rawHeader("GET", "/"+limitsBucket+"/big", 0, nil))
-	t0 := time.Now()
-	waitFor(t, func() bool { return srv.admission.inflight.Load() == 1 })
-	waitFor(t, func() bool { return srv.admission.inflight.Load() == 0 })
-	if el := time.Since(t0); el > 3*time.Second {
-		t.Fatalf("the stalled GET held its slot for %v", el)
-	}
-	// The server cut the response: the client gets less than the object.
-	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-	n, err := io.Copy(io.Discard, conn)
-	if err != nil || n >= int64(len(big)) {
-		t.Fatalf("read %d bytes (%v): the response was not cut", n, err)
+	for _, plain := range []bool{false, true} {
+		t.Run(fmt.Sprintf("plaintext=%v", plain), func(t *testing.T) {
+			lim := DefaultLimits()
+			lim.WriteIdleTimeout = 500 * time.Millisecond
+			endpoint, srv := startCfg(t, Config{Limits: lim, PlaintextAtRest: plain})
+			c := newRawClient(t, endpoint)
+			if err := createBucket(context.Background(), s3Client(t, endpoint, testAKID, testSecret, nil), limitsBucket); err != nil {
+				t.Fatal(err)
+			}
+			// 32 MiB: more than the kernel buffers on both sides of a
+			// loopback connection hold, so the server's writes block.
+			big := bytes.Repeat([]byte("0123456789abcdef"), 2<<20)
+			if resp, body := c.do("PUT", "/"+limitsBucket+"/big", big, nil); resp.StatusCode != 200 {
+				t.Fatalf("PUT: %d %s", resp.StatusCode, body)
+			}
+			conn := c.dial()
+			conn.Write(c.rawHeader("GET", "/"+limitsBucket+"/big", 0, nil))
+			t0 := time.Now()
+			waitFor(t, func() bool { return srv.admission.inflight.Load() == 1 })
+			waitFor(t, func() bool { return srv.admission.inflight.Load() == 0 })
+			if el := time.Since(t0); el > 4*time.Second {
+				t.Fatalf("the stalled GET held its slot for %v", el)
+			}
+			// The server cut the response: the client gets less than the object.
+			conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+			n, err := io.Copy(io.Discard, conn)
+			if err != nil || n >= int64(len(big)) {
+				t.Fatalf("read %d bytes (%v): the response was not cut", n, err)
+			}
+
+			// A steady reader at 8 MiB/s gets 16 MiB whole. (Slower ones
+			// risk the cut: a writer blocked on a full socket is woken
+			// only once a good part of the send buffer, megabytes on
+			// loopback, is free again, and the deadline cannot see the
+			// progress in between.)
+			const want = 16 << 20
+			rng := "bytes=0-" + strconv.Itoa(want-1)
+			conn = c.dial()
+			conn.Write(c.rawHeader("GET", "/"+limitsBucket+"/big", 0, http.Header{"Range": {rng}}))
+			conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+			var got int64
+			buf := make([]byte, 64<<10)
+			start := time.Now()
+			for got < want {
+				m, err := conn.Read(buf)
+				got += int64(m)
+				if err != nil {
+					break
+				}
+				// Pace to 8 MiB/s on average, whatever the read sizes.
+				time.Sleep(time.Until(start.Add(time.Duration(got) * time.Second / (8 << 20))))
+			}
+			if got < want {
+				t.Fatalf("a steady reader got %d bytes of %d", got, want)
+			}
+		})
 	}
 }
 

@@ -196,9 +196,17 @@ func (w *statusWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// sendPiece bounds one ReadFrom call on the connection, so the write idle
-// deadline still moves between pieces as it does between Writes.
-const sendPiece = 256 << 10
+// sendPiece is what one ReadFrom call on the connection may send. A whole
+// 1 MiB object in one call measured 5.6-7.2k GETs/s against 5.0k with
+// 256 KiB calls (same server CPU budget; larger objects did not care).
+// Deadlines: the write idle deadline bounds each call, and a Write of a
+// writeUnit (the copy buffer) must finish within writeIdle, so a piece gets
+// sendPiece/writeUnit times as long: the slowest reader accepted is the
+// same on both paths.
+const (
+	sendPiece = 1 << 20
+	writeUnit = 256 << 10
+)
 
 // ReadFrom passes file sections (the *io.LimitedReader the store returns
 // for unencrypted blob ranges) on to net/http's ReadFrom, which uses
@@ -217,7 +225,7 @@ func (w *statusWriter) ReadFrom(src io.Reader) (int64, error) {
 	var total int64
 	for lr.N > 0 {
 		if w.dl != nil {
-			w.dl.pushWrite(time.Now())
+			w.dl.pushWriteFor(time.Now(), sendPiece/writeUnit)
 		}
 		n, err := rf.ReadFrom(&io.LimitedReader{R: lr.R, N: min(lr.N, sendPiece)})
 		lr.N -= n
