@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -132,5 +133,71 @@ func TestDirectWrites(t *testing.T) {
 	}
 	if !canDirect {
 		t.Log("the test folder's filesystem refuses O_DIRECT: only the cached path ran")
+	}
+}
+
+// refusingFS takes O_DIRECT but fails every direct write with EINVAL, as
+// some filesystems do.
+type refusingFS struct{ FS }
+
+func (r refusingFS) Create(name string) (File, error) {
+	f, err := r.FS.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	return &refusingFile{File: f}, nil
+}
+
+type refusingFile struct {
+	File
+	direct bool
+}
+
+func (f *refusingFile) SetDirect(on bool) error { f.direct = on; return nil }
+
+func (f *refusingFile) Write(p []byte) (int, error) {
+	if f.direct {
+		return 0, &os.PathError{Op: "write", Path: "blob", Err: syscall.EINVAL}
+	}
+	return f.File.Write(p)
+}
+
+// TestDirectRefusedFallsBack: when direct writes fail with EINVAL, the
+// blob is written through the cache instead, whole.
+func TestDirectRefusedFallsBack(t *testing.T) {
+	s, err := Open(t.TempDir(), WithFS(refusingFS{OS}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, 3*bufSize+123)
+	for i := range data {
+		data[i] = byte(i * 13)
+	}
+	chunk := alignedBuf(bufSize)
+	w, err := s.Create(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rest := data; len(rest) > 0; {
+		n := min(len(rest), bufSize)
+		copy(*chunk, rest[:n])
+		if _, err := w.Write((*chunk)[:n]); err != nil {
+			t.Fatal(err)
+		}
+		rest = rest[n:]
+	}
+	id, err := w.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Open(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got := make([]byte, r.Size())
+	r.ReadAt(got, 0)
+	if !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes that differ", len(got))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"syscall"
 	"unsafe"
 )
 
@@ -81,7 +82,7 @@ func (w *writer) Write(p []byte) (int, error) {
 		// store hands over 256 KiB aligned chunks, so most bytes do).
 		if w.n == 0 && w.direct && len(p) >= align && isAligned(p[:align]) {
 			k := len(p) &^ (align - 1)
-			if _, err := w.f.Write(p[:k]); err != nil {
+			if err := w.writeDirect(p[:k]); err != nil {
 				w.err = err
 				return written, err
 			}
@@ -109,7 +110,7 @@ func (w *writer) flush() error {
 	b := (*w.buf)[:w.n]
 	if w.direct {
 		if k := len(b) &^ (align - 1); k > 0 {
-			if _, err := w.f.Write(b[:k]); err != nil {
+			if err := w.writeDirect(b[:k]); err != nil {
 				w.err = err
 				return err
 			}
@@ -131,6 +132,18 @@ func (w *writer) flush() error {
 	}
 	w.n = 0
 	return nil
+}
+
+// writeDirect writes whole aligned blocks in direct mode. Some filesystems
+// take O_DIRECT at fcntl time and then refuse the writes with EINVAL
+// (stricter alignment, FUSE): the blob then continues through the cache.
+func (w *writer) writeDirect(b []byte) error {
+	n, err := w.f.Write(b)
+	if err != nil && n == 0 && errors.Is(err, syscall.EINVAL) && w.f.SetDirect(false) == nil {
+		w.direct = false
+		_, err = w.f.Write(b)
+	}
+	return err
 }
 
 // Commit flushes, fdatasyncs and closes the file, then fsyncs its shard
