@@ -266,3 +266,15 @@ func TestReadmeListsEverySetting(t *testing.T) {
 		}
 	}
 }
+
+// TestDeployExampleLoads: the example configuration shipped in deploy/
+// stays valid as settings change.
+func TestDeployExampleLoads(t *testing.T) {
+	s, err := Load([]string{"--config", "../../deploy/zonal.yaml"}, env(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Addr != "0.0.0.0:9000" || s.Data != "/var/lib/zonal" {
+		t.Fatalf("deploy/zonal.yaml read as %+v", s)
+	}
+}
