@@ -7,6 +7,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/zonal-dev/zonal/internal/blob"
 )
 
 // directFS records every write a blob file receives and whether the file
@@ -101,20 +103,7 @@ func TestDirectWrites(t *testing.T) {
 				}
 				rest = rest[n:]
 			}
-			id, err := w.Commit()
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := s.Open(ctx, id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := make([]byte, r.Size())
-			if _, err := r.ReadAt(got, 0); err != nil && len(got) > 0 {
-				t.Fatal(err)
-			}
-			r.Close()
-			if !bytes.Equal(got, data) {
+			if got := commitAndRead(t, s, w); !bytes.Equal(got, data) {
 				t.Fatalf("size %d aligned=%v: read back %d bytes that differ", size, aligned, len(got))
 			}
 			direct := 0
@@ -186,6 +175,14 @@ func TestDirectRefusedFallsBack(t *testing.T) {
 		}
 		rest = rest[n:]
 	}
+	if got := commitAndRead(t, s, w); !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes that differ", len(got))
+	}
+}
+
+// commitAndRead commits w and returns the blob's bytes as read back.
+func commitAndRead(t *testing.T, s *Store, w blob.Writer) []byte {
+	t.Helper()
 	id, err := w.Commit()
 	if err != nil {
 		t.Fatal(err)
@@ -196,8 +193,8 @@ func TestDirectRefusedFallsBack(t *testing.T) {
 	}
 	defer r.Close()
 	got := make([]byte, r.Size())
-	r.ReadAt(got, 0)
-	if !bytes.Equal(got, data) {
-		t.Fatalf("read back %d bytes that differ", len(got))
+	if _, err := r.ReadAt(got, 0); err != nil && len(got) > 0 {
+		t.Fatal(err)
 	}
+	return got
 }
