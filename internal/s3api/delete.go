@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/xml"
+	"hash"
 	"io"
 	"net/http"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/zonal-dev/zonal/internal/checksum"
 	"github.com/zonal-dev/zonal/internal/s3err"
+	"github.com/zonal-dev/zonal/internal/sigv4"
 	"github.com/zonal-dev/zonal/internal/store"
 )
 
@@ -107,34 +109,36 @@ func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, c *calle
 	if err != nil {
 		return err
 	}
-	data, err := io.ReadAll(io.LimitReader(payload, maxXMLBody+1))
-	if err != nil {
-		return bodyError(err)
-	}
-	if len(data) > maxXMLBody {
-		return s3err.MalformedXML.Msg("The XML document is too large.")
-	}
+	// The document is hashed as it is decoded; nothing is deleted before
+	// both checks pass.
+	var hs *checksum.Hasher
+	var md hash.Hash
+	var sums []io.Writer
 	if exp != nil {
-		hs := checksum.NewHasher(exp.Algorithm)
-		hs.Write(data)
-		if err := hs.Verify(exp, payload.Trailers()); err != nil {
-			return err
-		}
+		hs = checksum.NewHasher(exp.Algorithm)
+		sums = append(sums, hs)
 	}
 	if md5Header != "" {
-		// Directory buckets take CRC32 from the SDKs; a Content-MD5 sent
-		// instead is still checked rather than ignored.
-		want, err := base64.StdEncoding.DecodeString(md5Header)
-		sum := md5.Sum(data)
-		if err != nil || len(want) != md5.Size {
-			return s3err.InvalidDigest
-		}
-		if subtle.ConstantTimeCompare(want, sum[:]) != 1 {
-			return s3err.BadDigest
-		}
+		md = md5.New()
+		sums = append(sums, md)
 	}
 	var req deleteRequest
-	if err := xml.Unmarshal(data, &req); err != nil {
+	src := io.Reader(payload)
+	if len(sums) > 0 {
+		src = io.TeeReader(payload, io.MultiWriter(sums...))
+	}
+	// Read errors and an oversized body first, then integrity, then syntax.
+	found, err := decodeXML(src, maxDeleteBody, &req)
+	if err != nil && err != error(s3err.MalformedXML) {
+		return err
+	}
+	if verr := verifyDeleteDigests(hs, exp, payload, md, md5Header); verr != nil {
+		return verr
+	}
+	if err != nil {
+		return err
+	}
+	if !found {
 		return s3err.MalformedXML
 	}
 	if len(req.Objects) == 0 || len(req.Objects) > maxDeleteKeys {
@@ -181,6 +185,28 @@ func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, c *calle
 		}
 	}
 	return writeXML(w, res)
+}
+
+// verifyDeleteDigests checks a DeleteObjects body, read to its end, against
+// its declared checksum and Content-MD5.
+func verifyDeleteDigests(hs *checksum.Hasher, exp *checksum.Expect, payload *sigv4.Payload, md hash.Hash, md5Header string) error {
+	if hs != nil {
+		if err := hs.Verify(exp, payload.Trailers()); err != nil {
+			return err
+		}
+	}
+	if md != nil {
+		// Directory buckets take CRC32 from the SDKs; a Content-MD5 sent
+		// instead is still checked rather than ignored.
+		want, err := base64.StdEncoding.DecodeString(md5Header)
+		if err != nil || len(want) != md5.Size {
+			return s3err.InvalidDigest
+		}
+		if subtle.ConstantTimeCompare(want, md.Sum(nil)) != 1 {
+			return s3err.BadDigest
+		}
+	}
+	return nil
 }
 
 type timeValue = time.Time

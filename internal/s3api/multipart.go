@@ -226,7 +226,7 @@ func (h *Handler) completeMultipartUpload(w http.ResponseWriter, r *http.Request
 		return err
 	}
 	var req completeRequest
-	found, err := readXML(payload, &req)
+	found, err := decodeXML(payload, maxCompleteBody, &req)
 	if err != nil {
 		return err
 	}

@@ -157,21 +157,30 @@ func FuzzXMLBodies(f *testing.F) {
 	})
 }
 
-// TestXMLBodiesTooLarge: documents over 1 MiB are refused before parsing.
+// TestXMLBodiesTooLarge: documents over their operation's cap are refused
+// (400 MalformedXML) whatever they hold.
 func TestXMLBodiesTooLarge(t *testing.T) {
 	s := newFuzzServer(t)
-	big := []byte("<Delete>" + strings.Repeat("<Object><Key>k</Key></Object>", maxXMLBody/29+1) + "</Delete>")
+	over := func(limit int) []byte {
+		return []byte("<Delete>" + strings.Repeat("<Object><Key>k</Key></Object>", limit/29+1) + "</Delete>")
+	}
 	for _, c := range []struct {
 		what, method, target string
-		hdr                  http.Header
+		limit                int
+		crc                  bool
 	}{
-		{"CompleteMultipartUpload", http.MethodPost, "/" + fuzzBucket + "/" + fuzzKey + "?uploadId=" + s.uploadID, nil},
-		{"DeleteObjects", http.MethodPost, "/" + fuzzBucket + "?delete", crc32Header(big)},
-		{"CreateBucket", http.MethodPut, "/" + fuzzBucket, nil},
-		{"PutBucketEncryption", http.MethodPut, "/" + fuzzBucket + "?encryption", crc32Header(big)},
-		{"PutBucketLifecycleConfiguration", http.MethodPut, "/" + fuzzBucket + "?lifecycle", crc32Header(big)},
+		{"CompleteMultipartUpload", http.MethodPost, "/" + fuzzBucket + "/" + fuzzKey + "?uploadId=" + s.uploadID, maxCompleteBody, false},
+		{"DeleteObjects", http.MethodPost, "/" + fuzzBucket + "?delete", maxDeleteBody, true},
+		{"CreateBucket", http.MethodPut, "/" + fuzzBucket, maxXMLBody, false},
+		{"PutBucketEncryption", http.MethodPut, "/" + fuzzBucket + "?encryption", maxXMLBody, true},
+		{"PutBucketLifecycleConfiguration", http.MethodPut, "/" + fuzzBucket + "?lifecycle", maxXMLBody, true},
 	} {
-		code, body := s.do(c.method, c.target, c.hdr, big)
+		big := over(c.limit)
+		var hdr http.Header
+		if c.crc {
+			hdr = crc32Header(big)
+		}
+		code, body := s.do(c.method, c.target, hdr, big)
 		if code != 400 || !strings.Contains(body, "<Code>MalformedXML</Code>") {
 			t.Errorf("%s with a %d-byte document: HTTP %d %s, want 400 MalformedXML", c.what, len(big), code, body)
 		}
