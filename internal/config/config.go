@@ -58,6 +58,9 @@ type Settings struct {
 	TLSCert       string
 	TLSKey        string
 	TLSSelfSigned bool
+	// Hostnames are the names clients reach the server by; the self-signed
+	// certificate covers each and its subdomains (virtual-hosted buckets).
+	Hostnames []string
 
 	AdminToken string
 	// Pprof serves Go's profiler under /_zonal/debug/pprof/.
@@ -212,6 +215,23 @@ var settings = []*setting{
 	{name: "tls-self-signed", kind: kBool, def: "false",
 		help: "serve HTTPS with a certificate generated once into <data>/tls/ (development)",
 		set:  boolSetting(func(s *Settings, b bool) { s.TLSSelfSigned = b })},
+	{name: "hostname", meta: "NAME,...", kind: kList, defText: "none (s3.localhost is always covered)",
+		help: "host names clients use as the endpoint (comma list; YAML: a list); tls-self-signed covers each and *.NAME, the bucket hosts of virtual-hosted style",
+		setList: func(s *Settings, v []string) error {
+			var hs []string
+			for _, h := range v {
+				h = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(h)), ".")
+				if h == "" {
+					continue
+				}
+				if !validHostname(h) {
+					return fmt.Errorf("%q is not a host name (like s3.example.internal; no port, scheme or wildcard)", h)
+				}
+				hs = append(hs, h)
+			}
+			s.Hostnames = hs
+			return nil
+		}},
 
 	{name: "admin-token", meta: "TOKEN", defText: "none: the endpoints are open",
 		help: "bearer token required by /_zonal/metrics, /_zonal/health and /_zonal/ready",
@@ -553,6 +573,24 @@ func parseBool(v string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("%q is not true or false", v)
+}
+
+// validHostname accepts a DNS name of letters, digits and hyphens, or an
+// IP address: what a certificate's names can hold.
+func validHostname(h string) bool {
+	if net.ParseIP(h) != nil {
+		return true
+	}
+	if len(h) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' ||
+			strings.Trim(label, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func validAccountID(id string) bool {

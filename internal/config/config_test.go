@@ -38,6 +38,7 @@ master-key-file: /etc/zonal/master.key
 sse-key-file: /etc/zonal/sse.key
 tls-cert: /etc/zonal/cert.pem
 tls-key: /etc/zonal/key.pem
+hostname: [s3.example.internal, zonal.lan]
 admin-token: s3cr3t
 read-header-timeout: 5s
 idle-timeout: 1m
@@ -71,12 +72,13 @@ func TestGoodFile(t *testing.T) {
 		AccountID: "111122223333", RootAccessKey: "AKIADEFAULTROOT00001", RootSecretKey: "defaultsecret",
 		MasterKeyFile: "/etc/zonal/master.key", SSEKeyFile: "/etc/zonal/sse.key", EncryptAtRest: true,
 		TLSCert: "/etc/zonal/cert.pem", TLSKey: "/etc/zonal/key.pem",
+		Hostnames:  []string{"s3.example.internal", "zonal.lan"},
 		AdminToken: "s3cr3t", LogFormat: "json", LogLevel: "warn", AccessLog: false, ListOrder: "lexicographic",
 		ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute, BodyIdleTimeout: 10 * time.Second,
 		BodyMinRate: 0, WriteIdleTimeout: 20 * time.Second, MaxInflight: 64, MinFreeDisk: 1 << 30,
 		Accounts: []Account{
-			{ID: "222233334444", AccessKeyID: "AKIASECONDACCOUNT001", SecretAccessKey: "secondsecret", Line: 26},
-			{ID: "555566667777", AccessKeyID: "AKIATHIRDACCOUNT0001", SecretAccessKey: "thirdsecret", Line: 29},
+			{ID: "222233334444", AccessKeyID: "AKIASECONDACCOUNT001", SecretAccessKey: "secondsecret", Line: 27},
+			{ID: "555566667777", AccessKeyID: "AKIATHIRDACCOUNT0001", SecretAccessKey: "thirdsecret", Line: 30},
 		},
 	}
 	if !reflect.DeepEqual(s, want) {
@@ -115,6 +117,9 @@ func TestFileErrors(t *testing.T) {
 		{"bad min-free-disk", "min-free-disk: 1.5GB\n", `:1: min-free-disk: "1.5GB" is not a size`},
 		{"bad body-min-rate", "body-min-rate: 1KB\n", `:1: body-min-rate: "1KB" is not a number of bytes per second`},
 		{"bad zone", "zones:\n  - use1-az4\n  - Mars-1\n", `:3: zones: "Mars-1" is not an AZ id`},
+		{"hostname with scheme", "hostname: https://s3.example.internal\n", `:1: hostname: "https://s3.example.internal" is not a host name`},
+		{"hostname with port", "hostname:\n  - s3.localhost:9000\n", `:2: hostname: "s3.localhost:9000" is not a host name`},
+		{"wildcard hostname", "hostname: \"*.example.internal\"\n", `:1: hostname: "*.example.internal" is not a host name`},
 		{"list for scalar", "addr: [a, b]\n", ":1: addr: expected a single value, found a list"},
 		{"duplicate key", "addr: 127.0.0.1:1\nregion: us-east-1\naddr: 127.0.0.1:2\n", ":3: addr is set twice (first on line 1)"},
 		{"not a mapping", "- addr\n", ":1: expected a mapping of settings"},
@@ -176,6 +181,12 @@ func TestPrecedence(t *testing.T) {
 			func(s *Settings) bool { return s.Addr == "127.0.0.1:1001" }},
 		{"list from env", []string{"--config", p}, map[string]string{"ZONAL_ZONES": "use1-az5, use1-az6"},
 			func(s *Settings) bool { return reflect.DeepEqual(s.Zones, []string{"use1-az5", "use1-az6"}) }},
+		{"hostnames from env, normalised", nil, map[string]string{"ZONAL_HOSTNAME": "S3.Example.Internal., 10.0.0.5"},
+			func(s *Settings) bool {
+				return reflect.DeepEqual(s.Hostnames, []string{"s3.example.internal", "10.0.0.5"})
+			}},
+		{"hostname flag", []string{"--hostname", "zonal.lan"}, nil,
+			func(s *Settings) bool { return reflect.DeepEqual(s.Hostnames, []string{"zonal.lan"}) }},
 		{"bool flag", []string{"--access-log=false", "--tls-self-signed"}, map[string]string{"ZONAL_ACCESS_LOG": "true"},
 			func(s *Settings) bool { return !s.AccessLog && s.TLSSelfSigned }},
 		{"bool env", nil, map[string]string{"ZONAL_ACCESS_LOG": "0"},
