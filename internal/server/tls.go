@@ -63,16 +63,15 @@ func certAttrs(c *tls.Certificate) []any {
 
 // setupTLS prepares the server's TLS configuration, if any.
 func (s *Server) setupTLS() error {
+	generated := false
 	switch {
 	case s.cfg.TLSSelfSigned:
 		dir := filepath.Join(s.cfg.Data, "tls")
-		certFile, keyFile, generated, err := ensureSelfSigned(dir, s.cfg.Addr, time.Now())
+		certFile, keyFile, gen, err := ensureSelfSigned(dir, s.cfg.Addr, nil, time.Now())
 		if err != nil {
 			return fmt.Errorf("self-signed certificate: %w", err)
 		}
-		if generated {
-			s.log.Info("generated a self-signed TLS certificate", "cert", certFile)
-		}
+		generated = gen
 		s.certs = &certSource{certFile: certFile, keyFile: keyFile}
 		s.selfSignedCA = certFile
 	case s.cfg.TLSCert != "":
@@ -83,6 +82,9 @@ func (s *Server) setupTLS() error {
 	c, err := s.certs.load()
 	if err != nil {
 		return err
+	}
+	if generated { // with its names: the hostnames a client may use
+		s.log.Info("generated a self-signed TLS certificate", append([]any{"cert", s.selfSignedCA}, certAttrs(c)...)...)
 	}
 	s.warnExpiry(c)
 	s.http.TLSConfig = &tls.Config{
@@ -142,10 +144,11 @@ const selfSignedValidity = 5 * 365 * 24 * time.Hour
 
 // ensureSelfSigned returns dir/cert.pem and dir/key.pem, generating them
 // unless a certificate there already covers the names the listen address
-// needs and is not about to expire.
-func ensureSelfSigned(dir, addr string, now time.Time) (certFile, keyFile string, generated bool, err error) {
+// and hostnames need and is not about to expire. A certificate made by an
+// older zonal lacks s3.localhost and is replaced.
+func ensureSelfSigned(dir, addr string, hostnames []string, now time.Time) (certFile, keyFile string, generated bool, err error) {
 	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	required, extra := certNames(addr)
+	required, extra := certNames(addr, hostnames)
 	if existing, err := tls.LoadX509KeyPair(certFile, keyFile); err == nil {
 		leaf, err := x509.ParseCertificate(existing.Certificate[0])
 		if err == nil && leaf.NotAfter.Sub(now) > 30*24*time.Hour && covers(leaf, required) {
@@ -170,11 +173,22 @@ func ensureSelfSigned(dir, addr string, now time.Time) (certFile, keyFile string
 	return certFile, keyFile, true, nil
 }
 
-// certNames lists the names a certificate for addr must cover (loopback,
-// localhost and the listen host) and, for a wildcard listen address, the
-// machine's other names (nice to have, not required on reuse).
-func certNames(addr string) (required, extra []string) {
-	required = []string{"localhost", "*.localhost", "127.0.0.1", "::1"}
+// SelfSignedHost is the development hostname endpoint the self-signed
+// certificate always covers, with its subdomains: SDKs given a hostname
+// endpoint send bucket requests to <bucket>.<host>, and Node, curl and
+// Python refuse a wildcard directly under a top-level name (*.localhost,
+// which only Go accepts), so bucket hosts need a name one level deeper.
+const SelfSignedHost = "s3.localhost"
+
+// certNames lists the names a certificate for addr and hostnames must
+// cover (loopback, localhost, SelfSignedHost, the listen host and each
+// hostname, names with their subdomains) and, for a wildcard listen
+// address, the machine's other names (nice to have, not required on reuse).
+func certNames(addr string, hostnames []string) (required, extra []string) {
+	required = []string{"localhost", "*.localhost", SelfSignedHost, "*." + SelfSignedHost, "127.0.0.1", "::1"}
+	for _, h := range hostnames {
+		required = appendHost(required, h)
+	}
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		host = addr
@@ -192,12 +206,19 @@ func certNames(addr string) (required, extra []string) {
 				}
 			}
 		}
-	case ip != nil:
-		required = appendNew(required, ip.String())
 	default:
-		required = appendNew(required, strings.ToLower(host), "*."+strings.ToLower(host))
+		required = appendHost(required, host)
 	}
 	return required, extra
+}
+
+// appendHost adds an IP address, or a name and its subdomains.
+func appendHost(list []string, host string) []string {
+	if ip := net.ParseIP(host); ip != nil {
+		return appendNew(list, ip.String())
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	return appendNew(list, host, "*."+host)
 }
 
 func appendNew(list []string, names ...string) []string {

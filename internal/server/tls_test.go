@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -35,8 +36,9 @@ func trustClient(t *testing.T, certFile string) *http.Client {
 }
 
 // TestSelfSignedTLS: --tls-self-signed generates a certificate once, for
-// the loopback names and localhost (and *.localhost); clients trusting the
-// file speak HTTP/2 to it, and the Go SDK works over it.
+// the loopback names, localhost (and *.localhost) and s3.localhost (and
+// *.s3.localhost); clients trusting the file speak HTTP/2 to it, and the Go
+// SDK works over it, path style and virtual-hosted.
 func TestSelfSignedTLS(t *testing.T) {
 	dir := t.TempDir()
 	endpoint, srv := startCfg(t, Config{Data: dir, TLSSelfSigned: true})
@@ -61,7 +63,8 @@ func TestSelfSignedTLS(t *testing.T) {
 	if leaf.PublicKeyAlgorithm != x509.ECDSA {
 		t.Errorf("key algorithm %v", leaf.PublicKeyAlgorithm)
 	}
-	for _, name := range []string{"localhost", "bucket--use1-az4--x-s3.localhost", "127.0.0.1", "::1"} {
+	for _, name := range []string{"localhost", "bucket--use1-az4--x-s3.localhost", "127.0.0.1", "::1",
+		"s3.localhost", "bucket--use1-az4--x-s3.s3.localhost"} {
 		if err := leaf.VerifyHostname(name); err != nil {
 			t.Errorf("certificate does not cover %s: %v", name, err)
 		}
@@ -109,9 +112,11 @@ func TestSelfSignedTLS(t *testing.T) {
 	vh.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, network, addr)
 	}
-	vc := s3Client(t, "https://localhost:"+port, testAKID, testSecret, &http.Client{Transport: vh})
-	if _, err := vc.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("big")}); err != nil {
-		t.Fatalf("virtual-hosted HeadObject over TLS: %v", err)
+	for _, host := range []string{"localhost", SelfSignedHost} {
+		vc := s3Client(t, "https://"+host+":"+port, testAKID, testSecret, &http.Client{Transport: vh})
+		if _, err := vc.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(bucket), Key: aws.String("big")}); err != nil {
+			t.Fatalf("virtual-hosted HeadObject over TLS via %s: %v", host, err)
+		}
 	}
 
 	// A restart reuses the certificate.
@@ -130,15 +135,15 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 func TestSelfSignedNames(t *testing.T) {
 	now := time.Now()
 	dir := t.TempDir()
-	certFile, _, gen, err := ensureSelfSigned(dir, "127.0.0.1:9000", now)
+	certFile, _, gen, err := ensureSelfSigned(dir, "127.0.0.1:9000", nil, now)
 	if err != nil || !gen {
 		t.Fatal(err, gen)
 	}
 	// Same names: reused. Another listen IP: regenerated to cover it.
-	if _, _, gen, _ := ensureSelfSigned(dir, "127.0.0.1:9001", now); gen {
+	if _, _, gen, _ := ensureSelfSigned(dir, "127.0.0.1:9001", nil, now); gen {
 		t.Error("regenerated for the same host")
 	}
-	if _, _, gen, _ := ensureSelfSigned(dir, "10.1.2.3:9000", now); !gen {
+	if _, _, gen, _ := ensureSelfSigned(dir, "10.1.2.3:9000", nil, now); !gen {
 		t.Error("not regenerated for a new listen IP")
 	}
 	pair, err := tls.LoadX509KeyPair(certFile, filepath.Join(dir, "key.pem"))
@@ -152,13 +157,95 @@ func TestSelfSignedNames(t *testing.T) {
 		}
 	}
 	// Close to expiry: regenerated.
-	if _, _, gen, _ := ensureSelfSigned(dir, "10.1.2.3:9000", now.Add(selfSignedValidity-time.Hour)); !gen {
+	if _, _, gen, _ := ensureSelfSigned(dir, "10.1.2.3:9000", nil, now.Add(selfSignedValidity-time.Hour)); !gen {
 		t.Error("not regenerated near expiry")
 	}
 	// A hostname listen address adds it and its subdomains.
-	req, _ := certNames("zonal.internal:9000")
+	req, _ := certNames("zonal.internal:9000", nil)
 	if !strings.Contains(strings.Join(req, " "), "zonal.internal *.zonal.internal") {
 		t.Errorf("names for a host: %v", req)
+	}
+}
+
+// strictlyCovers is how Node, curl and Python match a name: exactly, or by
+// a wildcard in the first label that is not directly under a top-level
+// name (they refuse *.localhost, which Go's VerifyHostname accepts).
+func strictlyCovers(c *x509.Certificate, host string) bool {
+	if ip := net.ParseIP(host); ip != nil {
+		return slices.ContainsFunc(c.IPAddresses, ip.Equal)
+	}
+	_, parent, _ := strings.Cut(host, ".")
+	for _, n := range c.DNSNames {
+		if n == host || strings.HasPrefix(n, "*.") && n[2:] == parent && strings.Contains(parent, ".") {
+			return true
+		}
+	}
+	return false
+}
+
+func readLeaf(t *testing.T, certFile string) *x509.Certificate {
+	t.Helper()
+	p, err := os.ReadFile(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(p)
+	if block == nil {
+		t.Fatal("no PEM block in", certFile)
+	}
+	c, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestSelfSignedBucketHosts: the certificate covers virtual-hosted bucket
+// hosts the way clients other than Go check them, under s3.localhost and
+// under every configured hostname; a certificate from before (loopback and
+// *.localhost only) or one missing a hostname is replaced on start.
+func TestSelfSignedBucketHosts(t *testing.T) {
+	now := time.Now()
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	// What zonal generated before: *.localhost was the only bucket wildcard.
+	oldCert, oldKey, err := generateSelfSigned([]string{"localhost", "*.localhost", "127.0.0.1", "::1"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, oldKey, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(certFile, oldCert, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if strictlyCovers(readLeaf(t, certFile), "b--use1-az4--x-s3.localhost") {
+		t.Fatal("strictlyCovers accepts a wildcard under a top-level name")
+	}
+
+	if _, _, gen, err := ensureSelfSigned(dir, "127.0.0.1:9000", nil, now); err != nil || !gen {
+		t.Fatalf("an old certificate without s3.localhost was kept (generated %v, err %v)", gen, err)
+	}
+	leaf := readLeaf(t, certFile)
+	for _, h := range []string{"s3.localhost", "b--use1-az4--x-s3.s3.localhost", "localhost", "127.0.0.1", "::1"} {
+		if !strictlyCovers(leaf, h) {
+			t.Errorf("does not cover %s for clients other than Go (names %v %v)", h, leaf.DNSNames, leaf.IPAddresses)
+		}
+	}
+
+	hosts := []string{"zonal.example.internal", "S3.Lan.", "10.9.8.7"}
+	if _, _, gen, _ := ensureSelfSigned(dir, "127.0.0.1:9000", hosts, now); !gen {
+		t.Fatal("not regenerated for new hostnames")
+	}
+	leaf = readLeaf(t, certFile)
+	for _, h := range []string{"zonal.example.internal", "b--use1-az4--x-s3.zonal.example.internal",
+		"s3.lan", "b--use1-az4--x-s3.s3.lan", "10.9.8.7", "b--use1-az4--x-s3.s3.localhost"} {
+		if !strictlyCovers(leaf, h) {
+			t.Errorf("does not cover %s (names %v %v)", h, leaf.DNSNames, leaf.IPAddresses)
+		}
+	}
+	if _, _, gen, _ := ensureSelfSigned(dir, "127.0.0.1:9000", hosts[:1], now); gen {
+		t.Error("regenerated although every name is covered")
 	}
 }
 
