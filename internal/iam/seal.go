@@ -12,8 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/zonal-dev/zonal/internal/fsutil"
 )
 
 // MasterKeyEnv names the environment variable that gives the path of the
@@ -134,48 +135,19 @@ func decodeMasterKey(data []byte) ([]byte, error) {
 }
 
 // generateKeyFile writes a new random key to path without ever replacing
-// an existing file: the key is written to a temporary file, synced, then
-// hard-linked into place. If another process created the file first, its
-// key is used.
+// an existing file. If another process created the file first, its key is
+// used.
 func generateKeyFile(path string) ([]byte, error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("iam: master key: %w", err)
-	}
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
 		return nil, err
 	}
-	tmp, err := os.CreateTemp(dir, ".master-key-*")
-	if err != nil {
-		return nil, fmt.Errorf("iam: master key: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return nil, err
-	}
-	if _, err := tmp.Write(key); err != nil {
-		tmp.Close()
-		return nil, err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return nil, err
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, err
-	}
-	if err := os.Link(tmp.Name(), path); err != nil {
+	if err := fsutil.WriteFileExclusive(path, key, 0o600); err != nil {
 		if errors.Is(err, os.ErrExist) {
 			k, _, err := loadMasterKey(path, false)
 			return k, err
 		}
 		return nil, fmt.Errorf("iam: master key: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
 	}
 	return key, nil
 }

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/zonal-dev/zonal/internal/session"
+	"github.com/zonal-dev/zonal/internal/fsutil"
 )
 
 // lockDataDir takes an exclusive flock on <data>/LOCK so two processes never
@@ -58,7 +58,7 @@ func (s *Server) rootCredentials() error {
 	}
 	rf := rootFile{AccessKeyID: "AKIA" + randomString(16, upperAlnum), SecretAccessKey: randomString(40, secretChars)}
 	data, _ = json.MarshalIndent(rf, "", "  ")
-	if err := session.WriteFileAtomic(path, data, 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(path, data, 0o600); err != nil {
 		return err
 	}
 	s.cfg.RootAccessKey, s.cfg.RootSecretKey = rf.AccessKeyID, rf.SecretAccessKey

@@ -19,7 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/zonal-dev/zonal/internal/session"
+	"github.com/zonal-dev/zonal/internal/fsutil"
 )
 
 // certSource serves a certificate that can be swapped while connections
@@ -164,10 +164,10 @@ func ensureSelfSigned(dir, addr string, hostnames []string, now time.Time) (cert
 	}
 	// Key first: a crash between the two writes leaves a pair that does
 	// not match, which the next start replaces.
-	if err := session.WriteFileAtomic(keyFile, keyPEM, 0o600); err != nil {
+	if err := fsutil.WriteFileAtomic(keyFile, keyPEM, 0o600); err != nil {
 		return "", "", false, err
 	}
-	if err := session.WriteFileAtomic(certFile, certPEM, 0o644); err != nil {
+	if err := fsutil.WriteFileAtomic(certFile, certPEM, 0o644); err != nil {
 		return "", "", false, err
 	}
 	return certFile, keyFile, true, nil

@@ -7,9 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/zonal-dev/zonal/internal/fsutil"
 )
 
 // Key states, Fernet-style: a staged key already validates tokens (so every
@@ -189,7 +190,7 @@ func (r *Ring) save() error {
 	return r.saveLocked()
 }
 
-// saveLocked writes the ring atomically: temp file, fsync, rename, fsync dir.
+// saveLocked writes the ring atomically and durably.
 func (r *Ring) saveLocked() error {
 	if r.path == "" {
 		return nil
@@ -198,42 +199,5 @@ func (r *Ring) saveLocked() error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(r.path, data, 0o600)
-}
-
-// WriteFileAtomic replaces path with data durably.
-func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return fsutil.WriteFileAtomic(r.path, data, 0o600)
 }

@@ -16,13 +16,18 @@ package sse
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
-	"path/filepath"
+
+	"github.com/zonal-dev/zonal/internal/fsutil"
 )
 
 // Algorithm is the x-amz-server-side-encryption value of SSE-S3.
@@ -36,41 +41,48 @@ const (
 
 // Keyring holds the master key.
 type Keyring struct {
-	aead cipher.AEAD
+	aead  cipher.AEAD
+	check string
 }
 
 // Open loads the master key at path, generating it when the file does not
-// exist yet.
+// exist yet. A server must not call it blindly: generating a key when the
+// old one was lost makes every object it encrypted unreadable (see Load).
 func Open(path string) (*Keyring, error) {
+	k, err := Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Create(path)
+	}
+	return k, err
+}
+
+// Load loads the master key at path; a missing file is an error matching
+// fs.ErrNotExist.
+func Load(path string) (*Keyring, error) {
 	key, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, err
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := f.Write(key); err != nil {
-			f.Close()
-			return nil, err
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, err
-		}
-		if err := f.Close(); err != nil {
-			return nil, err
-		}
-	} else if err != nil {
+	if err != nil {
 		return nil, err
 	}
 	if len(key) != 32 {
 		return nil, fmt.Errorf("sse master key %s: %d bytes, want 32", path, len(key))
+	}
+	return New(key)
+}
+
+// Create generates a master key into path, durably (the file and its
+// folder are fsynced: a key whose directory entry is lost in a power
+// failure takes every object with it). An existing file is never
+// replaced: if one appeared meanwhile, its key is loaded instead.
+func Create(path string) (*Keyring, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := fsutil.WriteFileExclusive(path, key, 0o600); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return Load(path)
+		}
+		return nil, err
 	}
 	return New(key)
 }
@@ -85,8 +97,14 @@ func New(master []byte) (*Keyring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Keyring{aead: aead}, nil
+	m := hmac.New(sha256.New, master)
+	m.Write([]byte("zonal sse master key check"))
+	return &Keyring{aead: aead, check: hex.EncodeToString(m.Sum(nil)[:8])}, nil
 }
+
+// Check is a key check value: it tells master keys apart without
+// revealing them, so the catalog can record which key its objects need.
+func (k *Keyring) Check() string { return k.check }
 
 // NewDataKey returns a fresh data key and its sealed form.
 func (k *Keyring) NewDataKey() (key, sealed []byte, err error) {

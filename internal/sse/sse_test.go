@@ -3,7 +3,9 @@ package sse
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -80,6 +82,36 @@ func TestOpenCreatesAndReloadsKey(t *testing.T) {
 	}
 	if _, err := k2.Unseal(sealed); err != nil {
 		t.Fatal("reloaded key cannot open data keys")
+	}
+}
+
+func TestLoadCreateAndCheck(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys", "sse.key")
+	if _, err := Load(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Load of a missing key: %v, want ErrNotExist", err)
+	}
+	k1, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(filepath.Dir(path)); fi.Mode().Perm() != 0o700 {
+		t.Fatalf("key folder mode %v", fi.Mode().Perm())
+	}
+	// A second Create (another process racing) keeps the first key.
+	k2, err := Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k3, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k1.Check() != k2.Check() || k1.Check() != k3.Check() || len(k1.Check()) != 16 {
+		t.Fatalf("checks %q %q %q: the key was replaced", k1.Check(), k2.Check(), k3.Check())
+	}
+	other, _ := New(bytes.Repeat([]byte{3}, 32))
+	if other.Check() == k1.Check() {
+		t.Fatal("two keys with one check value")
 	}
 }
 
