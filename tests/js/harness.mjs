@@ -7,8 +7,10 @@
 // adds flags to every `zonal server` (e.g. "--log-level debug").
 
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import dns from 'node:dns';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,10 +64,15 @@ export function freePort() {
   });
 }
 
-/** One GET with a hard timeout; resolves to the status code (or rejects). */
+/**
+ * One GET with a hard timeout; resolves to the status code (or rejects).
+ * Over https the certificate is not checked: this only asks whether the
+ * server is up; the tests check the certificate themselves.
+ */
 function httpStatus(url, timeoutMs) {
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
+    const get = url.startsWith('https:') ? https.get : http.get;
+    const req = get(url, { timeout: timeoutMs, agent: false, rejectUnauthorized: false }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode));
     });
@@ -74,12 +81,16 @@ function httpStatus(url, timeoutMs) {
   });
 }
 
+/** The hostname endpoint a --tls-self-signed certificate covers, with its subdomains. */
+export const TLS_HOST = 's3.localhost';
+
 /**
  * Start a zonal server in a fresh data folder. Returns
- * { port, endpoint, hostEndpoint, output(), stop() }.
- * `extraArgs` are appended to `zonal server`.
+ * { port, endpoint, hostEndpoint, output(), stop() }, and with `tls` also
+ * { ca, caFile }. `extraArgs` are appended to `zonal server`. `tls` serves
+ * HTTPS with --tls-self-signed; hostEndpoint is then https://s3.localhost:PORT.
  */
-export async function startServer({ extraArgs = [], readyTimeoutMs = 15_000 } = {}) {
+export async function startServer({ extraArgs = [], readyTimeoutMs = 15_000, tls = false } = {}) {
   const bin = zonalBinary();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'zonal-js-data-'));
 
@@ -88,6 +99,7 @@ export async function startServer({ extraArgs = [], readyTimeoutMs = 15_000 } = 
   let lastErr;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
+    const scheme = tls ? 'https' : 'http';
     const env = { ...process.env };
     for (const k of Object.keys(env)) {
       if (k.startsWith('AWS_') || k.startsWith('ZONAL_')) delete env[k];
@@ -106,6 +118,7 @@ export async function startServer({ extraArgs = [], readyTimeoutMs = 15_000 } = 
         '--session-ttl',
         '5m',
         ...(process.env.ZONAL_JS_SERVER_ARGS ?? '').split(/\s+/).filter(Boolean),
+        ...(tls ? ['--tls-self-signed'] : []),
         ...extraArgs,
       ],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -130,7 +143,7 @@ export async function startServer({ extraArgs = [], readyTimeoutMs = 15_000 } = 
     let ready = false;
     while (Date.now() < deadline && !exited) {
       try {
-        if ((await httpStatus(`http://127.0.0.1:${port}/_zonal/health`, 1000)) === 200) {
+        if ((await httpStatus(`${scheme}://127.0.0.1:${port}/_zonal/health`, 1000)) === 200) {
           ready = true;
           break;
         }
@@ -153,10 +166,12 @@ export async function startServer({ extraArgs = [], readyTimeoutMs = 15_000 } = 
     };
 
     if (ready) {
+      const caFile = path.join(dataDir, 'tls', 'cert.pem');
       return {
         port,
-        endpoint: `http://127.0.0.1:${port}`,
-        hostEndpoint: `http://localhost:${port}`,
+        endpoint: `${scheme}://127.0.0.1:${port}`,
+        hostEndpoint: tls ? `https://${TLS_HOST}:${port}` : `http://localhost:${port}`,
+        ...(tls ? { caFile, ca: readFileSync(caFile) } : {}),
         output: () => out,
         stop,
       };
@@ -202,6 +217,30 @@ export function loopbackAgent() {
 }
 
 /**
+ * A dns.lookup that answers 127.0.0.1 for s3.localhost and its subdomains
+ * (the bucket hosts of virtual-hosted style, which the system resolver may
+ * not know) and asks the system for any other name. Both callback forms.
+ */
+export function s3LocalhostLookup(hostname, options, cb) {
+  if (typeof options === 'function') {
+    cb = options;
+    options = {};
+  }
+  const h = hostname.toLowerCase();
+  if (h !== TLS_HOST && !h.endsWith(`.${TLS_HOST}`)) {
+    dns.lookup(hostname, options, cb);
+    return;
+  }
+  if (options && options.all) cb(null, [{ address: '127.0.0.1', family: 4 }]);
+  else cb(null, '127.0.0.1', 4);
+}
+
+/** An https.Agent trusting only `ca` and resolving *.s3.localhost to loopback. */
+export function tlsLoopbackAgent(ca) {
+  return new https.Agent({ keepAlive: true, ca, lookup: s3LocalhostLookup });
+}
+
+/**
  * A request handler that records every request the SDK sends (method,
  * hostname, path, query, headers — after signing — and the response status
  * and headers) and forwards it to a stock NodeHttpHandler. It sees the SDK's
@@ -217,6 +256,7 @@ export class RecordingHandler {
     const headers = {};
     for (const [k, v] of Object.entries(request.headers ?? {})) headers[k.toLowerCase()] = v;
     const rec = {
+      protocol: request.protocol,
       method: request.method,
       hostname: request.hostname,
       port: request.port,
