@@ -7,25 +7,40 @@ import (
 )
 
 // CollectOnce deletes blobs queued for GC at least GCDelay ago and returns
-// how many it removed.
+// how many it removed. A blob a reader still holds (see readerPins) stays
+// queued for a later pass.
 func (s *Store) CollectOnce(ctx context.Context) (int, error) {
-	total := 0
+	const batch = 512
+	total, limit := 0, batch
 	for {
-		items, err := s.cat.PendingGC(ctx, s.opt.Now().Add(-s.opt.GCDelay), 512)
+		items, err := s.cat.PendingGC(ctx, s.opt.Now().Add(-s.opt.GCDelay), limit)
 		if err != nil || len(items) == 0 {
 			return total, err
 		}
 		ids := make([]string, 0, len(items))
+		held := 0
 		for _, it := range items {
+			if s.pins.pinned(it.BlobID) {
+				held++
+				continue
+			}
 			if err := s.blobs.Delete(ctx, it.BlobID); err != nil {
 				return total, err
 			}
 			ids = append(ids, it.BlobID)
 		}
-		if err := s.cat.DoneGC(ctx, ids); err != nil {
-			return total, err
+		if len(ids) > 0 {
+			if err := s.cat.DoneGC(ctx, ids); err != nil {
+				return total, err
+			}
+			total += len(ids)
 		}
-		total += len(ids)
+		if len(items) < limit {
+			return total, nil // the whole queue was seen
+		}
+		// The queue returns the oldest items first, held ones included:
+		// ask for that many more so they cannot crowd the rest out.
+		limit = held + batch
 	}
 }
 
@@ -51,12 +66,17 @@ func (s *Store) SweepOnce(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	n := 0
 	for _, id := range orphans {
-		if err := s.blobs.Delete(ctx, id); err != nil {
-			return 0, err
+		if s.pins.pinned(id) {
+			continue // a reader of a since-deleted record still holds it
 		}
+		if err := s.blobs.Delete(ctx, id); err != nil {
+			return n, err
+		}
+		n++
 	}
-	return len(orphans), nil
+	return n, nil
 }
 
 // RunGC collects queued blobs every interval and sweeps orphans every

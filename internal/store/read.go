@@ -16,7 +16,7 @@ import (
 // Open returns a reader of n bytes of obj starting at off. The caller has
 // already checked that the range lies within the object.
 func (s *Store) Open(ctx context.Context, obj *catalog.Object, off, n int64) (io.ReadCloser, error) {
-	r := &extentReader{ctx: ctx, blobs: s.blobs, keys: s.opt.SSE}
+	r := &extentReader{ctx: ctx, blobs: s.blobs, keys: s.opt.SSE, pins: &s.pins}
 	pos := int64(0)
 	end := off + n
 	for _, e := range obj.Extents {
@@ -27,8 +27,17 @@ func (s *Store) Open(ctx context.Context, obj *catalog.Object, off, n int64) (io
 		}
 		pos += sz
 	}
+	// Every blob of the range stays on disk until Close, even if the
+	// object is deleted meanwhile: later extents are opened lazily.
+	r.pinned = r.parts
+	for _, p := range r.pinned {
+		if p.e.BlobID != "" {
+			s.pins.pin(p.e.BlobID)
+		}
+	}
 	// Open the first blob now so a missing blob is an error before the 200.
 	if err := r.advance(); err != nil {
+		r.Close()
 		return nil, err
 	}
 	return r, nil
@@ -47,6 +56,9 @@ type extentReader struct {
 	parts []part
 	cur   io.Reader
 	open  blob.Reader
+	// pins and pinned: the blobs of all parts, held until Close.
+	pins   *readerPins
+	pinned []part
 }
 
 func (r *extentReader) advance() error {
@@ -166,10 +178,16 @@ type onlyReader struct{ io.Reader }
 func (r *extentReader) Close() error {
 	r.parts = nil
 	r.cur = nil
+	var err error
 	if r.open != nil {
-		err := r.open.Close()
+		err = r.open.Close()
 		r.open = nil
-		return err
 	}
-	return nil
+	for _, p := range r.pinned {
+		if p.e.BlobID != "" {
+			r.pins.unpin(p.e.BlobID)
+		}
+	}
+	r.pinned = nil
+	return err
 }

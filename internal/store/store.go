@@ -35,8 +35,9 @@ const (
 type Options struct {
 	// InlineMax is the largest object kept inside its catalog record.
 	InlineMax int64
-	// GCDelay is how long a replaced blob stays readable (protects reads
-	// that loaded the old record just before the replacement).
+	// GCDelay is how long a replaced blob stays on disk at least: it
+	// covers reads that loaded the old record just before the replacement
+	// but have not opened it yet (an open read pins its blobs).
 	GCDelay time.Duration
 	// OrphanGrace is the age after which an unreferenced blob file counts
 	// as a crash leftover.
@@ -77,6 +78,7 @@ type Store struct {
 	blobs  blob.Store
 	opt    Options
 	tokens renameTokens
+	pins   readerPins
 }
 
 // New returns a Store over cat and blobs.
