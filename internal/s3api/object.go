@@ -76,12 +76,20 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, c *caller, t
 	if err != nil {
 		return err
 	}
+	// Presence, not a non-empty value, makes an append: an empty or
+	// malformed offset must not fall through to an overwrite.
+	off := int64(-1)
+	if v, ok := r.Header["X-Amz-Write-Offset-Bytes"]; ok {
+		if off, err = parseWriteOffset(v); err != nil {
+			return err
+		}
+	}
 	payload, err := h.payload(r, c)
 	if err != nil {
 		return err
 	}
-	if v := r.Header.Get("X-Amz-Write-Offset-Bytes"); v != "" {
-		return h.appendObject(w, r, t, v, payload, exp, meta)
+	if off >= 0 {
+		return h.appendObject(w, r, t, off, payload, exp, meta)
 	}
 	if strings.HasSuffix(t.Key, "/") && payload.Length() != 0 {
 		// A key ending in "/" names a directory; only an empty marker object
@@ -123,11 +131,7 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, c *caller, t
 }
 
 // appendObject serves PutObject with x-amz-write-offset-bytes.
-func (h *Handler) appendObject(w http.ResponseWriter, r *http.Request, t target, offset string, payload *sigv4.Payload, exp *checksum.Expect, meta map[string]string) error {
-	off, err := strconv.ParseInt(offset, 10, 64)
-	if err != nil || off < 0 {
-		return s3err.InvalidArgument.Msg("x-amz-write-offset-bytes must be a non-negative integer.")
-	}
+func (h *Handler) appendObject(w http.ResponseWriter, r *http.Request, t target, off int64, payload *sigv4.Payload, exp *checksum.Expect, meta map[string]string) error {
 	if strings.HasSuffix(t.Key, "/") {
 		return s3err.InvalidRequest.Msg("Cannot append to an object whose key ends in /.")
 	}
@@ -169,6 +173,26 @@ func (h *Handler) appendObject(w http.ResponseWriter, r *http.Request, t target,
 	hd.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// parseWriteOffset reads x-amz-write-offset-bytes: exactly one value of
+// decimal digits (no sign, no spaces) that fits an int64.
+func parseWriteOffset(vals []string) (int64, error) {
+	v := ""
+	if len(vals) == 1 {
+		v = vals[0]
+	}
+	var n int64 = -1
+	if v != "" && strings.Trim(v, "0123456789") == "" {
+		if x, err := strconv.ParseInt(v, 10, 64); err == nil {
+			n = x
+		}
+	}
+	if n < 0 {
+		return 0, s3err.InvalidArgument.Msg("x-amz-write-offset-bytes must be a non-negative integer.").
+			With("ArgumentName", "x-amz-write-offset-bytes").With("ArgumentValue", strings.Join(vals, ","))
+	}
+	return n, nil
 }
 
 func userMeta(h http.Header) (map[string]string, error) {
