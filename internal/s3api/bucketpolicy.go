@@ -30,7 +30,8 @@ func (h *Handler) putBucketPolicy(w http.ResponseWriter, r *http.Request, c *cal
 		return err
 	}
 	opts.ResourceARN = BucketARN(h.cfg.Region, b.Owner, b.Name)
-	if _, err := policy.Parse(doc, policy.Resource, opts); err != nil {
+	parsed, err := policy.Parse(doc, policy.Resource, opts)
+	if err != nil {
 		var pe *policy.Error
 		if errors.As(err, &pe) {
 			if pe.TooLarge {
@@ -39,6 +40,13 @@ func (h *Handler) putBucketPolicy(w http.ResponseWriter, r *http.Request, c *cal
 			return s3err.MalformedPolicy.Msg("%s", pe.Message)
 		}
 		return s3err.MalformedPolicy
+	}
+	// Block Public Access is always on for directory buckets and cannot be
+	// turned off, so a public policy is refused as AWS refuses it then.
+	if i, public := parsed.Public(); public {
+		h.log.Info("public bucket policy refused", "bucket", t.Bucket, "statement", i,
+			"principal", c.principal.ARN())
+		return s3err.AccessDenied
 	}
 	err = h.store.UpdateBucket(r.Context(), t.Bucket, func(b *catalog.Bucket) error {
 		b.Policy = doc

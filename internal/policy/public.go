@@ -1,0 +1,98 @@
+package policy
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// Public reports whether the policy grants access to the public, in the
+// sense of S3 Block Public Access, which AWS keeps on for every directory
+// bucket: an Allow statement whose principal is everyone ("*", {"AWS":"*"})
+// or everyone but some (NotPrincipal), unless a condition pins the caller
+// or the request's origin to fixed values. It returns the index of the
+// first such statement.
+//
+// The pinning keys and the rule that a value must hold no wildcard follow
+// AWS's documented meaning of "public"; which operators count is not
+// documented, so only the equality and address operators do (a StringLike
+// on aws:PrincipalAccount with a pattern is still public).
+func (p *Policy) Public() (int, bool) {
+	for i := range p.Statements {
+		st := &p.Statements[i]
+		if st.Effect != EffectAllow {
+			continue
+		}
+		everyone := st.NotPrincipal != nil || (st.Principal != nil && st.Principal.Any)
+		if everyone && !pinned(st.Conditions) {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+// pinningKeys are the condition keys that make an everyone-grant
+// non-public when fixed to definite values.
+var pinningKeys = map[string]bool{
+	"aws:principalarn": true, "aws:principalaccount": true, "aws:principalorgid": true,
+	"aws:sourceip": true, "aws:sourcearn": true, "aws:sourcevpc": true, "aws:sourcevpce": true,
+	"aws:sourceowner": true, "aws:sourceaccount": true, "aws:userid": true,
+	"aws:sourceorgid": true, "aws:principalorgpaths": true,
+}
+
+func pinned(conds []Condition) bool {
+	for _, c := range conds {
+		// IfExists and ForAllValues hold when the key is absent: no pin.
+		if !pinningKeys[strings.ToLower(c.Key)] || len(c.Values) == 0 || c.ifExists || c.set == setForAllValues {
+			continue
+		}
+		op := strings.ToLower(c.Operator)
+		if i := strings.LastIndexByte(op, ':'); i >= 0 {
+			op = op[i+1:]
+		}
+		fixed := true
+		for _, v := range c.Values {
+			switch op {
+			case "stringequals", "stringequalsignorecase", "arnequals":
+				fixed = fixed && !strings.ContainsAny(v, "*?$")
+			case "arnlike", "stringlike":
+				fixed = fixed && !strings.ContainsAny(v, "*?$")
+			case "ipaddress":
+				pfx, err := netip.ParsePrefix(v)
+				if err != nil {
+					a, aerr := netip.ParseAddr(v)
+					fixed = fixed && aerr == nil && a.IsValid()
+					continue
+				}
+				// A CIDR covering a large part of the address space pins
+				// nothing: AWS treats e.g. 0.0.0.0/1 as public. /8 is the
+				// widest accepted here.
+				fixed = fixed && pfx.Bits() >= 8
+			default:
+				fixed = false
+			}
+		}
+		if fixed {
+			return true
+		}
+	}
+	return false
+}
+
+// WithoutPublic returns the policy without the statements Public reports,
+// or p itself when there are none. Policies stored before zonal refused
+// public ones are evaluated this way, as AWS's RestrictPublicBuckets
+// ignores the public part of a policy.
+func (p *Policy) WithoutPublic() *Policy {
+	if _, public := p.Public(); !public {
+		return p
+	}
+	q := *p
+	q.Statements = nil
+	for i := range p.Statements {
+		one := Policy{Statements: p.Statements[i : i+1]}
+		if _, public := one.Public(); !public {
+			q.Statements = append(q.Statements, p.Statements[i])
+		}
+	}
+	return &q
+}
