@@ -132,17 +132,24 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, info *
 	if err != nil {
 		return err
 	}
+	info.Principal, info.AccessKey = c.principal.ARN(), c.auth.AccessKeyID
 	switch t.Op {
 	case OpNotImplemented:
 		return s3err.NotImplemented.Msg("zonal does not implement %q on directory buckets", t.Sub)
+	case OpBadQuery:
+		return s3err.InvalidArgument.Msg("Unknown sub-resource %q: S3 defines no such query parameter.", t.Sub)
 	case OpUnknown:
 		return s3err.MethodNotAllowed
 	}
-	info.Principal, info.AccessKey = c.principal.ARN(), c.auth.AccessKeyID
 	if err := h.authorize(r.Context(), r, c, t); err != nil {
 		return err
 	}
+	if err := checkExpectedOwner(r, c, t); err != nil {
+		return err
+	}
 	switch t.Op {
+	case OpListBuckets:
+		return h.listBuckets(w, r, c)
 	case OpListDirectoryBuckets:
 		return h.listDirectoryBuckets(w, r, c)
 	case OpCreateSession:
@@ -205,6 +212,24 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, info *
 		return h.deleteBucketPolicy(w, r, t)
 	}
 	return s3err.NotImplemented
+}
+
+// checkExpectedOwner refuses a request whose x-amz-expected-bucket-owner
+// names another account than the bucket's owner, with AWS's 403. The
+// regional configuration operations answer the header with 501 in their
+// handlers, as AWS's model says; CreateBucket has no owner to compare.
+func checkExpectedOwner(r *http.Request, c *caller, t target) error {
+	want := r.Header.Get("X-Amz-Expected-Bucket-Owner")
+	if want == "" || c.bucket == nil {
+		return nil
+	}
+	if _, control := controlActions[t.Op]; control {
+		return nil
+	}
+	if want != c.bucket.Owner {
+		return s3err.AccessDenied
+	}
+	return nil
 }
 
 // requestIDs makes request ids cheaply: a random per-process prefix and a

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/iam"
 	"github.com/zonal-dev/zonal/internal/s3err"
 	"github.com/zonal-dev/zonal/internal/session"
@@ -21,6 +22,9 @@ type caller struct {
 	session   *session.Session // nil for long-term-key requests
 	// grantedMode is the mode CreateSession may mint, set by authorize.
 	grantedMode session.Mode
+	// bucket is the request's bucket as authorize found it; nil when it
+	// does not exist (or the request names none).
+	bucket *catalog.Bucket
 }
 
 // authenticate verifies the request's SigV4 signature with either a
@@ -80,26 +84,47 @@ func (h *Handler) authenticate(r *http.Request, t target) (*caller, error) {
 // authorize is the one place that decides whether an authenticated caller
 // may perform an operation.
 //
-// Session-signed data-plane requests cost no lookup: the token was minted
-// only after CreateSession was authorized for its bucket and mode, so it is
-// enough that the token names this bucket and its mode allows the
-// operation. A session minted before a policy change therefore works until
-// it expires, as on AWS.
+// Session-signed data-plane requests cost no policy evaluation: the token
+// was minted only after CreateSession was authorized for its bucket and
+// mode, so it is enough that the token fits this bucket (sessionFits) and
+// its mode allows the operation. A session minted before a policy change
+// therefore works until it expires, as on AWS.
 //
 // Everything else is a policy decision: control-plane operations by the
-// identity policies of the bucket owner's account; zonal operations signed
+// identity policies of the bucket owner's account (and, when signed with a
+// session, never a write from a ReadOnly one); zonal operations signed
 // with long-term keys as the CreateSession of the needed mode would be
 // (identity and bucket policies). A missing bucket is reported by the
 // operation itself, except that CreateSession and CreateBucket may name a
 // bucket that does not exist yet (the SDKs' own flow).
 func (h *Handler) authorize(ctx context.Context, r *http.Request, c *caller, t target) error {
-	if s := c.session; s != nil {
-		if t.Bucket == "" || t.Bucket != s.Bucket {
+	if t.Op == OpListBuckets {
+		return nil // any caller may learn it has no general-purpose buckets
+	}
+	s := c.session
+	if s != nil && (t.Bucket == "" || t.Bucket != s.Bucket) {
+		return s3err.AccessDenied.Msg("The session token does not grant access to this bucket.")
+	}
+	missing := false // the handler answers NoSuchBucket
+	if t.Bucket != "" {
+		b, err := h.store.Catalog().GetBucket(ctx, t.Bucket)
+		switch {
+		case err == nil:
+			c.bucket = &b
+		case !errors.Is(err, catalog.ErrNotFound):
+			return s3err.InternalError.Wrap(err)
+		default:
+			missing = t.Op != OpCreateSession && t.Op != OpCreateBucket
+		}
+	}
+	action, control := controlActions[t.Op]
+	if s != nil {
+		if c.bucket != nil && !sessionFits(s, c.bucket) {
+			h.logDenial(r, c, check{action: string(t.Op), bucket: t.Bucket}, t.Bucket,
+				"the session was minted for another bucket of this name")
 			return s3err.AccessDenied.Msg("The session token does not grant access to this bucket.")
 		}
-		// Control-plane requests are decided below by identity policies
-		// whatever the session's mode; only data access depends on it.
-		if _, control := controlActions[t.Op]; !control {
+		if !control {
 			switch {
 			case s.Mode == session.ControlOnly:
 				return s3err.AccessDenied.Msg("This session grants no access to objects.")
@@ -108,17 +133,17 @@ func (h *Handler) authorize(ctx context.Context, r *http.Request, c *caller, t t
 			}
 			return nil
 		}
-	}
-	k := check{bucket: t.Bucket}
-	if t.Bucket != "" {
-		b, err := h.store.Catalog().GetBucket(ctx, t.Bucket)
-		if err == nil {
-			k.bucketRec = &b
-		} else if t.Op != OpCreateSession && t.Op != OpCreateBucket {
-			return nil // the handler answers NoSuchBucket
+		// Control-plane requests are decided below by identity policies
+		// as the session's principal; a ReadOnly session changes nothing.
+		if s.Mode == session.ReadOnly && !controlReads[t.Op] {
+			return s3err.AccessDenied.Msg("This operation is not allowed with a ReadOnly session.")
 		}
 	}
-	if action, control := controlActions[t.Op]; control {
+	if missing {
+		return nil
+	}
+	k := check{bucket: t.Bucket, bucketRec: c.bucket}
+	if control {
 		k.action, k.identityOnly = action, true
 		if t.Op == OpCreateBucket {
 			if k.bucketRec != nil && k.bucketRec.Owner != c.principal.Account {
@@ -140,6 +165,22 @@ func (h *Handler) authorize(ctx context.Context, r *http.Request, c *caller, t t
 		k.mode = session.ReadOnly
 	}
 	return h.decide(ctx, r, c, k)
+}
+
+// sessionFits reports whether session s may act on bucket b, the bucket
+// now bearing its name. A name alone is not enough: buckets are deleted
+// and their names taken again, possibly by another account. So b must be
+// the incarnation s was minted for, or belong to the session's own
+// account. The second case covers sessions minted before the bucket
+// existed (the SDKs' CreateSession, CreateBucket, PutObject flow) and a
+// same-account delete-and-recreate, which SDK session caches meet in test
+// suites; such a bucket has the ARN the session was authorized for. A
+// session never reaches a bucket of a third account.
+func sessionFits(s *session.Session, b *catalog.Bucket) bool {
+	if b.Owner == s.Account {
+		return true
+	}
+	return s.BucketCreated != 0 && b.Owner == s.BucketOwner && b.CreatedAt.UnixNano() == s.BucketCreated
 }
 
 // authorizeCreateSession decides the session mode: the one requested, or

@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"net/http"
 	"strconv"
@@ -40,6 +41,13 @@ var controlActions = map[Op]string{
 	OpPutBucketLifecycle:     "s3express:PutLifecycleConfiguration",
 	OpGetBucketLifecycle:     "s3express:GetLifecycleConfiguration",
 	OpDeleteBucketLifecycle:  "s3express:PutLifecycleConfiguration",
+}
+
+// controlReads are the control-plane operations that change nothing; a
+// ReadOnly session may sign them (the rest are refused before policy).
+var controlReads = map[Op]bool{
+	OpListDirectoryBuckets: true, OpGetBucketPolicy: true,
+	OpGetBucketEncryption: true, OpGetBucketLifecycle: true,
 }
 
 // check is one policy question.
@@ -147,6 +155,24 @@ func (h *Handler) requestContext(r *http.Request, c *caller, k check) map[string
 	if k.mode != 0 {
 		ctx["s3express:sessionmode"] = []string{k.mode.String()}
 	}
+	// The request-shape keys AWS fills in for every s3express action, so
+	// policies that deny plain HTTP, presigned URLs, old signatures or
+	// unsigned payloads work as written for AWS.
+	if r.TLS != nil {
+		ctx["s3express:tlsversion"] = []string{tlsVersion(r.TLS.Version)}
+	}
+	if a := c.auth; a != nil {
+		authType := "REST-HEADER"
+		if a.Presigned {
+			authType = "REST-QUERY-STRING"
+		}
+		ctx["s3express:authtype"] = []string{authType}
+		ctx["s3express:signatureversion"] = []string{"AWS4-HMAC-SHA256"}
+		ctx["s3express:signatureage"] = []string{strconv.FormatInt(now.Sub(a.Time).Milliseconds(), 10)}
+		if a.PayloadHash != "" {
+			ctx["s3express:x-amz-content-sha256"] = []string{a.PayloadHash}
+		}
+	}
 	if v := r.Header.Get("X-Amz-Server-Side-Encryption"); v != "" {
 		ctx["s3express:x-amz-server-side-encryption"] = []string{v}
 	}
@@ -162,6 +188,22 @@ func (h *Handler) requestContext(r *http.Request, c *caller, k check) map[string
 		ctx[key] = v
 	}
 	return ctx
+}
+
+// tlsVersion renders a TLS version as the s3express:TlsVersion key does
+// ("1.2", "1.3"), a number for Numeric operators.
+func tlsVersion(v uint16) string {
+	switch v {
+	case tls.VersionTLS10:
+		return "1.0"
+	case tls.VersionTLS11:
+		return "1.1"
+	case tls.VersionTLS12:
+		return "1.2"
+	case tls.VersionTLS13:
+		return "1.3"
+	}
+	return "0"
 }
 
 // bucketPolicyCache keeps parsed bucket policies; an entry is reused while
@@ -189,6 +231,9 @@ func (bc *bucketPolicyCache) get(b *catalog.Bucket) (*policy.Policy, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A public policy stored before PutBucketPolicy refused them grants
+	// nothing to the public (Block Public Access is always on).
+	p = p.WithoutPublic()
 	if bc.m == nil || len(bc.m) > 10000 {
 		bc.m = map[string]cachedPolicy{}
 	}

@@ -67,10 +67,12 @@ func (h *Handler) createBucket(w http.ResponseWriter, r *http.Request, c *caller
 		return err
 	}
 	switch {
+	case cfg.LocationConstraint != "":
+		// AWS's answer for directory buckets is undocumented; this is the
+		// code S3 gives a LocationConstraint it cannot honour.
+		return s3err.InvalidLocationConstraint.With("LocationConstraint", cfg.LocationConstraint)
 	case !found || cfg.Location == nil || cfg.Bucket == nil:
 		return s3err.InvalidRequest.Msg("Directory bucket creation needs a CreateBucketConfiguration with Location and Bucket.")
-	case cfg.LocationConstraint != "":
-		return s3err.InvalidArgument.Msg("LocationConstraint is not supported for directory buckets.")
 	case cfg.Location.Type != "AvailabilityZone":
 		return s3err.InvalidArgument.Msg("Location.Type must be AvailabilityZone.")
 	case cfg.Location.Name != zone:
@@ -137,6 +139,24 @@ type directoryBucket struct {
 	Name         string `xml:"Name"`
 	CreationDate string `xml:"CreationDate"`
 	BucketArn    string `xml:"BucketArn"`
+}
+
+// listAllMyBucketsResult is general-purpose ListBuckets' answer.
+type listAllMyBucketsResult struct {
+	XMLName xml.Name  `xml:"ListAllMyBucketsResult"`
+	NS      string    `xml:"xmlns,attr"`
+	Buckets struct{}  `xml:"Buckets"`
+	Owner   listOwner `xml:"Owner"`
+}
+
+// listBuckets answers general-purpose ListBuckets (GET / without
+// x-id=ListDirectoryBuckets, as `aws s3 ls` and `rclone lsd` send it).
+// It lists general-purpose buckets only, and zonal has none: on AWS,
+// directory buckets never appear in it.
+func (h *Handler) listBuckets(w http.ResponseWriter, r *http.Request, c *caller) error {
+	res := listAllMyBucketsResult{NS: s3NS}
+	res.Owner = listOwner{ID: c.principal.Account, DisplayName: c.principal.Account}
+	return writeXML(w, res)
 }
 
 func (h *Handler) listDirectoryBuckets(w http.ResponseWriter, r *http.Request, c *caller) error {

@@ -13,6 +13,8 @@ type Op string
 const (
 	OpUnknown                 Op = "Unknown"
 	OpNotImplemented          Op = "NotImplemented"
+	OpBadQuery                Op = "BadQuery" // a value-less query name S3 does not define, on a write
+	OpListBuckets             Op = "ListBuckets"
 	OpListDirectoryBuckets    Op = "ListDirectoryBuckets"
 	OpCreateBucket            Op = "CreateBucket"
 	OpHeadBucket              Op = "HeadBucket"
@@ -60,17 +62,8 @@ type target struct {
 	Bucket string
 	Key    string
 	Op     Op
-	// Sub is the unsupported sub-resource that made Op NotImplemented.
+	// Sub is the query name that made Op NotImplemented or OpBadQuery.
 	Sub string
-}
-
-// subresources S3 knows but directory buckets (or zonal, so far) do not support.
-var unsupportedSub = []string{
-	"acl", "tagging", "versioning", "versions", "cors", "website", "logging", "notification",
-	"replication", "requestPayment", "accelerate", "ownershipControls", "publicAccessBlock",
-	"analytics", "intelligent-tiering", "policyStatus", "object-lock", "legal-hold", "retention",
-	"restore", "select", "torrent", "location", "inventory", "metrics",
-	"annotation", "website", "objectLock",
 }
 
 // route splits a request into bucket and key and names the operation.
@@ -90,6 +83,11 @@ func route(r *http.Request) target {
 	} else {
 		rest := strings.TrimPrefix(path, "/")
 		t.Bucket, t.Key, _ = strings.Cut(rest, "/")
+		if t.Bucket == s3ControlPrefix {
+			// S3 Control (access points, tagging, ...): not a bucket.
+			t.Bucket, t.Key, t.Op, t.Sub = "", "", OpNotImplemented, "S3 Control "+r.Method+" /"+rest
+			return t
+		}
 		// The JS SDK sends /bucket//key against IP endpoints (the endpoint's
 		// "/" path lands after the bucket). Go never does, so one leading
 		// slash of the key is dropped; the signature covers the raw path.
@@ -102,18 +100,24 @@ func route(r *http.Request) target {
 }
 
 func operation(method, bucket, key string, q url.Values, h http.Header, sub *string) Op {
-	for _, s := range unsupportedSub {
-		if _, ok := q[s]; ok {
-			*sub = s
+	if why, ok := checkQuery(method, bucket, key, q); !ok {
+		*sub = why.name
+		if why.known {
 			return OpNotImplemented
 		}
+		return OpBadQuery
 	}
 	has := func(name string) bool { _, ok := q[name]; return ok }
 	if bucket == "" {
-		if method == http.MethodGet {
+		if method != http.MethodGet {
+			return OpUnknown
+		}
+		// ListBuckets (GET / without this x-id) is the general-purpose
+		// listing, which never shows directory buckets on AWS.
+		if q.Get("x-id") == "ListDirectoryBuckets" {
 			return OpListDirectoryBuckets
 		}
-		return OpUnknown
+		return OpListBuckets
 	}
 	if key == "" {
 		switch {

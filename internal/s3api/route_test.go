@@ -114,3 +114,90 @@ func TestContinuationToken(t *testing.T) {
 		}
 	}
 }
+
+// TestRouteSubResources sends every sub-resource name of the S3 model with
+// every method, at the bucket and the object level, and checks that only
+// the ones zonal serves reach an operation; the rest answer 501 before any
+// handler runs (no write, no delete).
+func TestRouteSubResources(t *testing.T) {
+	const b = "b--use1-az4--x-s3"
+	methods := []string{"GET", "HEAD", "PUT", "POST", "DELETE"}
+	servedOps := map[string]Op{
+		"bucket PUT policy": OpPutBucketPolicy, "bucket GET policy": OpGetBucketPolicy, "bucket DELETE policy": OpDeleteBucketPolicy,
+		"bucket PUT encryption": OpPutBucketEncryption, "bucket GET encryption": OpGetBucketEncryption, "bucket DELETE encryption": OpDeleteBucketEncryption,
+		"bucket PUT lifecycle": OpPutBucketLifecycle, "bucket GET lifecycle": OpGetBucketLifecycle, "bucket DELETE lifecycle": OpDeleteBucketLifecycle,
+		"bucket GET uploads": OpListMultipartUploads, "bucket GET session": OpCreateSession, "bucket POST delete": OpDeleteObjects,
+		"object POST uploads": OpCreateMultipartUpload, "object PUT uploadId": OpUploadPart, "object GET uploadId": OpListParts,
+		"object DELETE uploadId": OpAbortMultipartUpload, "object POST uploadId": OpCompleteMultipartUpload,
+		"object PUT partNumber": OpUploadPart, "object GET partNumber": OpGetObject, "object HEAD partNumber": OpHeadObject,
+		"object PUT renameObject": OpRenameObject, "object GET attributes": OpGetObjectAttributes,
+	}
+	seen := 0
+	for name := range s3SubResources {
+		for _, level := range []string{"bucket", "object"} {
+			for _, m := range methods {
+				path := "/" + b
+				if level == "object" {
+					path += "/k"
+				}
+				r := httptest.NewRequest(m, path+"?"+name+"=&x-id=Whatever", nil)
+				r.Host = "127.0.0.1:9000"
+				got := route(r)
+				want, ok := servedOps[level+" "+m+" "+name]
+				if ok {
+					seen++
+					if got.Op != want {
+						t.Errorf("%s %s?%s: op %s, want %s", m, path, name, got.Op, want)
+					}
+					continue
+				}
+				if got.Op != OpNotImplemented || got.Sub != name {
+					t.Errorf("%s %s?%s: op %s (sub %q), want NotImplemented", m, path, name, got.Op, got.Sub)
+				}
+			}
+		}
+	}
+	if seen != len(servedOps) {
+		t.Errorf("%d served combinations checked, want %d", seen, len(servedOps))
+	}
+
+	cases := []struct {
+		method, url string
+		op          Op
+	}{
+		// Value-less names S3 does not define: refused on writes and
+		// deletes, ignored on reads.
+		{"PUT", "/" + b + "/k?madeup", OpBadQuery},
+		{"DELETE", "/" + b + "?madeup", OpBadQuery},
+		{"DELETE", "/" + b + "/k?madeup=", OpBadQuery},
+		{"POST", "/" + b + "/k?uploads&madeup", OpBadQuery},
+		{"GET", "/" + b + "/k?madeup", OpGetObject},
+		// Ordinary parameters keep working.
+		{"PUT", "/" + b + "/k?x-id=PutObject", OpPutObject},
+		{"PUT", "/" + b + "/k?madeup=value", OpPutObject},
+		{"GET", "/" + b + "/k?response-content-type=text%2Fplain&response-expires=x&versionId=null", OpGetObject},
+		{"GET", "/" + b + "/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=a&X-Amz-Date=d&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=s&X-Amz-S3session-Token=t", OpGetObject},
+		{"PUT", "/" + b + "/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&x-amz-checksum-crc32=", OpPutObject},
+		{"GET", "/" + b + "?list-type=2&prefix=&delimiter=%2F&encoding-type=url&max-keys=5&continuation-token=&fetch-owner=true", OpListObjectsV2},
+		{"GET", "/" + b + "?uploads&key-marker=&upload-id-marker=&max-uploads=3&prefix=", OpListMultipartUploads},
+		{"GET", "/" + b + "/k?uploadId=u&max-parts=2&part-number-marker=1", OpListParts},
+		{"DELETE", "/" + b + "/k?x-id=DeleteObject", OpDeleteObject},
+		// Listing buckets: general-purpose ListBuckets never shows
+		// directory buckets; ListDirectoryBuckets does.
+		{"GET", "/", OpListBuckets},
+		{"GET", "/?max-buckets=10&bucket-region=us-east-1", OpListBuckets},
+		{"GET", "/?x-id=ListDirectoryBuckets&max-directory-buckets=5", OpListDirectoryBuckets},
+		// S3 Control paths are not a bucket named v20180820.
+		{"PUT", "/v20180820/accesspoint/ap--use1-az4--xa-s3", OpNotImplemented},
+		{"POST", "/v20180820/tags/arn%3Aaws%3As3express%3Aus-east-1%3A000000000000%3Abucket%2Fb--use1-az4--x-s3", OpNotImplemented},
+		{"GET", "/v20180820/accesspointfordirectory", OpNotImplemented},
+		{"DELETE", "/v20180820", OpNotImplemented},
+	}
+	for _, c := range cases {
+		r := httptest.NewRequest(c.method, c.url, nil)
+		r.Host = "127.0.0.1:9000"
+		if got := route(r); got.Op != c.op {
+			t.Errorf("%s %s: op %s (sub %q), want %s", c.method, c.url, got.Op, got.Sub, c.op)
+		}
+	}
+}

@@ -39,6 +39,9 @@ func (h *Handler) createSession(w http.ResponseWriter, r *http.Request, c *calle
 		User:    c.principal.User,
 		SSE:     sse,
 	}
+	if b := c.bucket; b != nil {
+		s.BucketOwner, s.BucketCreated = b.Owner, b.CreatedAt.UnixNano()
+	}
 	tok, err := h.cfg.Sessions.Mint(s, h.now(), h.cfg.SessionTTL)
 	if err != nil {
 		return s3err.InternalError.Wrap(err)

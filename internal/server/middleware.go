@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -161,7 +162,12 @@ func (s *Server) accessLog(r *http.Request, st *reqState, status int, d time.Dur
 		slog.String("remote", remote),
 	)
 	if info.ErrCode != "" {
-		attrs = append(attrs, slog.String("error_code", info.ErrCode))
+		// A refused or unsupported call says what was asked, so an
+		// operator can tell which feature a client wanted. Query names
+		// only: values may hold signatures or session tokens.
+		attrs = append(attrs, slog.String("error_code", info.ErrCode),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.String("query", queryNames(r.URL.RawQuery)))
 	}
 	if info.Err != nil {
 		attrs = append(attrs, slog.String("err", info.Err.Error()))
@@ -243,3 +249,25 @@ type writerOnly struct{ io.Writer }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// queryNames lists the names of a raw query, comma-separated and without
+// values, in the order sent.
+func queryNames(raw string) string {
+	var b strings.Builder
+	for raw != "" {
+		var part string
+		part, raw, _ = strings.Cut(raw, "&")
+		name, _, _ := strings.Cut(part, "=")
+		if name == "" {
+			continue
+		}
+		if u, err := url.QueryUnescape(name); err == nil {
+			name = u
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(name)
+	}
+	return b.String()
+}

@@ -63,9 +63,16 @@ type Session struct {
 	Expires time.Time
 	Mode    Mode
 	Bucket  string
-	Account string // account id of the principal that created the session
-	User    string // IAM user name; empty for the account root
-	Secret  [30]byte
+	// BucketOwner and BucketCreated name the bucket incarnation the session
+	// was minted for (owner account, creation time in Unix nanoseconds).
+	// Both are empty when the bucket did not exist yet: the SDKs create a
+	// session before CreateBucket. See s3api's sessionFits for how they are
+	// checked on use.
+	BucketOwner   string
+	BucketCreated int64
+	Account       string // account id of the principal that created the session
+	User          string // IAM user name; empty for the account root
+	Secret        [30]byte
 	// SSE defaults captured at creation (x-amz-server-side-encryption and key id).
 	SSE      string
 	SSEKeyID string
@@ -89,7 +96,9 @@ var (
 	ErrUnknownKey = errors.New("session: token key not in ring")
 )
 
-const tokenVersion = 1
+// tokenVersion 2 added the bucket incarnation; version 1 tokens (at most
+// one session TTL old at an upgrade) no longer open, so clients mint anew.
+const tokenVersion = 2
 
 // header: version(1) | key id(4) | nonce(12)
 const headerLen = 1 + 4 + 12
@@ -109,7 +118,7 @@ func (r *Ring) Mint(s *Session, now time.Time, ttl time.Duration) (string, error
 	s.Issued = now.UTC().Truncate(time.Second)
 	s.Expires = s.Issued.Add(ttl)
 
-	buf := make([]byte, headerLen, headerLen+128+len(s.Bucket)+len(s.Account)+len(s.User))
+	buf := make([]byte, headerLen, headerLen+144+len(s.Bucket)+len(s.BucketOwner)+len(s.Account)+len(s.User))
 	buf[0] = tokenVersion
 	binary.BigEndian.PutUint32(buf[1:5], k.ID)
 	if _, err := rand.Read(buf[5:headerLen]); err != nil {
@@ -164,7 +173,8 @@ func encodeSession(b []byte, s *Session) []byte {
 	b = binary.BigEndian.AppendUint64(b, uint64(s.Expires.Unix()))
 	b = append(b, byte(s.Mode))
 	b = append(b, s.Secret[:]...)
-	for _, f := range []string{s.Bucket, s.Account, s.User, s.SSE, s.SSEKeyID} {
+	b = binary.BigEndian.AppendUint64(b, uint64(s.BucketCreated))
+	for _, f := range []string{s.Bucket, s.BucketOwner, s.Account, s.User, s.SSE, s.SSEKeyID} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
@@ -172,7 +182,7 @@ func encodeSession(b []byte, s *Session) []byte {
 }
 
 func decodeSession(b []byte) (*Session, bool) {
-	const fixed = 16 + 8 + 8 + 1 + 30
+	const fixed = 16 + 8 + 8 + 1 + 30 + 8
 	if len(b) < fixed {
 		return nil, false
 	}
@@ -182,8 +192,9 @@ func decodeSession(b []byte) (*Session, bool) {
 	s.Expires = time.Unix(int64(binary.BigEndian.Uint64(b[24:32])), 0).UTC()
 	s.Mode = Mode(b[32])
 	copy(s.Secret[:], b[33:63])
+	s.BucketCreated = int64(binary.BigEndian.Uint64(b[63:71]))
 	b = b[fixed:]
-	fields := []*string{&s.Bucket, &s.Account, &s.User, &s.SSE, &s.SSEKeyID}
+	fields := []*string{&s.Bucket, &s.BucketOwner, &s.Account, &s.User, &s.SSE, &s.SSEKeyID}
 	for _, f := range fields {
 		n, w := binary.Uvarint(b)
 		// Only minimal varints are accepted, so a token has one encoding.

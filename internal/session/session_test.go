@@ -10,7 +10,8 @@ import (
 
 func mint(t *testing.T, r *Ring) (*Session, string) {
 	t.Helper()
-	s := &Session{Mode: ReadOnly, Bucket: "b--use1-az4--x-s3", Account: "000000000000", User: "alice", SSE: "AES256"}
+	s := &Session{Mode: ReadOnly, Bucket: "b--use1-az4--x-s3", BucketOwner: "111122223333", BucketCreated: 1700000000123456789,
+		Account: "000000000000", User: "alice", SSE: "AES256"}
 	tok, err := r.Mint(s, time.Now(), 5*time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +27,8 @@ func TestMintOpenRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.ID != s.ID || got.Secret != s.Secret || got.Mode != ReadOnly || got.Bucket != s.Bucket ||
-		got.Account != s.Account || got.User != "alice" || got.SSE != "AES256" || !got.Expires.Equal(s.Expires) {
+		got.Account != s.Account || got.User != "alice" || got.SSE != "AES256" || !got.Expires.Equal(s.Expires) ||
+		got.BucketOwner != "111122223333" || got.BucketCreated != 1700000000123456789 {
 		t.Fatalf("round trip mismatch: %+v vs %+v", got, s)
 	}
 	if got.Expires.Sub(got.Issued) != 5*time.Minute {

@@ -34,7 +34,9 @@ func (c *Catalog) CreateBucket(ctx context.Context, b catalog.Bucket) error {
 	if err := batch.Set(ownerKey(b.Owner, b.Name), rec, nil); err != nil {
 		return err
 	}
-	return batch.Commit(pebble.Sync)
+	err := batch.Commit(pebble.Sync)
+	c.records.Delete(b.Name)
+	return err
 }
 
 // GetBucket implements catalog.Catalog.
@@ -43,7 +45,33 @@ func (c *Catalog) GetBucket(ctx context.Context, name string) (catalog.Bucket, e
 		return catalog.Bucket{}, err
 	}
 	defer c.exit()
-	return c.readBucket(name)
+	if v, ok := c.records.Load(name); ok {
+		b := v.(catalog.Bucket)
+		// Callers own what they get: copy the documents (most buckets have
+		// none, so the common case allocates nothing).
+		b.Policy, b.Encryption, b.Lifecycle = cloneNonEmpty(b.Policy), cloneNonEmpty(b.Encryption), cloneNonEmpty(b.Lifecycle)
+		return b, nil
+	}
+	bl := c.locks.bucket(name)
+	bl.RLock()
+	defer bl.RUnlock()
+	cl := c.locks.config(name)
+	cl.Lock()
+	defer cl.Unlock()
+	b, err := c.readBucket(name)
+	if err != nil {
+		return b, err
+	}
+	c.records.Store(name, b)
+	b.Policy, b.Encryption, b.Lifecycle = cloneNonEmpty(b.Policy), cloneNonEmpty(b.Encryption), cloneNonEmpty(b.Lifecycle)
+	return b, nil
+}
+
+func cloneNonEmpty(b []byte) []byte {
+	if len(b) == 0 {
+		return b
+	}
+	return slices.Clone(b)
 }
 
 func (c *Catalog) readBucket(name string) (catalog.Bucket, error) {
@@ -92,6 +120,7 @@ func (c *Catalog) DeleteBucket(ctx context.Context, name string) error {
 		return err
 	}
 	c.live.Delete(name)
+	c.records.Delete(name)
 	return nil
 }
 
@@ -147,7 +176,9 @@ func (c *Catalog) UpdateBucket(ctx context.Context, name string, fn func(b *cata
 	if err := batch.Set(ownerKey(b.Owner, name), rec, nil); err != nil {
 		return err
 	}
-	return batch.Commit(pebble.Sync)
+	err = batch.Commit(pebble.Sync)
+	c.records.Delete(name)
+	return err
 }
 
 // ListBuckets implements catalog.Catalog. An empty owner lists every bucket.

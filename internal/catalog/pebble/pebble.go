@@ -67,6 +67,14 @@ type Catalog struct {
 	// held exclusively, after its commit, so no check can see a deleted
 	// bucket as live.
 	live sync.Map // bucket name -> struct{}
+	// records caches decoded bucket records for GetBucket, which every
+	// session-signed request makes (to check the session's bucket
+	// incarnation). An entry is filled with the bucket stripe held shared
+	// and the config stripe held, and dropped by UpdateBucket (config
+	// stripe) and Create/DeleteBucket (bucket stripe exclusive) before they
+	// return, so a cached record is never older than the last write that
+	// returned. Callers must not modify the returned slices.
+	records sync.Map // bucket name -> catalog.Bucket
 
 	// Operations count themselves in inflight; Close sets closed and waits
 	// for them to drain, so no call ever touches a closed DB. A counter,
