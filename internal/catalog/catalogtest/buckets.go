@@ -73,6 +73,28 @@ func testBucketLifecycle(t *testing.T, c catalog.Catalog) {
 	if err != nil || len(page.Entries) != 0 {
 		t.Fatalf("re-created bucket lists %v, %v; want empty", page.Entries, err)
 	}
+	// GetBucket answers the new incarnation and its later updates: session
+	// tokens are checked against its owner and creation time, so a record
+	// remembered from before the delete would let the old one in.
+	got, err = c.GetBucket(ctx, want.Name)
+	if err != nil || got.Owner != other.Owner || !got.CreatedAt.Equal(other.CreatedAt) {
+		t.Fatalf("GetBucket after re-create = %+v, %v; want owner %s", got, err, other.Owner)
+	}
+	err = c.UpdateBucket(ctx, want.Name, func(b *catalog.Bucket) error {
+		b.Policy = []byte(`{"Version":"2012-10-17","Statement":[]}`)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = c.GetBucket(ctx, want.Name)
+	if err != nil || string(got.Policy) != `{"Version":"2012-10-17","Statement":[]}` {
+		t.Fatalf("GetBucket after UpdateBucket: policy %q, %v", got.Policy, err)
+	}
+	got.Policy[0] = 'X' // the caller's copy
+	if again, _ := c.GetBucket(ctx, want.Name); again.Policy[0] != '{' {
+		t.Fatal("changing a returned policy changed the stored one")
+	}
 }
 
 func bucketNames(bs []catalog.Bucket) []string {
