@@ -51,10 +51,15 @@ func sourceConditions(hd http.Header, prefix string) (store.SourceConditions, er
 // authorizeSource checks read access to a copy source in another bucket:
 // a session must name it (it never does for another bucket), long-term
 // keys need a ReadOnly CreateSession grant on it.
+// x-amz-source-expected-bucket-owner is checked as its target twin is.
 func (h *Handler) authorizeSource(ctx context.Context, r *http.Request, c *caller, bucket string) error {
+	wantOwner := r.Header.Get("X-Amz-Source-Expected-Bucket-Owner")
 	if c.session != nil {
 		if c.session.Bucket != bucket {
 			return s3err.AccessDenied.Msg("The session token does not grant access to the copy source bucket.")
+		}
+		if wantOwner != "" && c.bucket != nil && c.bucket.Owner != wantOwner {
+			return s3err.AccessDenied
 		}
 		return nil
 	}
@@ -62,6 +67,9 @@ func (h *Handler) authorizeSource(ctx context.Context, r *http.Request, c *calle
 	b, err := h.store.Bucket(ctx, bucket)
 	if err != nil {
 		return err
+	}
+	if wantOwner != "" && b.Owner != wantOwner {
+		return s3err.AccessDenied
 	}
 	k.bucketRec = &b
 	return h.decide(ctx, r, c, k)

@@ -336,6 +336,13 @@ func TestExpectedBucketOwnerAndLocationConstraint(t *testing.T) {
 	_, err = c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(bucket), ExpectedBucketOwner: aws.String(acct2ID)})
 	wantErr(t, "ListObjectsV2 expecting another owner", err, http.StatusForbidden, "AccessDenied")
 	assertBytes(t, "after refused writes", c, bucket, "obj", []byte("x"))
+	_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(bucket), Key: aws.String("copy"),
+		CopySource: aws.String(bucket + "/obj"), ExpectedSourceBucketOwner: aws.String(acct2ID)})
+	wantErr(t, "CopyObject expecting another source owner", err, http.StatusForbidden, "AccessDenied")
+	assertAbsent(t, "refused copy", c, bucket, "copy")
+	_, err = c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(bucket), Key: aws.String("copy"),
+		CopySource: aws.String(bucket + "/obj"), ExpectedSourceBucketOwner: aws.String(testAccountID), ExpectedBucketOwner: aws.String(testAccountID)})
+	noErr(t, "CopyObject expecting the right owners", err)
 	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String("obj"), ExpectedBucketOwner: aws.String(testAccountID)})
 	noErr(t, "GetObject expecting the right owner", err)
 	out.Body.Close()
