@@ -90,6 +90,9 @@ func (r *readiness) check(ctx context.Context) error {
 	if r.draining {
 		return errors.New("shutting down")
 	}
+	if r.s.degraded != "" {
+		return errors.New("degraded: " + r.s.degraded)
+	}
 	if g := &r.s.disk; g.low() {
 		return fmt.Errorf("data folder nearly full: %d MiB free, under the %d MiB reserve (--min-free-disk); uploads are refused",
 			g.free.Load()>>20, g.min.Load()>>20)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -79,4 +80,49 @@ func randomString(n int, alphabet string) string {
 		b[i] = alphabet[int(b[i])%len(alphabet)]
 	}
 	return string(b)
+}
+
+// privateDataDir makes the data folder and what it holds private to the
+// server's user: folders 0700, files 0600, whatever the umask or an
+// earlier setup left (files created later get those modes themselves:
+// Pebble's through pebble.WithPrivateFiles, blobs by blob/fs, keys and
+// credentials by fsutil). The walk skips the blob shards, which may hold
+// millions of files, all created 0600 by blob/fs; symbolic links are left
+// alone (their targets are not the data folder's).
+func privateDataDir(dir string) error {
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return fmt.Errorf("data folder: %w", err)
+	}
+	blobs := filepath.Join(dir, "blobs")
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == dir {
+			return err
+		}
+		var want fs.FileMode
+		switch {
+		case d.IsDir():
+			want = 0o700
+		case d.Type().IsRegular():
+			want = 0o600
+		default:
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if fi.Mode().Perm() != want {
+			if err := os.Chmod(p, want); err != nil {
+				return err
+			}
+		}
+		if d.IsDir() && filepath.Dir(p) == blobs {
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("data folder: making it private: %w", err)
+	}
+	return nil
 }

@@ -21,12 +21,11 @@ import (
 	"github.com/zonal-dev/zonal/internal/blob"
 	blobfs "github.com/zonal-dev/zonal/internal/blob/fs"
 	"github.com/zonal-dev/zonal/internal/catalog"
-	"github.com/zonal-dev/zonal/internal/catalog/pebble"
+	"github.com/zonal-dev/zonal/internal/fsutil"
 	"github.com/zonal-dev/zonal/internal/iam"
 	"github.com/zonal-dev/zonal/internal/metrics"
 	"github.com/zonal-dev/zonal/internal/s3api"
 	"github.com/zonal-dev/zonal/internal/session"
-	"github.com/zonal-dev/zonal/internal/sse"
 	"github.com/zonal-dev/zonal/internal/store"
 )
 
@@ -106,6 +105,10 @@ type Server struct {
 	certs        *certSource // nil without TLS
 	selfSignedCA string
 
+	// degraded says why the server runs read-only ("" when it does not):
+	// it started on a disk too full to open the catalog for writing.
+	degraded string
+
 	// Generated reports that the root credentials were created at this start.
 	Generated bool
 
@@ -127,8 +130,11 @@ func Open(cfg Config) (*Server, error) {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 5 * time.Minute
 	}
-	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+	if err := fsutil.MkdirAll(cfg.Data); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	if err := privateDataDir(cfg.Data); err != nil {
+		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, limits: cfg.Limits}
 	if s.limits == (Limits{}) {
@@ -148,8 +154,8 @@ func Open(cfg Config) (*Server, error) {
 	if s.lock, err = lockDataDir(cfg.Data); err != nil {
 		return nil, err
 	}
-	if s.cat, err = pebble.Open(filepath.Join(cfg.Data, "meta"), pebble.WithLogger(pebbleLogger{s.log})); err != nil {
-		return nil, fmt.Errorf("catalog: %w", err)
+	if err := s.openCatalog(); err != nil {
+		return nil, err
 	}
 	if s.blobs, err = blobfs.Open(filepath.Join(cfg.Data, "blobs")); err != nil {
 		return nil, fmt.Errorf("blob store: %w", err)
@@ -177,9 +183,9 @@ func Open(cfg Config) (*Server, error) {
 	if sseKeyPath == "" {
 		sseKeyPath = filepath.Join(cfg.Data, "keys", "sse.key")
 	}
-	keyring, err := sse.Open(sseKeyPath)
+	keyring, err := s.openSSE(context.Background(), sseKeyPath)
 	if err != nil {
-		return nil, fmt.Errorf("SSE master key: %w", err)
+		return nil, err
 	}
 	s.store = store.New(s.cat, s.blobs, store.Options{InlineMax: cfg.InlineMax, SSE: keyring, PlaintextAtRest: cfg.PlaintextAtRest})
 	s.api = s3api.New(s3api.Config{
@@ -189,19 +195,22 @@ func Open(cfg Config) (*Server, error) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopGC = cancel
-	s.gcDone.Add(5)
-	go func() {
-		defer s.gcDone.Done()
-		s.store.RunGC(ctx, s.log, 10*time.Second, time.Hour)
-	}()
-	go func() {
-		defer s.gcDone.Done()
-		s.store.RunLifecycle(ctx, s.log, lifecycleOptions())
-	}()
-	go func() {
-		defer s.gcDone.Done()
-		rotateKeys(ctx, s.log, ring, cfg.SessionTTL)
-	}()
+	if s.degraded == "" { // the workers below write; read-only they would only fail
+		s.gcDone.Add(3)
+		go func() {
+			defer s.gcDone.Done()
+			s.store.RunGC(ctx, s.log, 10*time.Second, time.Hour)
+		}()
+		go func() {
+			defer s.gcDone.Done()
+			s.store.RunLifecycle(ctx, s.log, lifecycleOptions())
+		}()
+		go func() {
+			defer s.gcDone.Done()
+			rotateKeys(ctx, s.log, ring, cfg.SessionTTL)
+		}()
+	}
+	s.gcDone.Add(2)
 	go func() {
 		defer s.gcDone.Done()
 		s.sampleStorage(ctx)
@@ -253,7 +262,7 @@ func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
 // Handler returns the server's full HTTP handler chain.
 func (s *Server) Handler() http.Handler {
-	return s.middleware(s.withIAM(s.api), s.adminHandler())
+	return s.middleware(s.readOnlyGate(s.withIAM(s.api)), s.adminHandler())
 }
 
 // Serve answers requests on ln until Shutdown, over TLS (HTTP/2 and
