@@ -110,6 +110,9 @@ func (h *Handler) uploadPart(w http.ResponseWriter, r *http.Request, c *caller, 
 	if err != nil {
 		return err
 	}
+	if payload.Length() < 0 {
+		return s3err.MissingContentLength // as PutObject
+	}
 	in := &store.PartInput{Bucket: t.Bucket, Key: t.Key, UploadID: id, Number: n, Body: payload, Size: payload.Length()}
 	// The part's checksum is kept in the upload's algorithm; a part may
 	// declare it or another one (verified either way).

@@ -88,6 +88,12 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, c *caller, t
 	if err != nil {
 		return err
 	}
+	if payload.Length() < 0 {
+		// Neither Content-Length nor, for aws-chunked, x-amz-decoded-
+		// content-length: AWS answers 411, and the free-disk reserve needs
+		// the length before a byte is written.
+		return s3err.MissingContentLength
+	}
 	if off >= 0 {
 		return h.appendObject(w, r, t, off, payload, exp, meta)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -109,7 +110,7 @@ func (g *diskGuard) admitUpload(r *http.Request) (ok bool, release func()) {
 	if !g.addsData(r) {
 		return true, nil
 	}
-	n := max(r.ContentLength, 0)
+	n := uploadSize(r)
 	if g.free.Load()-g.pending.Add(n) < g.min.Load() {
 		g.pending.Add(-n)
 		return false, nil
@@ -118,6 +119,27 @@ func (g *diskGuard) admitUpload(r *http.Request) (ok bool, release func()) {
 		return true, nil
 	}
 	return true, func() { g.pending.Add(-n) }
+}
+
+// undeclaredBody is what an upload that declares no length is charged:
+// the S3 layer answers 411 MissingContentLength to objects and parts
+// without one, so such a body can only be a configuration document, which
+// it reads up to 1 MiB (s3api's maxXMLBody).
+const undeclaredBody = 1 << 20
+
+// uploadSize is the most r can add to the disk: its Content-Length, else
+// (an aws-chunked body sent with Transfer-Encoding: chunked) its
+// x-amz-decoded-content-length, which the payload decoder enforces.
+func uploadSize(r *http.Request) int64 {
+	if r.ContentLength >= 0 {
+		return r.ContentLength
+	}
+	if v := r.Header["X-Amz-Decoded-Content-Length"]; len(v) == 1 {
+		if n, err := strconv.ParseInt(v[0], 10, 64); err == nil && n >= 0 {
+			return n
+		}
+	}
+	return undeclaredBody
 }
 
 // addsData reports whether the guard applies to r.
