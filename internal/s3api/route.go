@@ -112,9 +112,10 @@ func operation(method, bucket, key string, q url.Values, h http.Header, sub *str
 		if method != http.MethodGet {
 			return OpUnknown
 		}
-		// ListBuckets (GET / without this x-id) is the general-purpose
-		// listing, which never shows directory buckets on AWS.
-		if q.Get("x-id") == "ListDirectoryBuckets" {
+		// GET / is general-purpose ListBuckets (which never shows directory
+		// buckets on AWS) unless it is ListDirectoryBuckets: the SDKs say
+		// so with x-id, the AWS CLI only by signing for s3express.
+		if q.Get("x-id") == "ListDirectoryBuckets" || q.Has("max-directory-buckets") || signedForS3Express(h, q) {
 			return OpListDirectoryBuckets
 		}
 		return OpListBuckets
@@ -215,4 +216,12 @@ func pick(method string, put, get, del Op) Op {
 		return del
 	}
 	return OpUnknown
+}
+
+// signedForS3Express reports whether the request's credential scope names
+// the s3express service (header or presigned form). Only routing looks at
+// it before authentication; the signature check comes after, as always.
+func signedForS3Express(h http.Header, q url.Values) bool {
+	const scope = "/s3express/aws4_request"
+	return strings.Contains(h.Get("Authorization"), scope) || strings.HasSuffix(q.Get("X-Amz-Credential"), scope)
 }

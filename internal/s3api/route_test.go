@@ -187,6 +187,9 @@ func TestRouteSubResources(t *testing.T) {
 		{"GET", "/", OpListBuckets},
 		{"GET", "/?max-buckets=10&bucket-region=us-east-1", OpListBuckets},
 		{"GET", "/?x-id=ListDirectoryBuckets&max-directory-buckets=5", OpListDirectoryBuckets},
+		{"GET", "/?max-directory-buckets=5", OpListDirectoryBuckets},
+		{"GET", "/?X-Amz-Credential=AKIAX%2F20261206%2Fus-east-1%2Fs3express%2Faws4_request&X-Amz-Signature=x", OpListDirectoryBuckets},
+		{"GET", "/?X-Amz-Credential=AKIAX%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=x", OpListBuckets},
 		// S3 Control paths are not a bucket named v20180820.
 		{"PUT", "/v20180820/accesspoint/ap--use1-az4--xa-s3", OpNotImplemented},
 		{"POST", "/v20180820/tags/arn%3Aaws%3As3express%3Aus-east-1%3A000000000000%3Abucket%2Fb--use1-az4--x-s3", OpNotImplemented},
@@ -198,6 +201,17 @@ func TestRouteSubResources(t *testing.T) {
 		r.Host = "127.0.0.1:9000"
 		if got := route(r); got.Op != c.op {
 			t.Errorf("%s %s: op %s (sub %q), want %s", c.method, c.url, got.Op, got.Sub, c.op)
+		}
+	}
+	// The AWS CLI sends ListDirectoryBuckets as a bare GET / signed for
+	// s3express, and ListBuckets as GET / signed for s3.
+	for service, want := range map[string]Op{"s3express": OpListDirectoryBuckets, "s3": OpListBuckets} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Host = "127.0.0.1:9000"
+		r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIAX/20261206/us-east-1/"+service+
+			"/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=00")
+		if got := route(r); got.Op != want {
+			t.Errorf("GET / signed for %s: op %s, want %s", service, got.Op, want)
 		}
 	}
 }
