@@ -41,9 +41,9 @@ func (s *Server) openCatalog() error {
 		return fmt.Errorf("catalog: %w", err)
 	}
 	if need > 0 && free < need {
-		s.degraded = fmt.Sprintf("the disk holding the data folder is full (%d MiB free; %d MiB are needed to open the catalog for writing), so zonal started read-only: reads work, everything else gets 503. Free some space and restart zonal.",
+		s.degraded = fmt.Sprintf("the disk holding the data folder was full at start (%d MiB free, %d MiB needed to open the catalog for writing), so zonal runs read-only: reads work, everything else gets 503 until it is restarted with space free",
 			free>>20, (need+1<<20-1)>>20)
-		s.log.Error("starting read-only: " + s.degraded)
+		s.log.Error(s.degraded)
 		if s.cat, err = pebble.OpenReadOnly(dir, pebble.WithPrivateFiles(), pebble.WithLogger(pl)); err != nil {
 			return fmt.Errorf("catalog: %w", err)
 		}
@@ -96,7 +96,7 @@ func (s *Server) readOnlyGate(next http.Handler) http.Handler {
 	if s.degraded == "" {
 		return next
 	}
-	e := s3err.ServiceUnavailable.Msg("zonal is read-only: %s", s.degraded)
+	e := s3err.ServiceUnavailable.Msg("%s", s.degraded)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodGet || r.Method == http.MethodHead {
 			next.ServeHTTP(w, r)
