@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -89,8 +90,14 @@ func randomString(n int, alphabet string) string {
 // credentials by fsutil). The walk skips the blob shards, which may hold
 // millions of files, all created 0600 by blob/fs; symbolic links are left
 // alone (their targets are not the data folder's).
-func privateDataDir(dir string) error {
-	if err := os.Chmod(dir, 0o700); err != nil {
+//
+// A data folder owned by another user (a bind mount made writable for
+// zonal) cannot be chmodded; that only earns a warning, as what zonal
+// keeps inside is still private.
+func privateDataDir(dir string, log *slog.Logger) error {
+	if err := os.Chmod(dir, 0o700); errors.Is(err, fs.ErrPermission) {
+		log.Warn("cannot make the data folder private (mode 0700): zonal is not its owner", "data", dir, "err", err)
+	} else if err != nil {
 		return fmt.Errorf("data folder: %w", err)
 	}
 	blobs := filepath.Join(dir, "blobs")

@@ -133,7 +133,7 @@ func Open(cfg Config) (*Server, error) {
 	if err := fsutil.MkdirAll(cfg.Data); err != nil {
 		return nil, fmt.Errorf("data folder: %w", err)
 	}
-	if err := privateDataDir(cfg.Data); err != nil {
+	if err := privateDataDir(cfg.Data, cfg.Logger); err != nil {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, limits: cfg.Limits}
