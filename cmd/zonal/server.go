@@ -114,6 +114,7 @@ func serverConfig(st *config.Settings, log *slog.Logger) server.Config {
 		TLSCert:         st.TLSCert,
 		TLSKey:          st.TLSKey,
 		TLSSelfSigned:   st.TLSSelfSigned,
+		Hostnames:       st.Hostnames,
 		AdminToken:      st.AdminToken,
 		Pprof:           st.Pprof,
 		NoAccessLog:     !st.AccessLog,

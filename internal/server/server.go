@@ -60,6 +60,9 @@ type Config struct {
 	// into <data>/tls/.
 	TLSCert, TLSKey string
 	TLSSelfSigned   bool
+	// Hostnames are the names clients use as the endpoint; the self-signed
+	// certificate covers each and its subdomains (bucket hosts).
+	Hostnames []string
 
 	// AdminToken, when set, is the bearer token /_zonal/ endpoints require.
 	AdminToken string

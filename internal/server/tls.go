@@ -67,7 +67,7 @@ func (s *Server) setupTLS() error {
 	switch {
 	case s.cfg.TLSSelfSigned:
 		dir := filepath.Join(s.cfg.Data, "tls")
-		certFile, keyFile, gen, err := ensureSelfSigned(dir, s.cfg.Addr, nil, time.Now())
+		certFile, keyFile, gen, err := ensureSelfSigned(dir, s.cfg.Addr, s.cfg.Hostnames, time.Now())
 		if err != nil {
 			return fmt.Errorf("self-signed certificate: %w", err)
 		}

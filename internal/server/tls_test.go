@@ -324,3 +324,27 @@ func TestTLSReload(t *testing.T) {
 		t.Fatalf("reload outcomes not logged:\n%s", text)
 	}
 }
+
+// TestSelfSignedHostnames: the certificate a server makes covers each
+// configured hostname and its bucket subdomains.
+func TestSelfSignedHostnames(t *testing.T) {
+	dir := t.TempDir()
+	_, srv := startCfg(t, Config{Data: dir, TLSSelfSigned: true, Hostnames: []string{"zonal.example.internal"}})
+	pemBytes, err := os.ReadFile(srv.SelfSignedCert())
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, _ := pem.Decode(pemBytes)
+	if block == nil {
+		t.Fatal("no PEM block in the certificate file")
+	}
+	leaf, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"zonal.example.internal", "b--use1-az4--x-s3.zonal.example.internal", "s3.localhost"} {
+		if err := leaf.VerifyHostname(name); err != nil {
+			t.Errorf("certificate does not cover %s: %v", name, err)
+		}
+	}
+}
