@@ -104,8 +104,8 @@ func crc32Header(b []byte) http.Header {
 // handler of its operation (in process, in-memory storage). Nothing may
 // panic; no document may cause a 5xx (but 501 NotImplemented, e.g.
 // SSE-KMS); a document the type refuses must be
-// answered 400 MalformedXML; and bodies over the 1 MiB limit are refused
-// without being parsed. Seeds: testdata/fuzz/FuzzXMLBodies.
+// answered 400 MalformedXML (bodies over an operation's cap are
+// TestXMLBodiesTooLarge's). Seeds: testdata/fuzz/FuzzXMLBodies.
 func FuzzXMLBodies(f *testing.F) {
 	f.Add([]byte(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"x"</ETag></Part></CompleteMultipartUpload>`))
 	f.Add([]byte(`<Delete><Object><Key>a</Key></Object><Quiet>true</Quiet></Delete>`))
