@@ -104,7 +104,11 @@ func (h *Handler) decide(ctx context.Context, r *http.Request, c *caller, k chec
 		Action:          k.action,
 		Resource:        resource,
 		ResourceAccount: owner,
-		Context:         h.requestContext(r, c, k),
+	}
+	// Only conditions read the context: without a policy (an account root
+	// with none, the common case) it is not built at all.
+	if len(ids.Policies) > 0 || bucketPolicy != nil {
+		req.Context = h.requestContext(r, c, k)
 	}
 	res := policy.EvaluateDetailed(req, ids.Policies, bucketPolicy)
 	if res.Decision == policy.Allow {
@@ -144,11 +148,10 @@ func (h *Handler) logDenial(r *http.Request, c *caller, k check, resource, why s
 // requestContext fills the condition keys zonal knows.
 func (h *Handler) requestContext(r *http.Request, c *caller, k check) map[string][]string {
 	now := h.now().UTC()
-	ctx := map[string][]string{
-		"aws:currenttime":     {now.Format("2006-01-02T15:04:05Z")},
-		"aws:epochtime":       {strconv.FormatInt(now.Unix(), 10)},
-		"aws:securetransport": {strconv.FormatBool(r.TLS != nil)},
-	}
+	ctx := make(map[string][]string, 16)
+	ctx["aws:currenttime"] = []string{now.Format("2006-01-02T15:04:05Z")}
+	ctx["aws:epochtime"] = []string{strconv.FormatInt(now.Unix(), 10)}
+	ctx["aws:securetransport"] = []string{strconv.FormatBool(r.TLS != nil)}
 	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		ctx["aws:sourceip"] = []string{host}
 	}
