@@ -7,8 +7,8 @@
 // CRC(A), CRC(B) and len(B)), FULL_OBJECT checksums of multipart objects and
 // COMPOSITE ("checksum of checksums") values.
 //
-// Errors returned to callers are *s3err.Error values carrying AWS's codes and
-// messages, so the HTTP layer can send them unchanged.
+// Errors are *Error values: a Kind the HTTP layer turns into an S3 code, and
+// AWS's message for the rule that failed.
 package checksum
 
 import (

@@ -1,16 +1,13 @@
 package checksum
 
 import (
-	"errors"
 	"net/http"
 	"testing"
-
-	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
 // FuzzFromRequest feeds arbitrary header names and values to the request
 // parsers and to Verify. Nothing may panic; every error must be an
-// *s3err.Error with a 4xx/501 status; an accepted expectation must be
+// *Error answered with a 4xx/501 status; an accepted expectation must be
 // usable.
 //
 // Arguments: name1/value1 and name2/value2 become x-amz-checksum-<name>
@@ -98,11 +95,11 @@ func mustBeS3Error(t *testing.T, what string, err error) {
 	if err == nil {
 		return
 	}
-	var e *s3err.Error
-	if !errors.As(err, &e) {
-		t.Fatalf("%s: error %T %v is not an *s3err.Error", what, err, err)
+	_, status, _, ok := wire(err)
+	if !ok {
+		t.Fatalf("%s: error %T %v is not an *Error", what, err, err)
 	}
-	if e.Status != 400 && e.Status != 501 {
-		t.Fatalf("%s: status %d for %v", what, e.Status, err)
+	if status != 400 && status != 501 {
+		t.Fatalf("%s: status %d for %v", what, status, err)
 	}
 }

@@ -8,10 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/crc32"
-	"net/http"
 	"strings"
-
-	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
 // Hasher computes, in one pass over a body, every algorithm it was made
@@ -135,24 +132,22 @@ func (h *Hasher) Sum(a Algorithm) string {
 // section of the aws-chunked body; names compared without regard to case)
 // when e.Trailer. A nil e passes. Errors:
 //
-//   - the digest differs: BadDigest "The CRC32 you specified did not match
-//     the calculated checksum." (with the algorithm's name);
+//   - the digest differs: Mismatch;
 //   - a declared trailer is missing (including a body that was not
 //     aws-chunked, trailers nil), or trailers hold fields other than the
-//     declared checksum and x-amz-trailer-signature: MalformedTrailerError;
+//     declared checksum and x-amz-trailer-signature: MalformedTrailer;
 //   - the trailing value is not base64 of a digest of the right size:
-//     InvalidRequest "Value for x-amz-checksum-crc32 trailing header is
-//     invalid.".
+//     InvalidValue with Trailer set.
 //
 // When the trailer repeats the field, the last value counts (as on AWS). The
-// comparison is constant-time. Verify reports an InternalError if h was not
+// comparison is constant-time. Verify reports an Internal error if h was not
 // made to compute e.Algorithm: that is a bug in the caller.
-func (h *Hasher) Verify(e *Expect, trailers http.Header) error {
+func (h *Hasher) Verify(e *Expect, trailers Header) error {
 	if e == nil {
 		return nil
 	}
 	if !h.Has(e.Algorithm) {
-		return s3err.InternalError.Wrap(fmt.Errorf("checksum: hasher does not compute %q", e.Algorithm))
+		return &Error{Kind: Internal, Alg: e.Algorithm, Err: fmt.Errorf("checksum: hasher does not compute %q", e.Algorithm)}
 	}
 	var want []byte
 	if e.Trailer {
@@ -167,11 +162,11 @@ func (h *Hasher) Verify(e *Expect, trailers http.Header) error {
 				}
 			case strings.EqualFold(k, headerTrailerSigName):
 			default:
-				return MalformedTrailerError
+				return kindErr(MalformedTrailer)
 			}
 		}
 		if !found {
-			return MalformedTrailerError
+			return kindErr(MalformedTrailer)
 		}
 		var ok bool
 		if want, ok = e.Algorithm.Decode(strings.TrimSpace(value)); !ok {

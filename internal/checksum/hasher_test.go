@@ -7,8 +7,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"testing"
-
-	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
 // Writing in random pieces gives the same digests as each algorithm's own
@@ -108,12 +106,12 @@ func TestVerifyTrailer(t *testing.T) {
 		{"bad then good: last wins", http.Header{"X-Amz-Checksum-Crc32": {"NjowIA==", "NhCmhg=="}}, "", ""},
 		{"good then bad: last wins", http.Header{"X-Amz-Checksum-Crc32": {"NhCmhg==", "NjowIA=="}}, "BadDigest", "The CRC32 you specified did not match the calculated checksum."},
 		{"mismatch", http.Header{"X-Amz-Checksum-Crc32": {"NjowIA=="}}, "BadDigest", "The CRC32 you specified did not match the calculated checksum."},
-		{"missing: nil", nil, "MalformedTrailerError", s3err.MalformedTrailerError.Message},
-		{"missing: empty", http.Header{}, "MalformedTrailerError", s3err.MalformedTrailerError.Message},
-		{"missing: only signature", http.Header{"X-Amz-Trailer-Signature": {"abc"}}, "MalformedTrailerError", s3err.MalformedTrailerError.Message},
-		{"missing: no values", http.Header{"X-Amz-Checksum-Crc32": {}}, "MalformedTrailerError", s3err.MalformedTrailerError.Message},
-		{"other checksum instead", http.Header{"X-Amz-Checksum-Crc32c": {crc32cCheck}}, "MalformedTrailerError", s3err.MalformedTrailerError.Message},
-		{"extra field", http.Header{"X-Amz-Checksum-Crc32": {"NhCmhg=="}, "Bonus": {"trailer"}}, "MalformedTrailerError", s3err.MalformedTrailerError.Message},
+		{"missing: nil", nil, "MalformedTrailerError", msgMalformedTrailer},
+		{"missing: empty", http.Header{}, "MalformedTrailerError", msgMalformedTrailer},
+		{"missing: only signature", http.Header{"X-Amz-Trailer-Signature": {"abc"}}, "MalformedTrailerError", msgMalformedTrailer},
+		{"missing: no values", http.Header{"X-Amz-Checksum-Crc32": {}}, "MalformedTrailerError", msgMalformedTrailer},
+		{"other checksum instead", http.Header{"X-Amz-Checksum-Crc32c": {crc32cCheck}}, "MalformedTrailerError", msgMalformedTrailer},
+		{"extra field", http.Header{"X-Amz-Checksum-Crc32": {"NhCmhg=="}, "Bonus": {"trailer"}}, "MalformedTrailerError", msgMalformedTrailer},
 		{"invalid value", http.Header{"X-Amz-Checksum-Crc32": {"not=base-64"}}, "InvalidRequest", "Value for x-amz-checksum-crc32 trailing header is invalid."},
 		{"empty value", http.Header{"X-Amz-Checksum-Crc32": {""}}, "InvalidRequest", "Value for x-amz-checksum-crc32 trailing header is invalid."},
 	}
@@ -123,12 +121,11 @@ func TestVerifyTrailer(t *testing.T) {
 
 	// The error values carry the statuses the HTTP layer sends.
 	err := h.Verify(e, nil)
-	var se *s3err.Error
-	if !errors.As(err, &se) || se.Status != 400 {
+	if _, status, _, ok := wire(err); !ok || status != 400 {
 		t.Errorf("missing trailer: %v", err)
 	}
-	if !errors.Is(h.Verify(&Expect{Algorithm: CRC32, Value: "NjowIA=="}, nil), s3err.BadDigest) {
-		t.Error("mismatch is not s3err.BadDigest")
+	if !errors.Is(h.Verify(&Expect{Algorithm: CRC32, Value: "NjowIA=="}, nil), &Error{Kind: Mismatch}) {
+		t.Error("mismatch is not a Mismatch")
 	}
 
 	// SHA256 trailer declared by the header set, end to end.

@@ -1,55 +1,19 @@
 package checksum
 
 import (
-	"net/http"
+	"net/textproto"
 	"strings"
-
-	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
-// Error messages are AWS's, as observed on the live service (OpenStack
-// Swift's and Scality's S3 compatibility suites pin the same strings).
-const (
-	msgMultiple          = "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed."
-	msgHeaderAndTrailer  = "Expecting a single x-amz-checksum- header"
-	msgUnknownHeader     = "The algorithm type you specified in x-amz-checksum- header is invalid."
-	msgTrailerUnsupp     = "The value specified in the x-amz-trailer header is not supported"
-	msgSDKWithoutValue   = "x-amz-sdk-checksum-algorithm specified, but no corresponding x-amz-checksum-* or x-amz-trailer headers were found."
-	msgSDKInvalid        = "Value for x-amz-sdk-checksum-algorithm header is invalid."
-	msgAlgorithmUnsupp   = "Checksum algorithm provided is unsupported. Please try again with any of the valid types: [CRC32, CRC32C, CRC64NVME, SHA1, SHA256]"
-	msgTypeInvalid       = "Value for x-amz-checksum-type header is invalid."
-	msgTypeWithoutAlg    = "The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header."
-	headerTrailerSigName = "x-amz-trailer-signature"
-)
-
-// MalformedTrailerError is AWS's answer when a declared trailing checksum
-// does not arrive, or the trailer section holds something else.
-var MalformedTrailerError = s3err.MalformedTrailerError
-
-// invalidValue is the InvalidRequest for a value header that is not base64 of
-// a digest of the right size.
-func invalidValue(a Algorithm) *s3err.Error {
-	return s3err.InvalidRequest.Msg("Value for %s header is invalid.", a.Header())
-}
-
-// invalidTrailerValue is the same for a value that came in the trailer.
-func invalidTrailerValue(a Algorithm) *s3err.Error {
-	return s3err.InvalidRequest.Msg("Value for %s trailing header is invalid.", a.Header())
-}
-
-// mismatch is the BadDigest for a value that does not match the data.
-func mismatch(a Algorithm) *s3err.Error {
-	return s3err.BadDigest.Msg("The %s you specified did not match the calculated checksum.", string(a))
-}
+// Header is a request's header fields, or an aws-chunked trailer section,
+// keyed as net/http keys them (canonical MIME form); an http.Header is one.
+// The package needs no more of HTTP than that.
+type Header = map[string][]string
 
 // unimplemented lists x-amz-checksum-* algorithms that S3 defines (2026
 // model) but zonal does not compute. A request naming one is answered 501
 // rather than "invalid algorithm", so the client learns what is missing.
 var unimplemented = []string{"sha512", "md5", "xxhash64", "xxhash3", "xxhash128"}
-
-func notImplemented(header string) *s3err.Error {
-	return s3err.NotImplemented.Msg("The %s algorithm is not supported.", strings.ToLower(header))
-}
 
 // ignoredHeaders share the x-amz-checksum- prefix but are not value headers.
 func ignoredHeader(lower string) bool {
@@ -64,10 +28,10 @@ type valueHeader struct {
 
 // valueHeaders returns the x-amz-checksum-<alg> lines of h (every value of
 // every such header, including empty ones), or an error if one names an
-// algorithm zonal does not know: InvalidRequest for a name S3 does not know
-// either, else NotImplemented (for the first such name in sort order, so the
+// algorithm zonal does not know: UnknownHeader for a name S3 does not know
+// either, else Unimplemented (for the first such name in sort order, so the
 // answer does not depend on map order).
-func valueHeaders(h http.Header) ([]valueHeader, error) {
+func valueHeaders(h Header) ([]valueHeader, error) {
 	var out []valueHeader
 	invalid, unimpl := false, ""
 	for k, vs := range h {
@@ -93,7 +57,7 @@ func valueHeaders(h http.Header) ([]valueHeader, error) {
 	}
 	switch {
 	case invalid:
-		return nil, s3err.InvalidRequest.Msg(msgUnknownHeader)
+		return nil, kindErr(UnknownHeader)
 	case unimpl != "":
 		return nil, notImplemented(unimpl)
 	}
@@ -114,8 +78,8 @@ func isUnimplemented(lowerHeader string) bool {
 // commas; every element, trimmed, must name a checksum header.
 // "x-amz-checksum-crc32," is accepted; ", x-amz-checksum-crc32" and
 // "x-amz-checksum-crc32, ," are not.
-func trailerNames(h http.Header) ([]Algorithm, error) {
-	vs := h.Values(HeaderTrailer)
+func trailerNames(h Header) ([]Algorithm, error) {
+	vs := textproto.MIMEHeader(h).Values(HeaderTrailer)
 	if len(vs) == 0 {
 		return nil, nil
 	}
@@ -130,7 +94,7 @@ func trailerNames(h http.Header) ([]Algorithm, error) {
 			if lower := strings.ToLower(strings.TrimSpace(name)); isUnimplemented(lower) {
 				return nil, notImplemented(lower)
 			}
-			return nil, s3err.InvalidRequest.Msg(msgTrailerUnsupp)
+			return nil, kindErr(UnsupportedTrailer)
 		}
 		algs = append(algs, a)
 	}
@@ -154,44 +118,42 @@ type Expect struct {
 // is none. It enforces AWS's rules, in AWS's order:
 //
 //   - an x-amz-checksum-<alg> header naming an unknown algorithm:
-//     InvalidRequest (NotImplemented for S3 algorithms zonal lacks, e.g.
+//     UnknownHeader (Unimplemented for S3 algorithms zonal lacks, e.g.
 //     SHA512);
 //   - more than one value header (even empty ones), or more than one
-//     trailer: InvalidRequest "Expecting a single x-amz-checksum- header.
-//     Multiple checksum Types are not allowed.";
-//   - x-amz-trailer naming anything but a checksum header: InvalidRequest
-//     "The value specified in the x-amz-trailer header is not supported";
-//   - both a value header and a trailer: InvalidRequest "Expecting a single
-//     x-amz-checksum- header";
+//     trailer: Multiple;
+//   - x-amz-trailer naming anything but a checksum header:
+//     UnsupportedTrailer;
+//   - both a value header and a trailer: HeaderAndTrailer;
 //   - a value that is not base64 of a digest of the algorithm's size:
-//     InvalidRequest "Value for x-amz-checksum-crc32 header is invalid.";
+//     InvalidValue;
 //   - x-amz-sdk-checksum-algorithm with neither a value header nor a
-//     trailer: InvalidRequest "x-amz-sdk-checksum-algorithm specified, but no
-//     corresponding x-amz-checksum-* or x-amz-trailer headers were found.";
+//     trailer: SDKWithoutValue;
 //   - x-amz-sdk-checksum-algorithm naming an unknown algorithm, or another
-//     algorithm than the value header or trailer: InvalidRequest "Value for
-//     x-amz-sdk-checksum-algorithm header is invalid.".
+//     algorithm than the value header or trailer: SDKInvalid.
+//
+// Each kind's Error is AWS's message (see errors.go).
 //
 // x-amz-checksum-algorithm, x-amz-checksum-type and x-amz-checksum-mode are
 // ignored here (AWS tolerates them on a PUT). A declared trailer that never
 // arrives is reported by Hasher.Verify.
-func FromRequest(h http.Header) (*Expect, error) {
+func FromRequest(h Header) (*Expect, error) {
 	values, err := valueHeaders(h)
 	if err != nil {
 		return nil, err
 	}
 	if len(values) > 1 {
-		return nil, s3err.InvalidRequest.Msg(msgMultiple)
+		return nil, kindErr(Multiple)
 	}
 	trailers, err := trailerNames(h)
 	if err != nil {
 		return nil, err
 	}
 	if len(trailers) > 1 {
-		return nil, s3err.InvalidRequest.Msg(msgMultiple)
+		return nil, kindErr(Multiple)
 	}
 	if len(values)+len(trailers) > 1 {
-		return nil, s3err.InvalidRequest.Msg(msgHeaderAndTrailer)
+		return nil, kindErr(HeaderAndTrailer)
 	}
 
 	var e *Expect
@@ -206,12 +168,12 @@ func FromRequest(h http.Header) (*Expect, error) {
 		e = &Expect{Algorithm: trailers[0], Trailer: true}
 	}
 
-	if sdk := strings.TrimSpace(h.Get(HeaderSDKAlgorithm)); sdk != "" {
+	if sdk := strings.TrimSpace(textproto.MIMEHeader(h).Get(HeaderSDKAlgorithm)); sdk != "" {
 		if e == nil {
-			return nil, s3err.InvalidRequest.Msg(msgSDKWithoutValue)
+			return nil, kindErr(SDKWithoutValue)
 		}
 		if a, ok := Parse(sdk); !ok || a != e.Algorithm {
-			return nil, s3err.InvalidRequest.Msg(msgSDKInvalid)
+			return nil, kindErr(SDKInvalid)
 		}
 	}
 	return e, nil
@@ -223,23 +185,19 @@ func FromRequest(h http.Header) (*Expect, error) {
 // send part checksums, which zonal should accept). With an algorithm and no
 // type, the type is a.DefaultType(). Errors, in AWS's order:
 //
-//   - unknown algorithm: InvalidRequest "Checksum algorithm provided is
-//     unsupported. Please try again with any of the valid types: [...]";
-//   - a type without an algorithm: InvalidRequest "The x-amz-checksum-type
-//     header can only be used with the x-amz-checksum-algorithm header.";
-//   - an unknown type: InvalidRequest "Value for x-amz-checksum-type header
-//     is invalid.";
+//   - unknown algorithm: UnsupportedAlgorithm;
+//   - a type without an algorithm: TypeWithoutAlgorithm;
+//   - an unknown type: InvalidType;
 //   - a type the algorithm does not support (FULL_OBJECT with SHA*,
-//     COMPOSITE with CRC64NVME): InvalidRequest "The FULL_OBJECT checksum
-//     type cannot be used with the SHA1 checksum algorithm.".
-func FromCreateMultipartRequest(h http.Header) (Algorithm, Type, error) {
-	algName := strings.TrimSpace(h.Get(HeaderAlgorithm))
-	typeName := strings.TrimSpace(h.Get(HeaderType))
+//     COMPOSITE with CRC64NVME): UnsupportedType.
+func FromCreateMultipartRequest(h Header) (Algorithm, Type, error) {
+	algName := strings.TrimSpace(textproto.MIMEHeader(h).Get(HeaderAlgorithm))
+	typeName := strings.TrimSpace(textproto.MIMEHeader(h).Get(HeaderType))
 	var a Algorithm
 	if algName != "" {
 		var ok bool
 		if a, ok = Parse(algName); !ok {
-			return "", "", s3err.InvalidRequest.Msg(msgAlgorithmUnsupp)
+			return "", "", kindErr(UnsupportedAlgorithm)
 		}
 	}
 	if typeName == "" {
@@ -249,29 +207,29 @@ func FromCreateMultipartRequest(h http.Header) (Algorithm, Type, error) {
 		return a, a.DefaultType(), nil
 	}
 	if a == "" {
-		return "", "", s3err.InvalidRequest.Msg(msgTypeWithoutAlg)
+		return "", "", kindErr(TypeWithoutAlgorithm)
 	}
 	t, ok := ParseType(typeName)
 	if !ok {
-		return "", "", s3err.InvalidRequest.Msg(msgTypeInvalid)
+		return "", "", kindErr(InvalidType)
 	}
 	if !a.Supports(t) {
-		return "", "", s3err.InvalidRequest.Msg("The %s checksum type cannot be used with the %s checksum algorithm.", t, a)
+		return "", "", &Error{Kind: UnsupportedType, Alg: a, Type: t}
 	}
 	return a, t, nil
 }
 
 // FromCopyRequest reads x-amz-checksum-algorithm of a CopyObject request: the
 // algorithm the destination gets, or "" when absent. An unknown name is
-// InvalidRequest "Checksum algorithm provided is unsupported. ...".
-func FromCopyRequest(h http.Header) (Algorithm, error) {
-	name := strings.TrimSpace(h.Get(HeaderAlgorithm))
+// UnsupportedAlgorithm.
+func FromCopyRequest(h Header) (Algorithm, error) {
+	name := strings.TrimSpace(textproto.MIMEHeader(h).Get(HeaderAlgorithm))
 	if name == "" {
 		return "", nil
 	}
 	a, ok := Parse(name)
 	if !ok {
-		return "", s3err.InvalidRequest.Msg(msgAlgorithmUnsupp)
+		return "", kindErr(UnsupportedAlgorithm)
 	}
 	return a, nil
 }
@@ -291,24 +249,23 @@ type Declared struct {
 // CompleteMultipartUpload request assert, or nil, nil when there is none.
 // x-amz-sdk-checksum-algorithm and x-amz-checksum-algorithm are ignored (AWS
 // ignores them here). Errors: an unknown algorithm or several value headers as
-// in FromRequest; an unknown x-amz-checksum-type: InvalidRequest "Value for
-// x-amz-checksum-type header is invalid."; a value that is not
-// "<base64 digest>" or "<base64 digest>-<parts>": InvalidRequest "Value for
-// x-amz-checksum-<alg> header is invalid.". Comparing with the upload is the
+// in FromRequest; an unknown x-amz-checksum-type: InvalidType; a value that
+// is not "<base64 digest>" or "<base64 digest>-<parts>": InvalidValue.
+// Comparing with the upload is the
 // caller's (see Match).
-func FromCompleteRequest(h http.Header) (*Declared, error) {
+func FromCompleteRequest(h Header) (*Declared, error) {
 	values, err := valueHeaders(h)
 	if err != nil {
 		return nil, err
 	}
 	if len(values) > 1 {
-		return nil, s3err.InvalidRequest.Msg(msgMultiple)
+		return nil, kindErr(Multiple)
 	}
 	var d Declared
-	if tn := strings.TrimSpace(h.Get(HeaderType)); tn != "" {
+	if tn := strings.TrimSpace(textproto.MIMEHeader(h).Get(HeaderType)); tn != "" {
 		t, ok := ParseType(tn)
 		if !ok {
-			return nil, s3err.InvalidRequest.Msg(msgTypeInvalid)
+			return nil, kindErr(InvalidType)
 		}
 		d.Type = t
 	}
@@ -335,8 +292,7 @@ func FromCompleteRequest(h http.Header) (*Declared, error) {
 // possibly with a "-<parts>" suffix) with the one zonal computed (computed,
 // as Composite or Encode(FullObject) returns it), in constant time over the
 // digests. A missing part-count suffix on declared is not held against it.
-// The answer to a mismatch is BadDigest "The CRC32 you specified did not
-// match the calculated checksum.".
+// A mismatch is a Mismatch error naming a.
 func Match(a Algorithm, declared, computed string) error {
 	dDigest, dParts, dComposite := SplitComposite(declared)
 	if !dComposite {

@@ -1,11 +1,8 @@
 package checksum
 
 import (
-	"errors"
 	"net/http"
 	"testing"
-
-	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
 func hdr(kv ...string) http.Header {
@@ -16,7 +13,7 @@ func hdr(kv ...string) http.Header {
 	return h
 }
 
-// checkErr fails unless err is an *s3err.Error with the code and message
+// checkErr fails unless err is an *Error answered with the code and message
 // (message "" = any). A zero code means no error is wanted.
 func checkErr(t *testing.T, name string, err error, code, msg string) {
 	t.Helper()
@@ -26,13 +23,13 @@ func checkErr(t *testing.T, name string, err error, code, msg string) {
 		}
 		return
 	}
-	var e *s3err.Error
-	if !errors.As(err, &e) {
+	gotCode, _, gotMsg, ok := wire(err)
+	if !ok {
 		t.Errorf("%s: error %v, want %s %q", name, err, code, msg)
 		return
 	}
-	if e.Code != code || (msg != "" && e.Message != msg) {
-		t.Errorf("%s: got %s %q, want %s %q", name, e.Code, e.Message, code, msg)
+	if gotCode != code || (msg != "" && gotMsg != msg) {
+		t.Errorf("%s: got %s %q, want %s %q", name, gotCode, gotMsg, code, msg)
 	}
 }
 
@@ -122,9 +119,8 @@ func TestFromRequest(t *testing.T) {
 			if got != nil {
 				t.Errorf("%s: expectation %+v returned with an error", tt.name, got)
 			}
-			var e *s3err.Error
-			if errors.As(err, &e) && e.Status != 400 && e.Status != 501 {
-				t.Errorf("%s: status %d", tt.name, e.Status)
+			if _, status, _, ok := wire(err); ok && status != 400 && status != 501 {
+				t.Errorf("%s: status %d", tt.name, status)
 			}
 			continue
 		}

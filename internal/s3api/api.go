@@ -111,7 +111,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t := route(r)
 	info.Op, info.Bucket, info.Key = t.Op, t.Bucket, t.Key
 	if err := h.serve(w, r, t, info); err != nil {
-		e := s3err.As(err)
+		e := s3Error(err)
 		info.ErrCode = e.Code
 		if e.Status == http.StatusInternalServerError {
 			info.Err = err // the cause is for the log, never the client

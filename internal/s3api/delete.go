@@ -170,7 +170,7 @@ func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, c *calle
 			cond.IfMatchLastMod = &tm
 		}
 		if err := h.store.Delete(r.Context(), t.Bucket, o.Key, cond); err != nil {
-			e := s3err.As(err)
+			e := s3Error(err)
 			if e.Code == s3err.NoSuchBucket.Code {
 				return e
 			}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/zonal-dev/zonal/internal/blob"
 	"github.com/zonal-dev/zonal/internal/catalog"
+	"github.com/zonal-dev/zonal/internal/checksum"
 	"github.com/zonal-dev/zonal/internal/s3err"
 	"github.com/zonal-dev/zonal/internal/sse"
 )
@@ -169,6 +170,10 @@ func wrap(err error) error {
 	var e *s3err.Error
 	if errors.As(err, &e) {
 		return e
+	}
+	var ce *checksum.Error
+	if errors.As(err, &ce) {
+		return ce
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return s3err.IncompleteBody.Wrap(err)
