@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/zonal-dev/zonal/internal/iam"
-	"github.com/zonal-dev/zonal/internal/s3err"
+	"github.com/zonal-dev/zonal/internal/sigv4"
 )
 
 // apiError is an error answered in IAM's ErrorResponse shape.
@@ -72,7 +72,7 @@ func asAPIError(err error) *apiError {
 	if errors.As(err, &ie) {
 		return apiErr(ie.Code, "%s", ie.Message)
 	}
-	var se *s3err.Error
+	var se *sigv4.Error
 	if errors.As(err, &se) {
 		return fromSigV4(se)
 	}
@@ -80,27 +80,24 @@ func asAPIError(err error) *apiError {
 		Message: "An internal error occurred. Please try again.", Cause: err}
 }
 
-// fromSigV4 maps the S3-flavoured errors of the sigv4 package to the codes
-// the IAM and STS endpoints use for the same faults.
-func fromSigV4(e *s3err.Error) *apiError {
-	switch e.Code {
-	case "SignatureDoesNotMatch":
+// fromSigV4 is the one mapping of SigV4 faults to the codes the IAM and
+// STS endpoints use for them, by kind.
+func fromSigV4(e *sigv4.Error) *apiError {
+	switch e.Kind {
+	case sigv4.NoAuth:
+		return apiErr("MissingAuthenticationToken", "Request is missing Authentication Token")
+	case sigv4.BadSignature:
 		return apiErr("SignatureDoesNotMatch", msgSignature)
-	case "InvalidAccessKeyId":
-		return apiErr("InvalidClientTokenId", msgInvalidToken)
-	case "RequestTimeTooSkewed":
+	case sigv4.Skewed, sigv4.Expired:
 		return apiErr("RequestExpired", "Request has expired.")
-	case "AccessDenied":
-		if e.Message == "Request has expired" {
-			return apiErr("RequestExpired", "Request has expired.")
-		}
-		if len(e.Extra) > 0 && e.Extra[0].Name == "HeadersNotSigned" {
-			return apiErr("AccessDenied", "%s: %s", e.Message, e.Extra[0].Value)
-		}
-		return apiErr("IncompleteSignature", "%s", e.Message)
-	default:
-		// AuthorizationHeaderMalformed, AuthorizationQueryParametersError,
-		// InvalidRequest (SigV2/SigV4a), InvalidArgument.
-		return apiErr("IncompleteSignature", "%s", e.Message)
+	case sigv4.UnsignedHeader:
+		return apiErr("AccessDenied", "%s: %s", e.Message, e.Value)
 	}
+	// Malformed headers and queries, other mechanisms, no date, a payload
+	// hash IAM does not know: AWS's wording of the fault.
+	msg := e.Message
+	if msg == "" {
+		msg = e.Kind.String()
+	}
+	return apiErr("IncompleteSignature", "%s", msg)
 }

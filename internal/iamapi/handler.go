@@ -142,9 +142,6 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request) Result {
 // prepare authenticates the request and reads its parameters.
 func (h *Handler) prepare(r *http.Request, res *Result) (*call, []byte, error) {
 	a, err := sigv4.Parse(r)
-	if errors.Is(err, sigv4.ErrNoAuth) {
-		return nil, nil, apiErr("MissingAuthenticationToken", "Request is missing Authentication Token")
-	}
 	if err != nil {
 		return nil, nil, err
 	}

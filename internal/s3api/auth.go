@@ -5,7 +5,9 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/iam"
@@ -16,7 +18,7 @@ import (
 
 // caller is an authenticated request.
 type caller struct {
-	auth      *sigv4.Auth
+	auth      signed
 	key       []byte // SigV4 signing key, for chunk signatures
 	principal iam.Principal
 	session   *session.Session // nil for long-term-key requests
@@ -31,18 +33,14 @@ type caller struct {
 // long-term access key or a session (x-amz-s3session-token).
 func (h *Handler) authenticate(r *http.Request, t target) (*caller, error) {
 	a, err := sigv4.Parse(r)
-	if errors.Is(err, sigv4.ErrNoAuth) {
-		// Directory buckets always block public access: no anonymous requests.
-		return nil, s3err.AccessDenied
-	}
 	if err != nil {
-		return nil, err
+		return nil, fromSigV4(err)
 	}
 	if a.Service != "s3express" && a.Service != "s3" {
 		return nil, s3err.AuthorizationHeaderMalformed.Msg(
 			"The authorization header is malformed; incorrect service %q. This endpoint belongs to \"s3express\".", a.Service)
 	}
-	c := &caller{auth: a}
+	c := &caller{auth: signed{a}}
 	now := h.now()
 	if a.SessionToken != "" {
 		if t.Op == OpCreateSession {
@@ -55,7 +53,7 @@ func (h *Handler) authenticate(r *http.Request, t target) (*caller, error) {
 		s := o.Session
 		c.key = h.keys.get(a.AccessKeyID, o.secretKey, a.Date, a.Region, a.Service)
 		if err := a.Verify(r, c.key, now); err != nil {
-			return nil, err
+			return nil, fromSigV4(err)
 		}
 		// Checked after the signature so only the session's holder learns
 		// that it expired. SDKs treat ExpiredToken as "refresh credentials".
@@ -75,7 +73,7 @@ func (h *Handler) authenticate(r *http.Request, t target) (*caller, error) {
 	}
 	c.key = h.keys.get(a.AccessKeyID, secret, a.Date, a.Region, a.Service)
 	if err := a.Verify(r, c.key, now); err != nil {
-		return nil, err
+		return nil, fromSigV4(err)
 	}
 	c.principal = p
 	return c, nil
@@ -303,3 +301,102 @@ func (tc *tokenCache) open(ring *session.Ring, token string) (*openSession, erro
 	tc.mu.Unlock()
 	return o, nil
 }
+
+// signed is the request's SigV4 authentication as the handlers use it: its
+// Body answers payload faults with S3's errors.
+type signed struct{ *sigv4.Auth }
+
+// Body decodes the request payload (sigv4.Auth.Body); its failures, at
+// once or while reading, are S3 errors.
+func (s signed) Body(r *http.Request, key []byte) (*sigv4.Payload, error) {
+	p, err := s.Auth.Body(r, key)
+	if err != nil {
+		return nil, fromSigV4(err)
+	}
+	p.MapErrors(sigv4Error)
+	return p, nil
+}
+
+// fromSigV4 answers a *sigv4.Error as S3 does and returns other errors as
+// they are.
+func fromSigV4(err error) error {
+	if e, ok := err.(*sigv4.Error); ok {
+		return sigv4Error(e)
+	}
+	return err
+}
+
+// sigv4Error is the one mapping of SigV4 faults to S3's wire errors: code
+// and status by kind, AWS's message where sigv4 words the fault, and the
+// extra elements AWS adds.
+func sigv4Error(e *sigv4.Error) error {
+	switch e.Kind {
+	case sigv4.NoAuth:
+		// Directory buckets always block public access: no anonymous requests.
+		return s3err.AccessDenied
+	case sigv4.UnsupportedMechanism, sigv4.MissingPayloadHash, sigv4.MalformedBody:
+		return s3err.InvalidRequest.Msg("%s", e.Message)
+	case sigv4.UnknownScheme, sigv4.MultipleMechanisms:
+		return s3err.InvalidArgument.Msg("%s", e.Message).
+			With("ArgumentName", "Authorization").With("ArgumentValue", e.Value)
+	case sigv4.InvalidPayloadHash:
+		return s3err.InvalidArgument.Msg("%s", e.Message).
+			With("ArgumentName", "x-amz-content-sha256").With("ArgumentValue", e.Value)
+	case sigv4.InvalidDecodedLength:
+		return s3err.InvalidArgument.Msg("%s", e.Message).
+			With("ArgumentName", "x-amz-decoded-content-length").With("ArgumentValue", e.Value)
+	case sigv4.MalformedHeader:
+		return s3err.AuthorizationHeaderMalformed.Msg("%s", e.Message)
+	case sigv4.MalformedQuery:
+		return s3err.AuthorizationQueryParametersError.Msg("%s", e.Message)
+	case sigv4.MissingDate:
+		return s3err.AccessDenied.Msg("%s", e.Message)
+	case sigv4.Expired:
+		return s3err.AccessDenied.Msg("%s", e.Message).
+			With("X-Amz-Expires", strconv.FormatInt(int64(e.Expires/time.Second), 10)).
+			With("Expires", e.Time.Add(e.Expires).UTC().Format(isoTime)).
+			With("ServerTime", e.Now.UTC().Format(isoTime))
+	case sigv4.Skewed:
+		return s3err.RequestTimeTooSkewed.
+			With("RequestTime", e.Time.UTC().Format("20060102T150405Z")).
+			With("ServerTime", e.Now.UTC().Format(isoTime)).
+			With("MaxAllowedSkewMilliseconds", strconv.FormatInt(int64(sigv4.MaxSkew/time.Millisecond), 10))
+	case sigv4.UnsignedHeader:
+		return s3err.AccessDenied.Msg("%s", e.Message).With("HeadersNotSigned", e.Value)
+	case sigv4.BadSignature:
+		se := s3err.SignatureDoesNotMatch
+		if e.Message != "" {
+			se = se.Msg("%s", e.Message)
+		}
+		if e.CanonicalRequest != "" {
+			se = se.With("AWSAccessKeyId", e.AccessKeyID).With("StringToSign", e.StringToSign).
+				With("SignatureProvided", e.Signature).With("CanonicalRequest", e.CanonicalRequest)
+		}
+		return se
+	case sigv4.PayloadMismatch:
+		return s3err.XAmzContentSHA256Mismatch.
+			With("ClientComputedContentSHA256", e.Value).With("S3ComputedContentSHA256", e.Computed)
+	case sigv4.IncompleteBody:
+		// The body failed below sigv4: an S3 error raised there (the
+		// server's body deadline, RequestTimeout) is the answer.
+		var se *s3err.Error
+		if errors.As(e.Err, &se) {
+			return e.Err
+		}
+		ib := s3err.IncompleteBody
+		if e.Message != "" {
+			ib = ib.Msg("%s", e.Message)
+		}
+		if e.Err != nil {
+			ib = ib.Wrap(e.Err)
+		}
+		return ib
+	case sigv4.MalformedTrailer:
+		return s3err.MalformedTrailerError.Wrap(e.Err)
+	case sigv4.ChunkTooLarge:
+		return s3err.EntityTooLarge.Msg("%s", e.Message)
+	}
+	return s3err.InternalError.Wrap(e)
+}
+
+const isoTime = "2006-01-02T15:04:05Z"

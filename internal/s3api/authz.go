@@ -164,7 +164,7 @@ func (h *Handler) requestContext(r *http.Request, c *caller, k check) map[string
 	if r.TLS != nil {
 		ctx["s3express:tlsversion"] = []string{tlsVersion(r.TLS.Version)}
 	}
-	if a := c.auth; a != nil {
+	if a := c.auth.Auth; a != nil {
 		authType := "REST-HEADER"
 		if a.Presigned {
 			authType = "REST-QUERY-STRING"

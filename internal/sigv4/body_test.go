@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
 type bodyCase struct {
@@ -314,11 +312,9 @@ func TestBodyErrors(t *testing.T) {
 func TestSHA256MismatchDetails(t *testing.T) {
 	c := bodyCase{mode: "sha256", data: []byte("abc"), mutate: func(b []byte) []byte { return []byte("abd") }}
 	_, _, err := decode(t, c, 100)
-	e := s3err.As(err)
-	if e.Code != "XAmzContentSHA256Mismatch" || e.Status != 400 || len(e.Extra) != 2 ||
-		e.Extra[0] != (s3err.Field{Name: "ClientComputedContentSHA256", Value: HashPayload([]byte("abc"))}) ||
-		e.Extra[1] != (s3err.Field{Name: "S3ComputedContentSHA256", Value: HashPayload([]byte("abd"))}) {
-		t.Fatalf("%v %v", e, e.Extra)
+	e := asError(t, err)
+	if e.Kind != PayloadMismatch || e.Value != HashPayload([]byte("abc")) || e.Computed != HashPayload([]byte("abd")) {
+		t.Fatalf("%v %+v", e, e)
 	}
 }
 
@@ -355,7 +351,7 @@ func TestTruncation(t *testing.T) {
 					t.Fatalf("%s cut %d/%d: %v", mode, cut, len(full), err)
 				}
 				if !ok {
-					var e *s3err.Error
+					var e *Error
 					if err == nil || !errors.As(err, &e) {
 						t.Fatalf("%s cut %d/%d: err %v, got %d bytes", mode, cut, len(full), err, len(got))
 					}

@@ -9,14 +9,12 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
 var fuzzKey = SigningKey("SECRET", "20250607", "us-west-2", "s3express")
 
 func isS3Error(err error) bool {
-	var e *s3err.Error
+	var e *Error
 	return errors.As(err, &e)
 }
 

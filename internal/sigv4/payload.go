@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
 	"net/http"
@@ -13,8 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-
-	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
 // Limits on aws-chunked framing. Chunk data is streamed, never buffered, so
@@ -75,26 +74,36 @@ type Payload struct {
 	auth      *Auth
 	trailers  http.Header
 	declared  []string // lower-case names listed in x-amz-trailer
+
+	mapErr func(*Error) error // see MapErrors
 }
+
+// MapErrors makes Read return f(e) in place of each *Error e it fails
+// with, so a front end can hand whatever reads the body in between (the
+// store) a failure already in its own terms.
+func (p *Payload) MapErrors(f func(*Error) error) { p.mapErr = f }
 
 // Body returns r's payload decoded and verified according to a.PayloadHash
 // and, for signed chunks, key (the same key Verify used):
-//   - a 64-hex SHA-256: passed through; at EOF a mismatch gives 400
-//     XAmzContentSHA256Mismatch;
+//   - a 64-hex SHA-256: passed through; at EOF a mismatch gives
+//     PayloadMismatch (S3: 400 XAmzContentSHA256Mismatch);
 //   - UNSIGNED-PAYLOAD: passed through;
 //   - STREAMING-UNSIGNED-PAYLOAD-TRAILER: aws-chunked, trailers collected;
 //   - STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]: aws-chunked with every
 //     chunk signature (and the trailer signature) checked, chained from the
-//     seed signature a.Signature; a mismatch gives 403 SignatureDoesNotMatch.
+//     seed signature a.Signature; a mismatch gives BadSignature (S3: 403
+//     SignatureDoesNotMatch).
 //
 // HTTP Transfer-Encoding: chunked is already removed by net/http; a
 // Content-Length is not needed. When x-amz-decoded-content-length is present
-// the decoded byte count must equal it (400 IncompleteBody otherwise). Every
-// trailer named in x-amz-trailer must arrive. Errors: a truncated body or a
-// failing connection gives 400 IncompleteBody (keeping the cause); broken
-// chunk framing 400 InvalidRequest; a chunk over MaxChunkSize 400
-// EntityTooLarge; broken or missing trailers 400 MalformedTrailerError;
-// a payload-hash value S3 does not know 400 InvalidArgument (as Parse).
+// the decoded byte count must equal it (IncompleteBody otherwise). Every
+// trailer named in x-amz-trailer must arrive. Errors, by kind (S3's answer
+// in brackets): a truncated body or a failing connection IncompleteBody
+// [400 IncompleteBody], keeping the cause; broken chunk framing
+// MalformedBody [400 InvalidRequest]; a chunk over MaxChunkSize
+// ChunkTooLarge [400 EntityTooLarge]; broken or missing trailers
+// MalformedTrailer [400 MalformedTrailerError]; a payload-hash value S3 does
+// not know InvalidPayloadHash [400 InvalidArgument], as Parse.
 // Chunk-size lines and trailer lines are read through a small pooled buffer
 // (maxLine bytes each) and chunk data is streamed, never buffered whole.
 func (a *Auth) Body(r *http.Request, key []byte) (*Payload, error) {
@@ -118,7 +127,7 @@ func (a *Auth) Body(r *http.Request, key []byte) (*Payload, error) {
 		fallthrough
 	default:
 		if len(ph) != 64 || !decodeHex(p.want[:], ph) {
-			// Same answer as Parse gives (400 InvalidArgument naming the header).
+			// Same error as Parse gives.
 			return nil, badPayloadHash(ph)
 		}
 		p.mode, p.hexH, p.h = modeSHA256, ph, sha256.New()
@@ -134,14 +143,13 @@ func (p *Payload) initChunked(a *Auth, r *http.Request, key []byte, signed, trai
 	if v := r.Header["X-Amz-Decoded-Content-Length"]; len(v) > 0 {
 		n, err := strconv.ParseInt(v[0], 10, 64)
 		if err != nil || n < 0 {
-			return nil, s3err.InvalidArgument.Msg("x-amz-decoded-content-length must be a non-negative integer").
-				With("ArgumentName", "x-amz-decoded-content-length").With("ArgumentValue", v[0])
+			return nil, &Error{Kind: InvalidDecodedLength, Message: "x-amz-decoded-content-length must be a non-negative integer", Value: v[0]}
 		}
 		p.length = n
 	}
 	if signed {
 		if len(a.Signature) != 64 || !decodeHex(p.prev[:], a.Signature) {
-			return nil, s3err.SignatureDoesNotMatch
+			return nil, &Error{Kind: BadSignature}
 		}
 		p.h = sha256.New()
 		p.key = key
@@ -203,15 +211,18 @@ func (p *Payload) Read(b []byte) (int, error) {
 		p.h.Write(b[:n])
 		if err == io.EOF {
 			if !bytes.Equal(p.h.Sum(p.sum[:0]), p.want[:]) {
-				err = s3err.XAmzContentSHA256Mismatch.
-					With("ClientComputedContentSHA256", p.hexH).
-					With("S3ComputedContentSHA256", string(appendHex(nil, p.sum[:])))
+				err = &Error{Kind: PayloadMismatch, Value: p.hexH, Computed: string(appendHex(nil, p.sum[:]))}
 			}
 		} else if err != nil {
 			err = readError(err)
 		}
 	default:
 		n, err = p.readChunked(b)
+	}
+	if err != nil && err != io.EOF {
+		if e, ok := err.(*Error); ok && p.mapErr != nil {
+			err = p.mapErr(e)
+		}
 	}
 	if err != nil {
 		p.fail(err)
@@ -229,24 +240,26 @@ func (p *Payload) fail(err error) {
 	}
 }
 
-// readError converts an error from the request body to an S3 error.
+// readError converts an error from the request body to IncompleteBody,
+// keeping a transport failure as the cause (an error the server raised
+// below, such as a body deadline, is its front end's to report).
 func readError(err error) error {
-	var e *s3err.Error
+	var e *Error
 	if errors.As(err, &e) {
 		return err
 	}
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return s3err.IncompleteBody
+		return errIncomplete
 	}
-	return s3err.IncompleteBody.Wrap(err)
+	return &Error{Kind: IncompleteBody, Err: err}
 }
 
 func malformed(format string, args ...any) error {
-	return s3err.InvalidRequest.Msg("Malformed aws-chunked body: "+format, args...)
+	return fail(MalformedBody, fmt.Sprintf("Malformed aws-chunked body: "+format, args...))
 }
 
 func malformedTrailer(detail string) error {
-	return s3err.MalformedTrailerError.Wrap(errors.New(detail))
+	return &Error{Kind: MalformedTrailer, Err: errors.New(detail)}
 }
 
 func isToken(b []byte) bool {
@@ -259,10 +272,11 @@ func isToken(b []byte) bool {
 }
 
 var (
-	errChunkSignature   = s3err.SignatureDoesNotMatch.Msg("The chunk signature we calculated does not match the signature you provided.")
-	errTrailerSignature = s3err.SignatureDoesNotMatch.Msg("The trailer signature we calculated does not match the signature you provided.")
-	errLongerThanDecl   = s3err.IncompleteBody.Msg("The decoded payload is longer than x-amz-decoded-content-length.")
-	errShorterThanDecl  = s3err.IncompleteBody.Msg("You did not provide the number of bytes specified by the x-amz-decoded-content-length HTTP header.")
+	errChunkSignature   = fail(BadSignature, "The chunk signature we calculated does not match the signature you provided.")
+	errTrailerSignature = fail(BadSignature, "The trailer signature we calculated does not match the signature you provided.")
+	errLongerThanDecl   = fail(IncompleteBody, "The decoded payload is longer than x-amz-decoded-content-length.")
+	errShorterThanDecl  = fail(IncompleteBody, "You did not provide the number of bytes specified by the x-amz-decoded-content-length HTTP header.")
+	errIncomplete       = &Error{Kind: IncompleteBody}
 )
 
 func (p *Payload) readChunked(b []byte) (int, error) {
@@ -334,7 +348,7 @@ func (p *Payload) readChunkHeader() error {
 		return err
 	}
 	if eof {
-		return s3err.IncompleteBody
+		return errIncomplete
 	}
 	sizeHex, ext, hasExt := bytes.Cut(line, []byte{';'})
 	if len(sizeHex) == 0 || len(sizeHex) > 16 {
@@ -347,13 +361,13 @@ func (p *Payload) readChunkHeader() error {
 		}
 		size = size<<4 | int64(unhex(c))
 		if size > MaxChunkSize {
-			return s3err.EntityTooLarge.Msg("An aws-chunked chunk is larger than %d bytes.", MaxChunkSize)
+			return fail(ChunkTooLarge, fmt.Sprintf("An aws-chunked chunk is larger than %d bytes.", MaxChunkSize))
 		}
 	}
 	if p.signed {
 		sig, ok := bytes.CutPrefix(ext, []byte("chunk-signature="))
 		if !hasExt || !ok || len(sig) != 64 || !decodeHex(p.chunkSig[:], sig) {
-			return s3err.SignatureDoesNotMatch.Msg("The chunk signature is missing or malformed.")
+			return fail(BadSignature, "The chunk signature is missing or malformed.")
 		}
 		p.h.Reset()
 	}
@@ -421,7 +435,7 @@ func (p *Payload) finish() error {
 		}
 		if eof {
 			if len(line) > 0 {
-				return s3err.IncompleteBody // a line cut short
+				return errIncomplete // a line cut short
 			}
 			break // tolerate a missing final blank line
 		}

@@ -11,19 +11,18 @@
 // The package does not know about users, sessions or buckets: callers look up
 // the secret for Auth.AccessKeyID, decide which regions and services they
 // accept, and pass the derived signing key (SigningKey, which they may cache)
-// to Verify and Body. Every error returned to callers, except ErrNoAuth, is an
-// *s3err.Error carrying the code AWS uses.
+// to Verify and Body. Every error it returns is an *Error whose Kind names
+// the fault; the front ends turn kinds into their APIs' error codes.
 package sigv4
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
 // Algorithm is the only signing algorithm this package verifies.
@@ -49,11 +48,6 @@ const (
 	amzDateLayout   = "20060102T150405Z"
 	scopeTerminator = "aws4_request"
 )
-
-// ErrNoAuth is returned by Parse when the request carries no SigV4
-// authentication at all (an anonymous request). It is not an S3 error: the
-// caller decides whether anonymous access is allowed.
-var ErrNoAuth = errors.New("sigv4: request is not signed")
 
 // Auth is what a request's SigV4 authentication claims, parsed but not yet
 // verified.
@@ -111,21 +105,21 @@ const (
 // Verify checks the signature and the time.
 //
 // It returns ErrNoAuth when r carries no authentication at all. Otherwise
-// errors are, following AWS:
-//   - both an Authorization header and presigned parameters ("Only one auth
-//     mechanism allowed"), or an unknown scheme such as "Bearer ..."
-//     ("Unsupported Authorization Type"): 400 InvalidArgument;
-//   - SigV2 ("AWS akid:sig", AWSAccessKeyId/Signature parameters) and SigV4a
-//     (AWS4-ECDSA-P256-SHA256): 400 InvalidRequest "The authorization
-//     mechanism you have provided is not supported. Please use
-//     AWS4-HMAC-SHA256." -- what SigV4-only AWS regions answer to SigV2;
-//   - a malformed header: 400 AuthorizationHeaderMalformed; malformed
+// the error's kind is (with S3's answer, which the S3 front end gives):
+//   - MultipleMechanisms, both an Authorization header and presigned
+//     parameters ("Only one auth mechanism allowed"), or UnknownScheme such
+//     as "Bearer ..." ("Unsupported Authorization Type"): 400 InvalidArgument;
+//   - UnsupportedMechanism, SigV2 ("AWS akid:sig", AWSAccessKeyId/Signature
+//     parameters) and SigV4a (AWS4-ECDSA-P256-SHA256): 400 InvalidRequest
+//     "The authorization mechanism you have provided is not supported.
+//     Please use AWS4-HMAC-SHA256." -- what SigV4-only AWS regions answer;
+//   - MalformedHeader: 400 AuthorizationHeaderMalformed; MalformedQuery,
 //     presigned parameters (X-Amz-Expires outside 1..604800 included): 400
 //     AuthorizationQueryParametersError;
-//   - no valid X-Amz-Date or Date header: 403 AccessDenied;
-//   - an S3 (s3, s3express) header-signed request without
-//     x-amz-content-sha256: 400 InvalidRequest; an unknown payload-hash value:
-//     400 InvalidArgument.
+//   - MissingDate, no valid X-Amz-Date or Date header: 403 AccessDenied;
+//   - MissingPayloadHash, an S3 (s3, s3express) header-signed request
+//     without x-amz-content-sha256: 400 InvalidRequest; InvalidPayloadHash,
+//     an unknown payload-hash value: 400 InvalidArgument.
 func Parse(r *http.Request) (*Auth, error) {
 	hdr := r.Header["Authorization"]
 	q := scanQueryAuth(r.URL.RawQuery)
@@ -134,16 +128,15 @@ func Parse(r *http.Request) (*Auth, error) {
 		return nil, ErrNoAuth
 	case len(hdr) > 0 && q != 0:
 		// AWS refuses a request that carries both forms.
-		return nil, s3err.InvalidArgument.Msg(msgOneMechanism).
-			With("ArgumentName", "Authorization").With("ArgumentValue", hdr[0])
+		return nil, &Error{Kind: MultipleMechanisms, Message: msgOneMechanism, Value: hdr[0]}
 	case len(hdr) > 1:
-		return nil, s3err.AuthorizationHeaderMalformed.Msg("The authorization header is malformed; multiple Authorization headers.")
+		return nil, malformedHeader("The authorization header is malformed; multiple Authorization headers.")
 	case len(hdr) == 1:
 		return parseHeader(r, hdr[0])
 	case q == queryV2:
 		// SigV2 presigned URL (AWSAccessKeyId/Signature/Expires). AWS regions
 		// without SigV2 answer 400 InvalidRequest with this message.
-		return nil, s3err.InvalidRequest.Msg(msgUnsupportedMechanism)
+		return nil, fail(UnsupportedMechanism, msgUnsupportedMechanism)
 	default:
 		return parseQuery(r)
 	}
@@ -199,7 +192,7 @@ func parseHeader(r *http.Request, h string) (*Auth, error) {
 		}
 		k, v, ok := strings.Cut(comp, "=")
 		if !ok {
-			return nil, s3err.AuthorizationHeaderMalformed.Msg("The authorization header is malformed; the authorization component %q is malformed.", comp)
+			return nil, malformedHeader("The authorization header is malformed; the authorization component %q is malformed.", comp)
 		}
 		var dup bool
 		switch k {
@@ -210,40 +203,40 @@ func parseHeader(r *http.Request, h string) (*Auth, error) {
 		case "Signature":
 			dup, haveSig, sig = haveSig, true, v
 		default:
-			return nil, s3err.AuthorizationHeaderMalformed.Msg("The authorization header is malformed; the authorization component %q is malformed.", comp)
+			return nil, malformedHeader("The authorization header is malformed; the authorization component %q is malformed.", comp)
 		}
 		if dup {
-			return nil, s3err.AuthorizationHeaderMalformed.Msg("The authorization header is malformed; the authorization component %q is repeated.", k)
+			return nil, malformedHeader("The authorization header is malformed; the authorization component %q is repeated.", k)
 		}
 	}
 	if !haveCred || !haveSigned || !haveSig || sig == "" {
-		return nil, s3err.AuthorizationHeaderMalformed.Msg(msgHeaderComponents)
+		return nil, malformedHeader(msgHeaderComponents)
 	}
 	if !parseCredential(a, cred) {
-		return nil, s3err.AuthorizationHeaderMalformed.Msg("The authorization header is malformed; " + msgCredentialMalformed)
+		return nil, malformedHeader("The authorization header is malformed; " + msgCredentialMalformed)
 	}
 	if !setSignedHeaders(a, signed) {
-		return nil, s3err.AuthorizationHeaderMalformed.Msg("The authorization header is malformed; the SignedHeaders component %q is malformed.", signed)
+		return nil, malformedHeader("The authorization header is malformed; the SignedHeaders component %q is malformed.", signed)
 	}
 	a.Signature = sig
 
 	if v := r.Header["X-Amz-Date"]; len(v) > 0 {
 		t, err := time.Parse(amzDateLayout, v[0])
 		if err != nil {
-			return nil, s3err.AccessDenied.Msg(msgNeedDate)
+			return nil, fail(MissingDate, msgNeedDate)
 		}
 		a.Time = t
 	} else if v := r.Header["Date"]; len(v) > 0 {
 		t, err := http.ParseTime(v[0])
 		if err != nil {
-			return nil, s3err.AccessDenied.Msg(msgNeedDate)
+			return nil, fail(MissingDate, msgNeedDate)
 		}
 		a.Time = t.UTC()
 	} else {
-		return nil, s3err.AccessDenied.Msg(msgNeedDate)
+		return nil, fail(MissingDate, msgNeedDate)
 	}
 	if !sameDay(a.Date, a.Time) {
-		return nil, s3err.AuthorizationHeaderMalformed.Msg(msgCredentialDate)
+		return nil, malformedHeader(msgCredentialDate)
 	}
 
 	if v := r.Header["X-Amz-Content-Sha256"]; len(v) > 0 {
@@ -251,7 +244,7 @@ func parseHeader(r *http.Request, h string) (*Auth, error) {
 	} else if isS3Service(a.Service) {
 		// S3 needs the header for header-signed SigV4; other services hash
 		// the body themselves (see Auth.PayloadHash).
-		return nil, s3err.InvalidRequest.Msg(msgMissingContentSHA)
+		return nil, fail(MissingPayloadHash, msgMissingContentSHA)
 	}
 	if err := checkPayloadHash(a.PayloadHash); err != nil {
 		return nil, err
@@ -272,10 +265,9 @@ func parseHeader(r *http.Request, h string) (*Auth, error) {
 // "Bearer ...") with 400 InvalidArgument "Unsupported Authorization Type".
 func unsupportedAuth(h, alg string) error {
 	if alg == "AWS" || strings.HasPrefix(alg, "AWS4-") {
-		return s3err.InvalidRequest.Msg(msgUnsupportedMechanism)
+		return fail(UnsupportedMechanism, msgUnsupportedMechanism)
 	}
-	return s3err.InvalidArgument.Msg("Unsupported Authorization Type").
-		With("ArgumentName", "Authorization").With("ArgumentValue", h)
+	return &Error{Kind: UnknownScheme, Message: "Unsupported Authorization Type", Value: h}
 }
 
 func isS3Service(s string) bool { return s == "s3" || s == "s3express" }
@@ -299,8 +291,7 @@ func checkPayloadHash(p string) error {
 }
 
 func badPayloadHash(p string) error {
-	return s3err.InvalidArgument.Msg(msgBadContentSHA).
-		With("ArgumentName", "x-amz-content-sha256").With("ArgumentValue", p)
+	return &Error{Kind: InvalidPayloadHash, Message: msgBadContentSHA, Value: p}
 }
 
 // parseCredential splits "AKID/yyyymmdd/region/service/aws4_request" from the
@@ -420,57 +411,57 @@ func parseQuery(r *http.Request) (*Auth, error) {
 		}
 		if idx >= 0 {
 			if have[idx] {
-				return nil, s3err.AuthorizationQueryParametersError.Msg("The %s parameter is repeated.", k)
+				return nil, malformedQuery("The %s parameter is repeated.", k)
 			}
 			have[idx] = true
 		}
 		d, err := url.QueryUnescape(v)
 		if err != nil {
-			return nil, s3err.AuthorizationQueryParametersError.Msg("Error parsing the %s parameter.", k)
+			return nil, malformedQuery("Error parsing the %s parameter.", k)
 		}
 		*dst = d
 	}
 	for _, ok := range have {
 		if !ok {
-			return nil, s3err.AuthorizationQueryParametersError.Msg(msgQueryMissing)
+			return nil, malformedQuery(msgQueryMissing)
 		}
 	}
 	if alg != Algorithm {
-		return nil, s3err.AuthorizationQueryParametersError.Msg(msgQueryAlgorithm)
+		return nil, malformedQuery(msgQueryAlgorithm)
 	}
 	a := &Auth{Presigned: true}
 	if !parseCredential(a, cred) {
-		return nil, s3err.AuthorizationQueryParametersError.Msg("Error parsing the X-Amz-Credential parameter; " + msgCredentialMalformed)
+		return nil, malformedQuery("Error parsing the X-Amz-Credential parameter; " + msgCredentialMalformed)
 	}
 	t, err := time.Parse(amzDateLayout, date)
 	if err != nil {
-		return nil, s3err.AuthorizationQueryParametersError.Msg(msgQueryDate)
+		return nil, malformedQuery(msgQueryDate)
 	}
 	a.Time = t
 	if !sameDay(a.Date, a.Time) {
-		return nil, s3err.AuthorizationQueryParametersError.Msg(msgCredentialDate)
+		return nil, malformedQuery(msgCredentialDate)
 	}
 	secs, err := strconv.ParseInt(expires, 10, 64)
 	switch {
 	case err != nil && errors.Is(err, strconv.ErrRange) && strings.HasPrefix(expires, "-"):
-		return nil, s3err.AuthorizationQueryParametersError.Msg(msgExpiresNegative)
+		return nil, malformedQuery(msgExpiresNegative)
 	case err != nil && errors.Is(err, strconv.ErrRange):
-		return nil, s3err.AuthorizationQueryParametersError.Msg(msgExpiresWeek)
+		return nil, malformedQuery(msgExpiresWeek)
 	case err != nil:
-		return nil, s3err.AuthorizationQueryParametersError.Msg(msgExpiresNumber)
+		return nil, malformedQuery(msgExpiresNumber)
 	case secs < 0:
-		return nil, s3err.AuthorizationQueryParametersError.Msg(msgExpiresNegative)
+		return nil, malformedQuery(msgExpiresNegative)
 	case secs == 0:
-		return nil, s3err.AuthorizationQueryParametersError.Msg(msgExpiresZero)
+		return nil, malformedQuery(msgExpiresZero)
 	case secs > int64(MaxExpires/time.Second):
-		return nil, s3err.AuthorizationQueryParametersError.Msg(msgExpiresWeek)
+		return nil, malformedQuery(msgExpiresWeek)
 	}
 	a.Expires = time.Duration(secs) * time.Second
 	if !setSignedHeaders(a, signed) {
-		return nil, s3err.AuthorizationQueryParametersError.Msg("Error parsing the X-Amz-SignedHeaders parameter.")
+		return nil, malformedQuery("Error parsing the X-Amz-SignedHeaders parameter.")
 	}
 	if sig == "" {
-		return nil, s3err.AuthorizationQueryParametersError.Msg(msgQueryMissing)
+		return nil, malformedQuery(msgQueryMissing)
 	}
 	a.Signature = sig
 	// A payload hash header (or X-Amz-Content-Sha256 parameter) overrides the
@@ -496,4 +487,12 @@ func parseQuery(r *http.Request) (*Auth, error) {
 		a.SecurityToken = security
 	}
 	return a, nil
+}
+
+func malformedHeader(format string, args ...any) error {
+	return fail(MalformedHeader, fmt.Sprintf(format, args...))
+}
+
+func malformedQuery(format string, args ...any) error {
+	return fail(MalformedQuery, fmt.Sprintf(format, args...))
 }

@@ -6,12 +6,9 @@ import (
 	"net/http"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
 // SigningKey derives the SigV4 HMAC key for (secret, date, region, service),
@@ -79,10 +76,7 @@ func (a *Auth) checkTime(now time.Time) error {
 			return a.skewed(now)
 		}
 		if exp := a.Time.Add(a.Expires); now.After(exp) {
-			return s3err.AccessDenied.Msg("Request has expired").
-				With("X-Amz-Expires", strconv.FormatInt(int64(a.Expires/time.Second), 10)).
-				With("Expires", exp.UTC().Format(isoLayout)).
-				With("ServerTime", now.UTC().Format(isoLayout))
+			return &Error{Kind: Expired, Message: "Request has expired", Time: a.Time, Expires: a.Expires, Now: now}
 		}
 		return nil
 	}
@@ -93,21 +87,16 @@ func (a *Auth) checkTime(now time.Time) error {
 	return nil
 }
 
-const isoLayout = "2006-01-02T15:04:05Z"
-
 func (a *Auth) skewed(now time.Time) error {
-	return s3err.RequestTimeTooSkewed.
-		With("RequestTime", a.Time.UTC().Format(amzDateLayout)).
-		With("ServerTime", now.UTC().Format(isoLayout)).
-		With("MaxAllowedSkewMilliseconds", strconv.FormatInt(int64(MaxSkew/time.Millisecond), 10))
+	return &Error{Kind: Skewed, Time: a.Time, Now: now}
 }
 
 // checkSignedHeaders requires "host" among the signed headers (AWS does; an
 // unsigned Host would let a signature be replayed against another
 // host/bucket), and requires the token headers, when present, to be signed
-// too: both name the credentials the request claims. AWS reports such
-// requests as 403 AccessDenied "There were headers present in the request
-// which were not signed" naming them in HeadersNotSigned, and so do we.
+// too: both name the credentials the request claims. The error is
+// UnsignedHeader naming them (S3: 403 AccessDenied "There were headers
+// present in the request which were not signed", HeadersNotSigned).
 func (a *Auth) checkSignedHeaders(r *http.Request) error {
 	host := false
 	for _, h := range a.SignedHeaders {
@@ -143,8 +132,7 @@ func (a *Auth) checkSignedHeaders(r *http.Request) error {
 }
 
 func notSigned(names string) error {
-	return s3err.AccessDenied.Msg("There were headers present in the request which were not signed").
-		With("HeadersNotSigned", names)
+	return &Error{Kind: UnsignedHeader, Message: "There were headers present in the request which were not signed", Value: names}
 }
 
 // signedFold reports whether a header name, in any case, is in
@@ -161,11 +149,8 @@ func (a *Auth) signedFold(name string) bool {
 func (a *Auth) mismatch(cr []byte) error {
 	var sb [512]byte
 	sts := a.appendStringToSign(sb[:0], sha256.Sum256(cr))
-	return s3err.SignatureDoesNotMatch.
-		With("AWSAccessKeyId", a.AccessKeyID).
-		With("StringToSign", string(sts)).
-		With("SignatureProvided", a.Signature).
-		With("CanonicalRequest", string(cr))
+	return &Error{Kind: BadSignature, AccessKeyID: a.AccessKeyID, Signature: a.Signature,
+		StringToSign: string(sts), CanonicalRequest: string(cr)}
 }
 
 // signCanonical returns HMAC(key, string-to-sign(canonical request cr)).
