@@ -170,10 +170,10 @@ func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, c *calle
 			cond.IfMatchLastMod = &tm
 		}
 		if err := h.store.Delete(r.Context(), t.Bucket, o.Key, cond); err != nil {
-			e := s3Error(err)
-			if e.Code == s3err.NoSuchBucket.Code {
-				return e
+			if store.IsKind(err, store.NoSuchBucket) {
+				return err
 			}
+			e := s3Error(err)
 			if e.Status == http.StatusInternalServerError {
 				h.log.Error("DeleteObjects key failed", "bucket", t.Bucket, "key", o.Key, "err", err)
 			}

@@ -1,8 +1,11 @@
 package s3api
 
 import (
+	"strconv"
+
 	"github.com/zonal-dev/zonal/internal/checksum"
 	"github.com/zonal-dev/zonal/internal/s3err"
+	"github.com/zonal-dev/zonal/internal/store"
 )
 
 // s3Error is the one place where an error a handler returns becomes the S3
@@ -24,6 +27,8 @@ func wireError(err error) (*s3err.Error, bool) {
 		switch e := err.(type) {
 		case *s3err.Error:
 			return e, true
+		case *store.Error:
+			return storeError(e), true
 		case *checksum.Error:
 			return checksumError(e), true
 		}
@@ -58,4 +63,119 @@ func checksumError(e *checksum.Error) *s3err.Error {
 		return s3err.NotImplemented.Msg("%s", e.Error())
 	}
 	return s3err.InvalidRequest.Msg("%s", e.Error())
+}
+
+// storeError answers a store error. Where AWS's wording names a header, it
+// is composed here from the condition or argument the store reports.
+func storeError(e *store.Error) *s3err.Error {
+	switch e.Kind {
+	case store.NoSuchBucket:
+		return s3err.NoSuchBucket.With("BucketName", e.Bucket)
+	case store.NoSuchKey:
+		if e.Key == "" {
+			// A write's If-Match on a missing key: AWS names no key.
+			return s3err.NoSuchKey
+		}
+		return s3err.NoSuchKey.With("Key", e.Key)
+	case store.NoSuchUpload:
+		return s3err.NoSuchUpload.With("UploadId", e.UploadID)
+	case store.BucketExists:
+		return s3err.BucketAlreadyExists.With("BucketName", e.Bucket)
+	case store.BucketOwned:
+		return s3err.BucketAlreadyOwnedByYou.With("BucketName", e.Bucket)
+	case store.BucketNotEmpty:
+		return s3err.BucketNotEmpty.With("BucketName", e.Bucket)
+	case store.PreconditionFailed:
+		return s3err.PreconditionFailed.With("Condition", conditionName(e))
+	case store.Conflict:
+		return s3err.ConditionalRequestConflict
+	case store.InvalidWriteOffset:
+		return s3err.InvalidWriteOffset
+	case store.TooLarge:
+		if e.Source {
+			// CopyObject answers an oversized source as a bad request, not
+			// as EntityTooLarge.
+			return s3err.InvalidRequest.Msg("The specified copy source is larger than the maximum allowable size for a copy source: %d", e.Want)
+		}
+		return s3err.EntityTooLarge
+	case store.TooSmall:
+		return s3err.EntityTooSmall.With("ProposedSize", strconv.FormatInt(e.Size, 10)).
+			With("MinSizeAllowed", strconv.FormatInt(e.Want, 10)).With("PartNumber", strconv.Itoa(e.Part))
+	case store.TooManyParts:
+		return s3err.TooManyParts
+	case store.InvalidPart:
+		return s3err.InvalidPart.With("PartNumber", strconv.Itoa(e.Part))
+	case store.PartChecksumMismatch:
+		return s3err.InvalidPart.Msg("The checksum of part %d does not match the uploaded part's checksum.", e.Part)
+	case store.InvalidPartOrder:
+		return withMsg(s3err.InvalidPartOrder, e.Msg)
+	case store.IncompleteBody:
+		// A body reader's own error (a chunk signature, a timeout) is the
+		// answer; a transport failure is IncompleteBody.
+		if w, ok := wireError(e.Err); ok {
+			return w
+		}
+		out := withMsg(s3err.IncompleteBody, e.Msg)
+		if e.Err != nil {
+			out = out.Wrap(e.Err)
+		}
+		return out
+	case store.InvalidArgument:
+		if e.Arg == store.ArgWriteOffset {
+			return s3err.InvalidArgument.Msg("x-amz-write-offset-bytes must be a non-negative integer.")
+		}
+		return withMsg(s3err.InvalidArgument, e.Msg)
+	case store.InvalidRequest:
+		return withMsg(s3err.InvalidRequest, e.Msg)
+	case store.Malformed:
+		return withMsg(s3err.MalformedXML, e.Msg)
+	case store.KeyTooLong:
+		out := s3err.KeyTooLong.With("Key", e.Key)
+		if e.Op == store.OpRename {
+			// RenameObject's code is KeyTooLong (PutObject's is KeyTooLongError).
+			out = out.Rename("KeyTooLong")
+		}
+		return out
+	case store.IdempotencyMismatch:
+		return s3err.IdempotencyParameterMismatch
+	case store.ObjectSizeMismatch:
+		return s3err.InvalidRequest.Msg("The provided 'x-amz-mp-object-size' header value %d does not match what was computed: %d", e.Want, e.Size)
+	}
+	return s3err.InternalError.Wrap(e)
+}
+
+// withMsg is e with msg as its message, or e itself when msg is empty.
+func withMsg(e *s3err.Error, msg string) *s3err.Error {
+	if msg == "" {
+		return e
+	}
+	return e.Msg("%s", msg)
+}
+
+// conditionName is the Condition element of a PreconditionFailed: the
+// header that carried the failed condition. Copy-source conditions carry
+// their header's prefix; RenameObject's source conditions, as AWS reports
+// them, do not.
+func conditionName(e *store.Error) string {
+	var name string
+	switch e.Cond {
+	case store.IfMatch:
+		name = "If-Match"
+	case store.IfNoneMatch:
+		name = "If-None-Match"
+	case store.IfModifiedSince:
+		name = "If-Modified-Since"
+	case store.IfUnmodifiedSince:
+		name = "If-Unmodified-Since"
+	case store.IfMatchSize:
+		name = "x-amz-if-match-size"
+	case store.IfMatchLastModified:
+		name = "x-amz-if-match-last-modified-time"
+	case store.IfMatchInitiated:
+		name = "x-amz-if-match-initiated-time"
+	}
+	if e.Source && e.Op != store.OpRename {
+		name = "x-amz-copy-source-" + name
+	}
+	return name
 }

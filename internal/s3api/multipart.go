@@ -2,7 +2,6 @@ package s3api
 
 import (
 	"encoding/xml"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -113,37 +112,10 @@ func (h *Handler) uploadPart(w http.ResponseWriter, r *http.Request, c *caller, 
 	if payload.Length() < 0 {
 		return s3err.MissingContentLength // as PutObject
 	}
-	in := &store.PartInput{Bucket: t.Bucket, Key: t.Key, UploadID: id, Number: n, Body: payload, Size: payload.Length()}
-	// The part's checksum is kept in the upload's algorithm; a part may
-	// declare it or another one (verified either way).
-	uploadAlg, _ := checksum.Parse(u.ChecksumAlgorithm)
-	var algs []checksum.Algorithm
-	if uploadAlg != "" {
-		algs = append(algs, uploadAlg)
-	}
-	if exp != nil && exp.Algorithm != uploadAlg {
-		if uploadAlg != "" {
-			return s3err.InvalidRequest.Msg("Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum Type: %s", strings.ToLower(string(uploadAlg)), strings.ToLower(string(exp.Algorithm)))
-		}
-		algs = append(algs, exp.Algorithm)
-	}
-	var hasher *checksum.Hasher
-	if len(algs) > 0 {
-		hasher = checksum.NewHasher(algs...)
-		in.Body = io.TeeReader(payload, hasher)
-		in.Finish = func() (checksum.Algorithm, string, error) {
-			if exp != nil {
-				if err := hasher.Verify(exp, payload.Trailers()); err != nil {
-					return "", "", err
-				}
-			}
-			// With no algorithm declared at creation (the SDKs' default)
-			// the part keeps its own checksum, so the completed object can
-			// still carry a whole-object CRC.
-			alg := algs[0]
-			return alg, hasher.Sum(alg), nil
-		}
-	}
+	// The store keeps the part's checksum in the upload's algorithm and
+	// refuses a declared checksum in another one.
+	in := &store.PartInput{Bucket: t.Bucket, Key: t.Key, UploadID: id, Number: n, Body: payload, Size: payload.Length(),
+		Checksum: exp, Trailers: trailersOf(payload, exp)}
 	p, err := h.store.PutPart(r.Context(), in)
 	if err != nil {
 		return err

@@ -112,16 +112,8 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, c *caller, t
 		Meta:        meta,
 		IfMatch:     r.Header.Get("If-Match"),
 		IfNoneMatch: inm,
-	}
-	if exp != nil {
-		hasher := checksum.NewHasher(exp.Algorithm)
-		in.Body = io.TeeReader(payload, hasher)
-		in.Finish = func() (map[string]string, string, error) {
-			if err := hasher.Verify(exp, payload.Trailers()); err != nil {
-				return nil, "", err
-			}
-			return map[string]string{string(exp.Algorithm): hasher.Sum(exp.Algorithm)}, "FULL_OBJECT", nil
-		}
+		Checksum:    exp,
+		Trailers:    trailersOf(payload, exp),
 	}
 	obj, err := h.store.Put(r.Context(), in)
 	if err != nil {
@@ -147,10 +139,7 @@ func (h *Handler) appendObject(w http.ResponseWriter, r *http.Request, t target,
 	in := &store.AppendInput{
 		Bucket: t.Bucket, Key: t.Key, Offset: off, Body: payload, Size: payload.Length(),
 		ContentType: r.Header.Get("Content-Type"), Headers: standardHeaders(r.Header), Meta: meta,
-		Declared: exp, IfMatch: r.Header.Get("If-Match"),
-	}
-	if exp != nil {
-		in.Verify = func(hs *checksum.Hasher) error { return hs.Verify(exp, payload.Trailers()) }
+		Checksum: exp, Trailers: trailersOf(payload, exp), IfMatch: r.Header.Get("If-Match"),
 	}
 	obj, err := h.store.Append(r.Context(), in)
 	if err != nil {
@@ -179,6 +168,15 @@ func (h *Handler) appendObject(w http.ResponseWriter, r *http.Request, t target,
 	hd.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
 	return nil
+}
+
+// trailersOf lets the store read payload's trailer section once the body
+// has ended, when the declared checksum comes in it (nil otherwise).
+func trailersOf(payload *sigv4.Payload, exp *checksum.Expect) func() checksum.Header {
+	if exp == nil || !exp.Trailer {
+		return nil
+	}
+	return func() checksum.Header { return payload.Trailers() }
 }
 
 // parseWriteOffset reads x-amz-write-offset-bytes: exactly one value of

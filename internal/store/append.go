@@ -7,7 +7,6 @@ import (
 
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/checksum"
-	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
 // AppendInput describes a PutObject with x-amz-write-offset-bytes.
@@ -19,13 +18,11 @@ type AppendInput struct {
 	ContentType string
 	Headers     map[string]string
 	Meta        map[string]string
-	// Declared is the checksum the client declared for this append (nil
-	// when none).
-	Declared *checksum.Expect
-	// Verify checks the declared checksum against the hasher that read the
-	// body; nil when nothing was declared.
-	Verify  func(h *checksum.Hasher) error
-	IfMatch string
+	// Checksum is the checksum the client declared for this append (nil:
+	// none), verified as PutInput's.
+	Checksum *checksum.Expect
+	Trailers func() checksum.Header
+	IfMatch  string
 }
 
 // Append adds data at the end of an object (creating it at offset 0). The
@@ -35,82 +32,61 @@ type AppendInput struct {
 // rereading the object.
 func (s *Store) Append(ctx context.Context, in *AppendInput) (*catalog.Object, error) {
 	if in.Size == 0 {
-		return nil, s3err.InvalidArgument.Msg("Request body cannot be empty when 'write offset' is specified.")
+		return nil, invalidArgument(msgEmptyAppend)
 	}
 	if in.Offset < 0 {
-		return nil, s3err.InvalidArgument.Msg("x-amz-write-offset-bytes must be a non-negative integer.")
+		return nil, &Error{Kind: InvalidArgument, Arg: ArgWriteOffset}
 	}
 	// The object's checksum algorithm decides what to compute while the
 	// body streams in; the commit re-checks that the object is unchanged.
 	cur, err := s.Head(ctx, in.Bucket, in.Key)
-	if err != nil && !errors.Is(err, s3err.NoSuchKey) {
+	if err != nil && !IsKind(err, NoSuchKey) {
 		return nil, err
 	}
 	if cur == nil && in.Offset != 0 {
-		return nil, s3err.InvalidWriteOffset
+		return nil, kindErr(InvalidWriteOffset)
 	}
 	if cur != nil {
 		if in.Offset != cur.Size {
-			return nil, s3err.InvalidWriteOffset
+			return nil, kindErr(InvalidWriteOffset)
 		}
 		if len(in.Meta) > 0 {
-			return nil, s3err.InvalidRequest.Msg("Cannot specify both a write offset value and user-defined object metadata for existing objects.")
+			return nil, invalidRequest("Cannot specify both a write offset value and user-defined object metadata for existing objects.")
 		}
 	}
-	alg := objectAlgorithm(cur)
-	if in.Declared != nil {
-		if cur != nil && alg != "" && in.Declared.Algorithm != alg {
-			return nil, s3err.InvalidRequest.Msg("Checksum Type mismatch occurred, expected checksum Type: %s, actual checksum Type: %s.", lower(alg), lower(in.Declared.Algorithm))
-		}
-		alg = in.Declared.Algorithm
+	// The object's checksum algorithm decides what the appended data keeps;
+	// a declared checksum must be in it.
+	keep := objectAlgorithm(cur)
+	if d := in.Checksum; d != nil && cur != nil && keep != "" && d.Algorithm != keep {
+		return nil, invalidRequest("Checksum Type mismatch occurred, expected checksum Type: " + lower(keep) + ", actual checksum Type: " + lower(d.Algorithm) + ".")
 	}
-	var hasher *checksum.Hasher
-	body := in.Body
-	if alg != "" {
-		hasher = checksum.NewHasher(alg)
-		body = io.TeeReader(in.Body, hasher)
-	}
-	extents, size, blobID, err := s.writeBody(ctx, body, in.Size)
+	st, err := s.stage(ctx, body{r: in.Body, size: in.Size, max: MaxPutSize, declared: in.Checksum, trailers: in.Trailers, keep: keep})
 	if err != nil {
 		return nil, err
 	}
 	published := false
 	defer func() {
-		if !published && blobID != "" {
-			_ = s.blobs.Delete(context.WithoutCancel(ctx), blobID)
+		if !published {
+			s.unstage(ctx, st)
 		}
 	}()
-	if in.Size >= 0 && size != in.Size {
-		return nil, s3err.IncompleteBody
+	if st.size == 0 {
+		return nil, invalidArgument(msgEmptyAppend)
 	}
-	if size == 0 {
-		return nil, s3err.InvalidArgument.Msg("Request body cannot be empty when 'write offset' is specified.")
-	}
-	if size > MaxPutSize {
-		return nil, s3err.EntityTooLarge
-	}
-	if in.Verify != nil {
-		if err := in.Verify(hasher); err != nil {
-			return nil, err
-		}
-	}
-	partSum := ""
-	if hasher != nil {
-		partSum = hasher.Sum(alg)
-	}
+	alg, size, extents, partSum := st.alg, st.size, st.extents, st.sum
 	var out *catalog.Object
 	err = s.cat.UpdateObject(ctx, in.Bucket, in.Key, func(now *catalog.Object) (*catalog.Object, error) {
 		if in.IfMatch != "" {
 			if now == nil {
-				return nil, s3err.NoSuchKey.With("Key", in.Key)
+				return nil, &Error{Kind: NoSuchKey, Key: in.Key}
 			}
 			if !ETagMatches(in.IfMatch, now.ETag) {
-				return nil, s3err.PreconditionFailed.With("Condition", "If-Match")
+				return nil, precondition(IfMatch)
 			}
 		}
 		if now == nil {
 			if in.Offset != 0 {
-				return nil, s3err.InvalidWriteOffset
+				return nil, kindErr(InvalidWriteOffset)
 			}
 			o := &catalog.Object{
 				Key: in.Key, Size: size, ETag: NewETag(), LastModified: s.opt.Now().UTC(),
@@ -126,15 +102,15 @@ func (s *Store) Append(ctx context.Context, in *AppendInput) (*catalog.Object, e
 			return o, nil
 		}
 		if in.Offset != now.Size {
-			return nil, s3err.InvalidWriteOffset
+			return nil, kindErr(InvalidWriteOffset)
 		}
 		if objectAlgorithm(now) != objectAlgorithm(cur) {
 			// The object was replaced with one of another checksum type
 			// while this body streamed in.
-			return nil, s3err.ConditionalRequestConflict
+			return nil, kindErr(Conflict)
 		}
 		if now.Parts+1 > MaxParts {
-			return nil, s3err.TooManyParts
+			return nil, kindErr(TooManyParts)
 		}
 		o := *now
 		o.Size += size
@@ -149,7 +125,7 @@ func (s *Store) Append(ctx context.Context, in *AppendInput) (*catalog.Object, e
 		return &o, nil
 	})
 	if errors.Is(err, catalog.ErrNotFound) {
-		return nil, s3err.NoSuchBucket.With("BucketName", in.Bucket)
+		return nil, noSuchBucket(in.Bucket)
 	}
 	if err != nil {
 		return nil, wrap(err)
@@ -210,6 +186,9 @@ func appendChecksum(cur *catalog.Object, alg checksum.Algorithm, partSum string,
 	}
 	return map[string]string{string(alg): checksum.Composite(alg, sums)}, string(checksum.TypeComposite)
 }
+
+// msgEmptyAppend is the complaint about an append without data.
+const msgEmptyAppend = "Request body cannot be empty when 'write offset' is specified."
 
 func lower(a checksum.Algorithm) string {
 	b := []byte(a)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/checksum"
-	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
 // MaxCopySize is the largest source CopyObject accepts (larger objects are
@@ -26,22 +25,26 @@ type SourceConditions struct {
 
 // check applies S3's rules: a matching If-Match wins over a failing
 // If-Unmodified-Since, and a failing If-None-Match over a passing
-// If-Modified-Since.
-func (c SourceConditions) check(obj *catalog.Object, prefix string) error {
+// If-Modified-Since. A failure names the condition, marked as the
+// source's, and the operation.
+func (c SourceConditions) check(obj *catalog.Object, op Op) error {
+	fail := func(cond Cond) error {
+		return &Error{Kind: PreconditionFailed, Op: op, Cond: cond, Source: true}
+	}
 	mod := obj.LastModified.Truncate(time.Second)
 	if c.IfMatch != "" {
 		if !ETagMatches(c.IfMatch, obj.ETag) {
-			return s3err.PreconditionFailed.With("Condition", prefix+"If-Match")
+			return fail(IfMatch)
 		}
 	} else if c.IfUnmodifiedSince != nil && mod.After(*c.IfUnmodifiedSince) {
-		return s3err.PreconditionFailed.With("Condition", prefix+"If-Unmodified-Since")
+		return fail(IfUnmodifiedSince)
 	}
 	if c.IfNoneMatch != "" {
 		if ETagMatches(c.IfNoneMatch, obj.ETag) {
-			return s3err.PreconditionFailed.With("Condition", prefix+"If-None-Match")
+			return fail(IfNoneMatch)
 		}
 	} else if c.IfModifiedSince != nil && !mod.After(*c.IfModifiedSince) {
-		return s3err.PreconditionFailed.With("Condition", prefix+"If-Modified-Since")
+		return fail(IfModifiedSince)
 	}
 	return nil
 }
@@ -69,7 +72,7 @@ type CopyInput struct {
 func (s *Store) Copy(ctx context.Context, in *CopyInput) (*catalog.Object, error) {
 	same := in.SrcBucket == in.DstBucket && in.SrcKey == in.DstKey
 	if same && !in.ReplaceMetadata && in.Algorithm == "" {
-		return nil, s3err.InvalidRequest.Msg("This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.")
+		return nil, &Error{Kind: InvalidRequest, Op: OpCopy, Msg: "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes."}
 	}
 	// A new checksum algorithm needs the data read once, outside the
 	// commit; the commit then insists the source is still that version.
@@ -91,12 +94,12 @@ func (s *Store) Copy(ctx context.Context, in *CopyInput) (*catalog.Object, error
 	var out *catalog.Object
 	build := func(src, dst *catalog.Object) (*catalog.Object, error) {
 		if src == nil {
-			return nil, s3err.NoSuchKey.With("Key", in.SrcKey)
+			return nil, &Error{Kind: NoSuchKey, Op: OpCopy, Key: in.SrcKey}
 		}
 		if readETag != "" && src.ETag != readETag {
-			return nil, s3err.ConditionalRequestConflict
+			return nil, &Error{Kind: Conflict, Op: OpCopy}
 		}
-		if err := in.Source.check(src, "x-amz-copy-source-"); err != nil {
+		if err := in.Source.check(src, OpCopy); err != nil {
 			return nil, err
 		}
 		if src.Size > MaxCopySize {
@@ -140,7 +143,7 @@ func (s *Store) Copy(ctx context.Context, in *CopyInput) (*catalog.Object, error
 		if _, berr := s.Bucket(ctx, in.DstBucket); berr != nil {
 			return nil, berr
 		}
-		return nil, s3err.NoSuchBucket.With("BucketName", in.SrcBucket)
+		return nil, noSuchBucket(in.SrcBucket)
 	}
 	if err != nil {
 		return nil, wrap(err)
@@ -149,7 +152,7 @@ func (s *Store) Copy(ctx context.Context, in *CopyInput) (*catalog.Object, error
 }
 
 func copyTooLarge() error {
-	return s3err.InvalidRequest.Msg("The specified copy source is larger than the maximum allowable size for a copy source: 5368709120")
+	return &Error{Kind: TooLarge, Op: OpCopy, Source: true, Want: MaxCopySize}
 }
 
 // copyChecksums decides the checksum a copy carries: the requested
@@ -200,7 +203,7 @@ func (s *Store) checksumOf(ctx context.Context, obj *catalog.Object, alg checksu
 	defer r.Close()
 	h := checksum.NewHasher(alg)
 	if _, err := io.Copy(h, r); err != nil {
-		return nil, s3err.InternalError.Wrap(err)
+		return nil, internal(err)
 	}
 	return map[string]string{string(alg): h.Sum(alg)}, nil
 }
@@ -235,7 +238,7 @@ type PartCopyInput struct {
 // when the upload needs a checksum).
 func (s *Store) PartCopy(ctx context.Context, in *PartCopyInput) (*catalog.Part, error) {
 	if in.Number < 1 || in.Number > MaxParts {
-		return nil, s3err.InvalidArgument.Msg("Part number must be an integer between 1 and 10000, inclusive")
+		return nil, invalidArgument(msgPartNumber)
 	}
 	if _, err := s.Upload(ctx, in.Bucket, in.Key, in.UploadID); err != nil {
 		return nil, err
@@ -244,14 +247,14 @@ func (s *Store) PartCopy(ctx context.Context, in *PartCopyInput) (*catalog.Part,
 	if err != nil {
 		return nil, err
 	}
-	if err := in.Source.check(src, "x-amz-copy-source-"); err != nil {
+	if err := in.Source.check(src, OpPartCopy); err != nil {
 		return nil, err
 	}
 	off, end := int64(0), src.Size-1
 	if in.RangeStart != nil {
 		off, end = *in.RangeStart, *in.RangeEnd
 		if off < 0 || end < off || end >= src.Size {
-			return nil, s3err.InvalidArgument.Msg("Range specified is not valid for source object of size: %d", src.Size)
+			return nil, invalidArgument("Range specified is not valid for source object of size: " + itoa64(src.Size))
 		}
 	}
 	n := end - off + 1
@@ -259,7 +262,7 @@ func (s *Store) PartCopy(ctx context.Context, in *PartCopyInput) (*catalog.Part,
 		n = 0
 	}
 	if n > MaxPartSize {
-		return nil, s3err.EntityTooLarge
+		return nil, kindErr(TooLarge)
 	}
 	p := catalog.Part{Number: in.Number, Size: n, ETag: NewETag(), LastModified: s.opt.Now().UTC(), Extents: sliceExtents(src.Extents, off, n)}
 	if alg, ok := checksum.Parse(in.Algorithm); ok {
@@ -271,13 +274,13 @@ func (s *Store) PartCopy(ctx context.Context, in *PartCopyInput) (*catalog.Part,
 		_, err = io.Copy(h, r)
 		r.Close()
 		if err != nil {
-			return nil, s3err.InternalError.Wrap(err)
+			return nil, internal(err)
 		}
 		p.Checksum = PartChecksum(alg, h.Sum(alg))
 	}
 	err = s.cat.PutPart(ctx, in.Bucket, in.Key, in.UploadID, p)
 	if errors.Is(err, catalog.ErrNotFound) {
-		return nil, s3err.NoSuchUpload.With("UploadId", in.UploadID)
+		return nil, noSuchUpload(in.UploadID)
 	}
 	if err != nil {
 		return nil, wrap(err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"hash/crc32"
 	"strings"
 	"sync"
@@ -15,7 +14,6 @@ import (
 	"github.com/zonal-dev/zonal/internal/catalog"
 	catmem "github.com/zonal-dev/zonal/internal/catalog/mem"
 	"github.com/zonal-dev/zonal/internal/checksum"
-	"github.com/zonal-dev/zonal/internal/s3err"
 	"github.com/zonal-dev/zonal/internal/sse"
 	"github.com/zonal-dev/zonal/internal/store"
 )
@@ -48,7 +46,7 @@ func TestAppendKeepsFullObjectCRC(t *testing.T) {
 			exp := &checksum.Expect{Algorithm: checksum.CRC32, Value: crc32b64([]byte(chunk))}
 			obj, err := s.Append(ctx, &store.AppendInput{
 				Bucket: bucket, Key: "log", Offset: int64(len(all)), Body: strings.NewReader(chunk), Size: int64(len(chunk)),
-				Declared: exp, Verify: func(h *checksum.Hasher) error { return h.Verify(exp, nil) },
+				Checksum: exp,
 			})
 			if err != nil {
 				t.Fatalf("append %d: %v", i, err)
@@ -68,12 +66,12 @@ func TestAppendKeepsFullObjectCRC(t *testing.T) {
 			t.Fatalf("range across appends %q", got)
 		}
 		_, err := s.Append(ctx, &store.AppendInput{Bucket: bucket, Key: "log", Offset: 3, Body: strings.NewReader("x"), Size: 1})
-		if !errors.Is(err, s3err.InvalidWriteOffset) {
+		if !store.IsKind(err, store.InvalidWriteOffset) {
 			t.Fatalf("wrong offset: %v", err)
 		}
 		exp := &checksum.Expect{Algorithm: checksum.CRC32C, Value: "AAAAAA=="}
-		_, err = s.Append(ctx, &store.AppendInput{Bucket: bucket, Key: "log", Offset: int64(len(all)), Body: strings.NewReader("x"), Size: 1, Declared: exp})
-		if !errors.Is(err, s3err.InvalidRequest) {
+		_, err = s.Append(ctx, &store.AppendInput{Bucket: bucket, Key: "log", Offset: int64(len(all)), Body: strings.NewReader("x"), Size: 1, Checksum: exp})
+		if !store.IsKind(err, store.InvalidRequest) {
 			t.Fatalf("checksum type mismatch: %v", err)
 		}
 	}
@@ -94,7 +92,7 @@ func TestConcurrentAppendersOneWins(t *testing.T) {
 			defer mu.Unlock()
 			if err == nil {
 				wins++
-			} else if !errors.Is(err, s3err.InvalidWriteOffset) {
+			} else if !store.IsKind(err, store.InvalidWriteOffset) {
 				t.Errorf("unexpected %v", err)
 			}
 		}()
@@ -119,17 +117,17 @@ func TestRenameIdempotency(t *testing.T) {
 	if err := s.Rename(ctx, in); err != nil {
 		t.Fatalf("retry with the same token: %v", err)
 	}
-	if err := s.Rename(ctx, &store.RenameInput{Bucket: bucket, Src: "c", Dst: "b", ClientToken: "tok-1"}); !errors.Is(err, s3err.IdempotencyParameterMismatch) {
+	if err := s.Rename(ctx, &store.RenameInput{Bucket: bucket, Src: "c", Dst: "b", ClientToken: "tok-1"}); !store.IsKind(err, store.IdempotencyMismatch) {
 		t.Fatalf("token reuse: %v", err)
 	}
-	if err := s.Rename(ctx, &store.RenameInput{Bucket: bucket, Src: "a", Dst: "c"}); !errors.Is(err, s3err.NoSuchKey) {
+	if err := s.Rename(ctx, &store.RenameInput{Bucket: bucket, Src: "a", Dst: "c"}); !store.IsKind(err, store.NoSuchKey) {
 		t.Fatalf("missing source: %v", err)
 	}
 	got, err := s.Head(ctx, bucket, "b")
 	if err != nil || got.ETag != obj.ETag {
 		t.Fatalf("renamed object: %+v %v", got, err)
 	}
-	if _, err := s.Head(ctx, bucket, "a"); !errors.Is(err, s3err.NoSuchKey) {
+	if _, err := s.Head(ctx, bucket, "a"); !store.IsKind(err, store.NoSuchKey) {
 		t.Fatal("source still there")
 	}
 }
@@ -148,7 +146,7 @@ func TestMultipartCompleteAndCopyShareBlobs(t *testing.T) {
 		d := data
 		p, err := s.PutPart(ctx, &store.PartInput{Bucket: bucket, Key: "mp", UploadID: u.ID, Number: i + 1,
 			Body: bytes.NewReader(d), Size: int64(len(d)),
-			Finish: func() (checksum.Algorithm, string, error) { return checksum.CRC32, crc32b64(d), nil }})
+			Checksum: &checksum.Expect{Algorithm: checksum.CRC32, Value: crc32b64(d)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +154,7 @@ func TestMultipartCompleteAndCopyShareBlobs(t *testing.T) {
 	}
 	_, err = s.CompleteUpload(ctx, &store.CompleteInput{Bucket: bucket, Key: "mp", UploadID: u.ID,
 		Parts: []store.CompletedPart{{Number: 2, ETag: etags[1]}}})
-	if !errors.Is(err, s3err.InvalidPartOrder) {
+	if !store.IsKind(err, store.InvalidPartOrder) {
 		t.Fatalf("parts not starting at 1: %v", err)
 	}
 	obj, err := s.CompleteUpload(ctx, &store.CompleteInput{Bucket: bucket, Key: "mp", UploadID: u.ID,

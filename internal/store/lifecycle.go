@@ -3,13 +3,11 @@ package store
 import (
 	"context"
 	"encoding/xml"
-	"errors"
 	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/zonal-dev/zonal/internal/catalog"
-	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
 // LifecycleConfiguration is the subset of S3 lifecycle rules directory
@@ -69,10 +67,10 @@ type selector struct {
 func ParseLifecycle(doc []byte) (*LifecycleConfiguration, error) {
 	var cfg LifecycleConfiguration
 	if err := xml.Unmarshal(doc, &cfg); err != nil {
-		return nil, s3err.MalformedXML
+		return nil, kindErr(Malformed)
 	}
 	if len(cfg.Rules) == 0 || len(cfg.Rules) > 1000 {
-		return nil, s3err.MalformedXML.Msg("A lifecycle configuration holds 1 to 1000 rules.")
+		return nil, malformed("A lifecycle configuration holds 1 to 1000 rules.")
 	}
 	ids := map[string]bool{}
 	for _, r := range cfg.Rules {
@@ -81,10 +79,10 @@ func ParseLifecycle(doc []byte) (*LifecycleConfiguration, error) {
 		}
 		if r.ID != "" {
 			if len(r.ID) > 255 {
-				return nil, s3err.InvalidArgument.Msg("ID length should not exceed allowed limit of 255")
+				return nil, invalidArgument("ID length should not exceed allowed limit of 255")
 			}
 			if ids[r.ID] {
-				return nil, s3err.InvalidArgument.Msg("Rule ID must be unique. Found same ID for more than one rule")
+				return nil, invalidArgument("Rule ID must be unique. Found same ID for more than one rule")
 			}
 			ids[r.ID] = true
 		}
@@ -95,38 +93,38 @@ func ParseLifecycle(doc []byte) (*LifecycleConfiguration, error) {
 func (r LifecycleRule) selector() (selector, error) {
 	sel := selector{less: -1}
 	if r.Status != "Enabled" && r.Status != "Disabled" {
-		return sel, s3err.MalformedXML.Msg("Status must be Enabled or Disabled.")
+		return sel, malformed("Status must be Enabled or Disabled.")
 	}
 	if len(r.Transition) > 0 || r.NoncurrentVersionExpiration != nil || len(r.NoncurrentVersionTransition) > 0 {
-		return sel, s3err.InvalidArgument.Msg("Directory buckets support only Expiration (Days) and AbortIncompleteMultipartUpload lifecycle actions.")
+		return sel, invalidArgument("Directory buckets support only Expiration (Days) and AbortIncompleteMultipartUpload lifecycle actions.")
 	}
 	if e := r.Expiration; e != nil {
 		if e.Date != nil || e.ExpiredObjectDeleteMarker != nil {
-			return sel, s3err.InvalidArgument.Msg("Directory buckets support only Days in a lifecycle Expiration.")
+			return sel, invalidArgument("Directory buckets support only Days in a lifecycle Expiration.")
 		}
 		if e.Days == nil || *e.Days <= 0 {
-			return sel, s3err.InvalidArgument.Msg("'Days' for Expiration action must be a positive integer")
+			return sel, invalidArgument("'Days' for Expiration action must be a positive integer")
 		}
 		sel.expireDays = *e.Days
 	}
 	if a := r.AbortIncompleteMultipartUpload; a != nil {
 		if a.DaysAfterInitiation <= 0 {
-			return sel, s3err.InvalidArgument.Msg("'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer")
+			return sel, invalidArgument("'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer")
 		}
 		sel.mpDays = a.DaysAfterInitiation
 	}
 	if sel.expireDays == 0 && sel.mpDays == 0 {
-		return sel, s3err.MalformedXML.Msg("At least one action needs to be specified in a rule")
+		return sel, malformed("At least one action needs to be specified in a rule")
 	}
 	if r.Prefix != nil {
 		sel.prefix = *r.Prefix
 	}
 	if f := r.Filter; f != nil {
 		if f.Tag != nil || (f.And != nil && len(f.And.Tags) > 0) {
-			return sel, s3err.InvalidArgument.Msg("Directory buckets do not support tag filters in lifecycle rules.")
+			return sel, invalidArgument("Directory buckets do not support tag filters in lifecycle rules.")
 		}
 		if r.Prefix != nil {
-			return sel, s3err.MalformedXML.Msg("A rule may not have both a Prefix and a Filter.")
+			return sel, malformed("A rule may not have both a Prefix and a Filter.")
 		}
 		// A Filter holds exactly one condition; several are combined with And.
 		n := 0
@@ -136,7 +134,7 @@ func (r LifecycleRule) selector() (selector, error) {
 			}
 		}
 		if n > 1 {
-			return sel, s3err.MalformedXML.Msg("A lifecycle Filter holds one condition; combine several with And.")
+			return sel, malformed("A lifecycle Filter holds one condition; combine several with And.")
 		}
 		pfx, gt, lt := f.Prefix, f.ObjectSizeGreaterThan, f.ObjectSizeLessThan
 		if a := f.And; a != nil {
@@ -152,11 +150,11 @@ func (r LifecycleRule) selector() (selector, error) {
 			sel.less = *lt
 		}
 		if gt != nil && lt != nil && *lt <= *gt {
-			return sel, s3err.InvalidArgument.Msg("ObjectSizeLessThan must be greater than ObjectSizeGreaterThan.")
+			return sel, invalidArgument("ObjectSizeLessThan must be greater than ObjectSizeGreaterThan.")
 		}
 	}
 	if sel.mpDays > 0 && (sel.greater > 0 || sel.less >= 0) {
-		return sel, s3err.InvalidArgument.Msg("AbortIncompleteMultipartUpload cannot be specified with object size filters.")
+		return sel, invalidArgument("AbortIncompleteMultipartUpload cannot be specified with object size filters.")
 	}
 	return sel, nil
 }
@@ -233,7 +231,7 @@ func (s *Store) applyRule(ctx context.Context, bucket string, sel selector, opt 
 				err := s.Delete(ctx, bucket, o.Key, DeleteConditions{IfMatch: o.ETag})
 				if err == nil {
 					removed++
-				} else if !errors.Is(err, s3err.PreconditionFailed) {
+				} else if !IsKind(err, PreconditionFailed) {
 					return removed, used, err
 				}
 			}
@@ -264,7 +262,7 @@ func (s *Store) applyRule(ctx context.Context, bucket string, sel selector, opt 
 				err := s.AbortUpload(ctx, bucket, u.Key, u.ID, nil)
 				if err == nil {
 					removed++
-				} else if !errors.Is(err, s3err.NoSuchUpload) {
+				} else if !IsKind(err, NoSuchUpload) {
 					return removed, used, err
 				}
 			}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
-
-	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
 // FuzzLifecycle feeds arbitrary documents to ParseLifecycle. It must never
@@ -21,9 +19,8 @@ func FuzzLifecycle(f *testing.F) {
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		cfg, err := ParseLifecycle(doc)
 		if err != nil {
-			var e *s3err.Error
-			if !errors.As(err, &e) || e.Status < 400 || e.Status >= 500 || e.Code == "" {
-				t.Fatalf("ParseLifecycle(%q): error %v is not a 4xx S3 error", doc, err)
+			if !isClientError(err) {
+				t.Fatalf("ParseLifecycle(%q): error %v is not a client error (Malformed or InvalidArgument)", doc, err)
 			}
 			if cfg != nil {
 				t.Fatalf("ParseLifecycle(%q): a configuration with an error", doc)
@@ -87,9 +84,15 @@ func TestLifecycleFilterExactlyOne(t *testing.T) {
 				name, sel.prefix, sel.greater, upper)
 			continue
 		}
-		var e *s3err.Error
-		if !errors.As(err, &e) || e.Status != 400 {
-			t.Errorf("%s: %v, want a 400 S3 error", name, err)
+		if !isClientError(err) {
+			t.Errorf("%s: %v, want a client error (Malformed or InvalidArgument)", name, err)
 		}
 	}
+}
+
+// isClientError reports whether err is a kind S3 answers with 400: the
+// document is malformed or a value is out of range.
+func isClientError(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && (e.Kind == Malformed || e.Kind == InvalidArgument)
 }

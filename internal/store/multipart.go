@@ -11,7 +11,6 @@ import (
 
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/checksum"
-	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
 // Multipart limits for directory buckets.
@@ -34,7 +33,7 @@ func (s *Store) CreateUpload(ctx context.Context, u catalog.Upload) (*catalog.Up
 	u.Initiated = s.opt.Now().UTC()
 	err := s.cat.CreateUpload(ctx, u)
 	if errors.Is(err, catalog.ErrNotFound) {
-		return nil, s3err.NoSuchBucket.With("BucketName", u.Bucket)
+		return nil, noSuchBucket(u.Bucket)
 	}
 	if err != nil {
 		return nil, wrap(err)
@@ -46,7 +45,7 @@ func (s *Store) CreateUpload(ctx context.Context, u catalog.Upload) (*catalog.Up
 func (s *Store) Upload(ctx context.Context, bucket, key, id string) (*catalog.Upload, error) {
 	u, err := s.cat.GetUpload(ctx, bucket, key, id)
 	if errors.Is(err, catalog.ErrNotFound) {
-		return nil, s3err.NoSuchUpload.With("UploadId", id)
+		return nil, noSuchUpload(id)
 	}
 	return u, wrap(err)
 }
@@ -57,46 +56,52 @@ type PartInput struct {
 	Number                int
 	Body                  io.Reader
 	Size                  int64
-	// Finish verifies the body's checksum after it was read and returns
-	// the part's checksum algorithm and value ("" when none).
-	Finish func() (alg checksum.Algorithm, value string, err error)
+	// Checksum is the checksum the client declared (nil: none), verified
+	// as PutInput's. The part keeps a checksum in the upload's algorithm,
+	// else in the declared one.
+	Checksum *checksum.Expect
+	Trailers func() checksum.Header
 }
+
+// msgPartNumber is the complaint about a part number out of range.
+const msgPartNumber = "Part number must be an integer between 1 and 10000, inclusive"
 
 // PutPart stores one part durably.
 func (s *Store) PutPart(ctx context.Context, in *PartInput) (*catalog.Part, error) {
 	if in.Number < 1 || in.Number > MaxParts {
-		return nil, s3err.InvalidArgument.Msg("Part number must be an integer between 1 and 10000, inclusive")
+		return nil, invalidArgument(msgPartNumber)
 	}
-	if in.Size > MaxPartSize {
-		return nil, s3err.EntityTooLarge
-	}
-	if _, err := s.Upload(ctx, in.Bucket, in.Key, in.UploadID); err != nil {
+	u, err := s.Upload(ctx, in.Bucket, in.Key, in.UploadID)
+	if err != nil {
 		return nil, err
 	}
-	extents, size, blobID, err := s.writeBody(ctx, in.Body, in.Size)
+	// The part's checksum is kept in the upload's algorithm; a part may
+	// declare it or, when the upload has none, another (verified either way).
+	keep, _ := checksum.Parse(u.ChecksumAlgorithm)
+	if d := in.Checksum; d != nil && keep != "" && d.Algorithm != keep {
+		return nil, invalidRequest("Checksum Type mismatch occurred, expected checksum Type: " + lower(keep) + ", actual checksum Type: " + lower(d.Algorithm))
+	}
+	if in.Size > MaxPartSize {
+		return nil, kindErr(TooLarge)
+	}
+	st, err := s.stage(ctx, body{r: in.Body, size: in.Size, max: MaxPartSize, declared: in.Checksum, trailers: in.Trailers, keep: keep})
 	if err != nil {
 		return nil, err
 	}
 	published := false
 	defer func() {
-		if !published && blobID != "" {
-			_ = s.blobs.Delete(context.WithoutCancel(ctx), blobID)
+		if !published {
+			s.unstage(ctx, st)
 		}
 	}()
-	if in.Size >= 0 && size != in.Size {
-		return nil, s3err.IncompleteBody
-	}
-	p := catalog.Part{Number: in.Number, Size: size, ETag: NewETag(), LastModified: s.opt.Now().UTC(), Extents: extents}
-	if in.Finish != nil {
-		alg, v, err := in.Finish()
-		if err != nil {
-			return nil, err
-		}
-		p.Checksum = PartChecksum(alg, v)
-	}
+	p := catalog.Part{Number: in.Number, Size: st.size, ETag: NewETag(), LastModified: s.opt.Now().UTC(), Extents: st.extents}
+	// With no algorithm declared at creation (the SDKs' default) the part
+	// keeps its own checksum, so the completed object can still carry a
+	// whole-object CRC.
+	p.Checksum = PartChecksum(st.alg, st.sum)
 	err = s.cat.PutPart(ctx, in.Bucket, in.Key, in.UploadID, p)
 	if errors.Is(err, catalog.ErrNotFound) {
-		return nil, s3err.NoSuchUpload.With("UploadId", in.UploadID)
+		return nil, noSuchUpload(in.UploadID)
 	}
 	if err != nil {
 		return nil, wrap(err)
@@ -165,18 +170,18 @@ type CompleteInput struct {
 // object's extents are the parts' extents.
 func (s *Store) CompleteUpload(ctx context.Context, in *CompleteInput) (*catalog.Object, error) {
 	if len(in.Parts) == 0 {
-		return nil, s3err.MalformedXML.Msg("The XML you provided was not well-formed or did not validate against our published schema: it lists no parts.")
+		return nil, malformed("The XML you provided was not well-formed or did not validate against our published schema: it lists no parts.")
 	}
 	if len(in.Parts) > MaxParts {
-		return nil, s3err.InvalidArgument.Msg("Part number must be an integer between 1 and 10000, inclusive")
+		return nil, invalidArgument(msgPartNumber)
 	}
 	for i, p := range in.Parts {
 		if i > 0 && p.Number <= in.Parts[i-1].Number {
-			return nil, s3err.InvalidPartOrder
+			return nil, kindErr(InvalidPartOrder)
 		}
 		// Directory buckets require part numbers 1, 2, 3, ... at completion.
 		if p.Number != i+1 {
-			return nil, s3err.InvalidPartOrder.Msg("Directory buckets require part numbers to start at 1 and be consecutive.")
+			return nil, &Error{Kind: InvalidPartOrder, Msg: "Directory buckets require part numbers to start at 1 and be consecutive."}
 		}
 	}
 	var obj *catalog.Object
@@ -195,7 +200,7 @@ func (s *Store) CompleteUpload(ctx context.Context, in *CompleteInput) (*catalog
 		if _, berr := s.Bucket(ctx, in.Bucket); berr != nil {
 			return nil, berr
 		}
-		return nil, s3err.NoSuchUpload.With("UploadId", in.UploadID)
+		return nil, noSuchUpload(in.UploadID)
 	}
 	if err != nil {
 		return nil, wrap(err)
@@ -233,14 +238,14 @@ func (s *Store) assemble(u *catalog.Upload, stored []catalog.Part, in *CompleteI
 	for i, want := range in.Parts {
 		p := byNum[want.Number]
 		if p == nil || !ETagMatches(want.ETag, p.ETag) {
-			return nil, s3err.InvalidPart.With("PartNumber", itoa(want.Number))
+			return nil, &Error{Kind: InvalidPart, Part: want.Number}
 		}
 		if i < len(in.Parts)-1 && p.Size < MinPartSize {
-			return nil, s3err.EntityTooSmall.With("ProposedSize", itoa64(p.Size)).With("MinSizeAllowed", itoa(MinPartSize)).With("PartNumber", itoa(p.Number))
+			return nil, &Error{Kind: TooSmall, Part: p.Number, Size: p.Size, Want: MinPartSize}
 		}
 		palg, psum := SplitPartChecksum(p.Checksum)
 		if want.Checksum != "" && psum != "" && want.Checksum != psum {
-			return nil, s3err.InvalidPart.Msg("The checksum of part %d does not match the uploaded part's checksum.", p.Number)
+			return nil, &Error{Kind: PartChecksumMismatch, Part: p.Number}
 		}
 		obj.Size += p.Size
 		obj.Extents = append(obj.Extents, p.Extents...)
@@ -261,7 +266,7 @@ func (s *Store) assemble(u *catalog.Upload, stored []catalog.Part, in *CompleteI
 		crcParts = append(crcParts, checksum.Part{Sum: raw, Size: p.Size})
 	}
 	if in.ObjectSize != nil && *in.ObjectSize != obj.Size {
-		return nil, s3err.InvalidRequest.Msg("The provided 'x-amz-mp-object-size' header value %d does not match what was computed: %d", *in.ObjectSize, obj.Size)
+		return nil, &Error{Kind: ObjectSizeMismatch, Want: *in.ObjectSize, Size: obj.Size}
 	}
 	if alg.Valid() && allSums {
 		typ := checksum.Type(u.ChecksumType)
@@ -295,7 +300,7 @@ func (s *Store) assemble(u *catalog.Upload, stored []catalog.Part, in *CompleteI
 		obj.Checksums = map[string]string{string(alg): value}
 		obj.ChecksumType = string(typ)
 	} else if u.ChecksumAlgorithm != "" && !allSums {
-		return nil, s3err.InvalidRequest.Msg("The upload was created with checksum algorithm %s, but some parts carry no %s checksum.", alg, alg)
+		return nil, invalidRequest("The upload was created with checksum algorithm " + string(alg) + ", but some parts carry no " + string(alg) + " checksum.")
 	}
 	return obj, nil
 }
@@ -305,7 +310,7 @@ func (s *Store) assemble(u *catalog.Upload, stored []catalog.Part, in *CompleteI
 func (s *Store) AbortUpload(ctx context.Context, bucket, key, id string, initiated *time.Time) error {
 	err := s.cat.AbortUpload(ctx, bucket, key, id, func(u *catalog.Upload) error {
 		if initiated != nil && !u.Initiated.Truncate(time.Second).Equal(initiated.Truncate(time.Second)) {
-			return s3err.PreconditionFailed.With("Condition", "x-amz-if-match-initiated-time")
+			return precondition(IfMatchInitiated)
 		}
 		return nil
 	})
@@ -313,7 +318,7 @@ func (s *Store) AbortUpload(ctx context.Context, bucket, key, id string, initiat
 		if _, berr := s.Bucket(ctx, bucket); berr != nil {
 			return berr
 		}
-		return s3err.NoSuchUpload.With("UploadId", id)
+		return noSuchUpload(id)
 	}
 	return wrap(err)
 }

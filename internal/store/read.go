@@ -9,7 +9,6 @@ import (
 
 	"github.com/zonal-dev/zonal/internal/blob"
 	"github.com/zonal-dev/zonal/internal/catalog"
-	"github.com/zonal-dev/zonal/internal/s3err"
 	"github.com/zonal-dev/zonal/internal/sse"
 )
 
@@ -79,9 +78,9 @@ func (r *extentReader) advance() error {
 		br, err := r.blobs.Open(r.ctx, p.e.BlobID)
 		if err != nil {
 			if errors.Is(err, blob.ErrNotFound) {
-				return s3err.InternalError.Wrap(errors.New("blob " + p.e.BlobID + " of a live record is missing"))
+				return internal(errors.New("blob " + p.e.BlobID + " of a live record is missing"))
 			}
-			return s3err.InternalError.Wrap(err)
+			return internal(err)
 		}
 		r.open = br
 		src = nil
@@ -99,14 +98,14 @@ func (r *extentReader) advance() error {
 		// Encrypted extent: the keystream position of the first byte read
 		// is its offset in the extent's original plaintext.
 		if r.keys == nil {
-			return s3err.InternalError.Wrap(errors.New("object is encrypted but no SSE key is configured"))
+			return internal(errors.New("object is encrypted but no SSE key is configured"))
 		}
 		key, err := r.keys.Unseal(p.e.IV)
 		if err != nil {
-			return s3err.InternalError.Wrap(err)
+			return internal(err)
 		}
 		if src, err = sse.Reader(src, key, p.e.Offset+p.off); err != nil {
-			return s3err.InternalError.Wrap(err)
+			return internal(err)
 		}
 	}
 	r.cur = src

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/zonal-dev/zonal/internal/catalog"
-	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
 // RenameInput describes one RenameObject.
@@ -29,34 +28,32 @@ type RenameInput struct {
 // acting; the same token with other parameters is refused.
 func (s *Store) Rename(ctx context.Context, in *RenameInput) error {
 	if strings.HasSuffix(in.Src, "/") || strings.HasSuffix(in.Dst, "/") {
-		return s3err.InvalidRequest.Msg("RenameObject does not support keys that end with a slash (/).")
+		return invalidRequest("RenameObject does not support keys that end with a slash (/).")
 	}
 	if len(in.Dst) > MaxKeyLength {
-		// RenameObject's code is KeyTooLong (PutObject's is KeyTooLongError).
-		return s3err.KeyTooLong.Msg("Your key is too long").With("Key", in.Dst).Rename("KeyTooLong")
+		return &Error{Kind: KeyTooLong, Op: OpRename, Key: in.Dst}
 	}
 	if err := s.tokens.check(in); err != nil {
 		return err
 	}
 	if in.Src == in.Dst {
-		return s3err.InvalidRequest.Msg("The source and destination keys of a rename must differ.")
+		return invalidRequest("The source and destination keys of a rename must differ.")
 	}
 	refs := []catalog.ObjectRef{{Bucket: in.Bucket, Key: in.Src}, {Bucket: in.Bucket, Key: in.Dst}}
 	err := s.cat.UpdateObjects(ctx, refs, func(cur []*catalog.Object) ([]*catalog.Object, error) {
 		src, dst := cur[0], cur[1]
 		if in.ClientToken != "" && dst != nil && dst.RenameToken == in.ClientToken {
 			if dst.RenameSource != in.Src {
-				return nil, s3err.IdempotencyParameterMismatch
+				return nil, kindErr(IdempotencyMismatch)
 			}
 			// An earlier try with this token succeeded: do nothing, even
 			// if the source key has been written again since.
 			return nil, errNothing
 		}
 		if src == nil {
-			return nil, s3err.NoSuchKey.With("Key", in.Src)
+			return nil, &Error{Kind: NoSuchKey, Key: in.Src}
 		}
-		// AWS reports a failed source ETag check as Condition If-Match.
-		if err := in.Source.check(src, ""); err != nil {
+		if err := in.Source.check(src, OpRename); err != nil {
 			return nil, err
 		}
 		if err := checkDest(dst, in); err != nil {
@@ -74,7 +71,7 @@ func (s *Store) Rename(ctx context.Context, in *RenameInput) error {
 	case errors.Is(err, errNothing):
 		return nil
 	case errors.Is(err, catalog.ErrNotFound):
-		return s3err.NoSuchBucket.With("BucketName", in.Bucket)
+		return noSuchBucket(in.Bucket)
 	}
 	return wrap(err)
 }
@@ -84,19 +81,19 @@ func (s *Store) Rename(ctx context.Context, in *RenameInput) error {
 func checkDest(dst *catalog.Object, in *RenameInput) error {
 	if in.IfMatch != "" {
 		if dst == nil || !ETagMatches(in.IfMatch, dst.ETag) {
-			return s3err.PreconditionFailed.With("Condition", "If-Match")
+			return precondition(IfMatch)
 		}
 	}
 	if in.IfNoneMatch != "" && dst != nil {
-		return s3err.PreconditionFailed.With("Condition", "If-None-Match")
+		return precondition(IfNoneMatch)
 	}
 	if dst != nil {
 		mod := dst.LastModified.Truncate(time.Second)
 		if in.IfUnmodSince != nil && mod.After(*in.IfUnmodSince) {
-			return s3err.PreconditionFailed.With("Condition", "If-Unmodified-Since")
+			return precondition(IfUnmodifiedSince)
 		}
 		if in.IfModSince != nil && !mod.After(*in.IfModSince) {
-			return s3err.PreconditionFailed.With("Condition", "If-Modified-Since")
+			return precondition(IfModifiedSince)
 		}
 	}
 	return nil
@@ -124,7 +121,7 @@ func (rt *renameTokens) check(in *RenameInput) error {
 	defer rt.mu.Unlock()
 	u, ok := rt.m[in.Bucket+"\x00"+in.ClientToken]
 	if ok && time.Since(u.at) < time.Hour && (u.src != in.Src || u.dst != in.Dst) {
-		return s3err.IdempotencyParameterMismatch
+		return kindErr(IdempotencyMismatch)
 	}
 	return nil
 }

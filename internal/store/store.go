@@ -22,7 +22,6 @@ import (
 	"github.com/zonal-dev/zonal/internal/blob"
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/checksum"
-	"github.com/zonal-dev/zonal/internal/s3err"
 	"github.com/zonal-dev/zonal/internal/sse"
 )
 
@@ -119,9 +118,9 @@ func (s *Store) CreateBucket(ctx context.Context, b catalog.Bucket) error {
 	if errors.Is(err, catalog.ErrExists) {
 		cur, gerr := s.cat.GetBucket(ctx, b.Name)
 		if gerr == nil && cur.Owner == b.Owner {
-			return s3err.BucketAlreadyOwnedByYou.With("BucketName", b.Name)
+			return &Error{Kind: BucketOwned, Bucket: b.Name}
 		}
-		return s3err.BucketAlreadyExists.With("BucketName", b.Name)
+		return &Error{Kind: BucketExists, Bucket: b.Name}
 	}
 	return wrap(err)
 }
@@ -130,7 +129,7 @@ func (s *Store) CreateBucket(ctx context.Context, b catalog.Bucket) error {
 func (s *Store) Bucket(ctx context.Context, name string) (catalog.Bucket, error) {
 	b, err := s.cat.GetBucket(ctx, name)
 	if errors.Is(err, catalog.ErrNotFound) {
-		return b, s3err.NoSuchBucket.With("BucketName", name)
+		return b, noSuchBucket(name)
 	}
 	return b, wrap(err)
 }
@@ -140,9 +139,9 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 	err := s.cat.DeleteBucket(ctx, name)
 	switch {
 	case errors.Is(err, catalog.ErrNotFound):
-		return s3err.NoSuchBucket.With("BucketName", name)
+		return noSuchBucket(name)
 	case errors.Is(err, catalog.ErrBucketNotEmpty):
-		return s3err.BucketNotEmpty.With("BucketName", name)
+		return &Error{Kind: BucketNotEmpty, Bucket: name}
 	}
 	return wrap(err)
 }
@@ -162,12 +161,15 @@ func (s *Store) List(ctx context.Context, q catalog.ListQuery) (catalog.ListPage
 	return p, wrap(err)
 }
 
-// wrap turns engine errors into S3 errors (InternalError keeps the cause for logs).
+// wrap classifies what a catalog call returned: the store's and the
+// checksum package's own errors (raised in update callbacks) pass through;
+// a cancelled request is an incomplete body; anything else is internal,
+// keeping the cause for the log.
 func wrap(err error) error {
 	if err == nil {
 		return nil
 	}
-	var e *s3err.Error
+	var e *Error
 	if errors.As(err, &e) {
 		return e
 	}
@@ -176,9 +178,9 @@ func wrap(err error) error {
 		return ce
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return s3err.IncompleteBody.Wrap(err)
+		return incompleteBody("", err)
 	}
-	return s3err.InternalError.Wrap(err)
+	return internal(err)
 }
 
 func itoa(n int) string     { return strconv.Itoa(n) }
@@ -188,7 +190,7 @@ func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 func (s *Store) UpdateBucket(ctx context.Context, name string, fn func(b *catalog.Bucket) error) error {
 	err := s.cat.UpdateBucket(ctx, name, fn)
 	if errors.Is(err, catalog.ErrNotFound) {
-		return s3err.NoSuchBucket.With("BucketName", name)
+		return noSuchBucket(name)
 	}
 	return wrap(err)
 }

@@ -13,7 +13,7 @@ import (
 	blobmem "github.com/zonal-dev/zonal/internal/blob/mem"
 	"github.com/zonal-dev/zonal/internal/catalog"
 	catmem "github.com/zonal-dev/zonal/internal/catalog/mem"
-	"github.com/zonal-dev/zonal/internal/s3err"
+	"github.com/zonal-dev/zonal/internal/checksum"
 	"github.com/zonal-dev/zonal/internal/store"
 )
 
@@ -98,11 +98,11 @@ func TestPutShortBodyStoresNothing(t *testing.T) {
 	s := newStore(t, store.Options{InlineMax: 10})
 	for _, size := range []int64{5, 500} {
 		_, err := s.Put(context.Background(), &store.PutInput{Bucket: bucket, Key: "k", Body: strings.NewReader("abc"), Size: size})
-		if !errors.Is(err, s3err.IncompleteBody) {
+		if !store.IsKind(err, store.IncompleteBody) {
 			t.Fatalf("size %d: err %v, want IncompleteBody", size, err)
 		}
 	}
-	if _, err := s.Head(context.Background(), bucket, "k"); !errors.Is(err, s3err.NoSuchKey) {
+	if _, err := s.Head(context.Background(), bucket, "k"); !store.IsKind(err, store.NoSuchKey) {
 		t.Fatalf("object visible after failed put: %v", err)
 	}
 	n := 0
@@ -112,18 +112,18 @@ func TestPutShortBodyStoresNothing(t *testing.T) {
 	}
 }
 
-func TestFinishErrorAbortsPut(t *testing.T) {
+func TestBadChecksumAbortsPut(t *testing.T) {
 	s := newStore(t, store.Options{InlineMax: 10})
 	for _, data := range []string{"tiny", strings.Repeat("x", 100)} {
 		_, err := s.Put(context.Background(), &store.PutInput{
 			Bucket: bucket, Key: "k", Body: strings.NewReader(data), Size: int64(len(data)),
-			Finish: func() (map[string]string, string, error) { return nil, "", s3err.BadDigest },
+			Checksum: &checksum.Expect{Algorithm: checksum.CRC32, Value: "AAAAAA=="},
 		})
-		if !errors.Is(err, s3err.BadDigest) {
+		if !errors.Is(err, &checksum.Error{Kind: checksum.Mismatch}) {
 			t.Fatalf("err %v", err)
 		}
 	}
-	if _, err := s.Head(context.Background(), bucket, "k"); !errors.Is(err, s3err.NoSuchKey) {
+	if _, err := s.Head(context.Background(), bucket, "k"); !store.IsKind(err, store.NoSuchKey) {
 		t.Fatalf("object visible after failed checksum: %v", err)
 	}
 }
@@ -143,7 +143,7 @@ func TestConditionalPutOneWinner(t *testing.T) {
 			switch {
 			case err == nil:
 				wins++
-			case errors.Is(err, s3err.PreconditionFailed):
+			case store.IsKind(err, store.PreconditionFailed):
 				fails++
 			default:
 				t.Errorf("unexpected %v", err)
@@ -161,14 +161,14 @@ func TestIfMatchAndDelete(t *testing.T) {
 	ctx := context.Background()
 	obj := put(t, s, "k", []byte("one"), 3)
 	_, err := s.Put(ctx, &store.PutInput{Bucket: bucket, Key: "k", Body: strings.NewReader("x"), Size: 1, IfMatch: `"nope"`})
-	if !errors.Is(err, s3err.PreconditionFailed) {
+	if !store.IsKind(err, store.PreconditionFailed) {
 		t.Fatalf("If-Match mismatch: %v", err)
 	}
 	_, err = s.Put(ctx, &store.PutInput{Bucket: bucket, Key: "missing", Body: strings.NewReader("x"), Size: 1, IfMatch: "*"})
-	if !errors.Is(err, s3err.NoSuchKey) {
+	if !store.IsKind(err, store.NoSuchKey) {
 		t.Fatalf("If-Match on missing key: %v", err)
 	}
-	if err := s.Delete(ctx, bucket, "k", store.DeleteConditions{IfMatch: `"other"`}); !errors.Is(err, s3err.PreconditionFailed) {
+	if err := s.Delete(ctx, bucket, "k", store.DeleteConditions{IfMatch: `"other"`}); !store.IsKind(err, store.PreconditionFailed) {
 		t.Fatalf("delete If-Match mismatch: %v", err)
 	}
 	if err := s.Delete(ctx, bucket, "k", store.DeleteConditions{IfMatch: `"` + obj.ETag + `"`}); err != nil {
@@ -177,10 +177,10 @@ func TestIfMatchAndDelete(t *testing.T) {
 	if err := s.Delete(ctx, bucket, "k", store.DeleteConditions{}); err != nil {
 		t.Fatalf("deleting a missing key: %v", err)
 	}
-	if err := s.Delete(ctx, "nobucket--use1-az4--x-s3", "k", store.DeleteConditions{}); !errors.Is(err, s3err.NoSuchBucket) {
+	if err := s.Delete(ctx, "nobucket--use1-az4--x-s3", "k", store.DeleteConditions{}); !store.IsKind(err, store.NoSuchBucket) {
 		t.Fatalf("delete in missing bucket: %v", err)
 	}
-	if _, err := s.Head(ctx, "nobucket--use1-az4--x-s3", "k"); !errors.Is(err, s3err.NoSuchBucket) {
+	if _, err := s.Head(ctx, "nobucket--use1-az4--x-s3", "k"); !store.IsKind(err, store.NoSuchBucket) {
 		t.Fatalf("head in missing bucket: %v", err)
 	}
 }
