@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/zonal-dev/zonal/internal/auth"
 	"github.com/zonal-dev/zonal/internal/iam"
 	"github.com/zonal-dev/zonal/internal/sigv4"
 )
@@ -76,6 +77,10 @@ func asAPIError(err error) *apiError {
 	if errors.As(err, &se) {
 		return fromSigV4(se)
 	}
+	var au *auth.Error
+	if errors.As(err, &au) {
+		return fromAuth(au)
+	}
 	return &apiError{Code: "ServiceFailure", Status: http.StatusInternalServerError,
 		Message: "An internal error occurred. Please try again.", Cause: err}
 }
@@ -100,4 +105,17 @@ func fromSigV4(e *sigv4.Error) *apiError {
 		msg = e.Kind.String()
 	}
 	return apiErr("IncompleteSignature", "%s", msg)
+}
+
+// fromAuth maps the other authentication faults, by kind.
+func fromAuth(e *auth.Error) *apiError {
+	switch e.Kind {
+	case auth.WrongService:
+		return apiErr("SignatureDoesNotMatch", "Credential should be scoped to correct service: 'iam'. ")
+	case auth.Internal:
+		return &apiError{Code: "ServiceFailure", Status: http.StatusInternalServerError,
+			Message: "An internal error occurred. Please try again.", Cause: e.Err}
+	}
+	// A token, an unknown key, a session token that does not open.
+	return apiErr("InvalidClientTokenId", msgInvalidToken)
 }

@@ -31,19 +31,17 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/zonal-dev/zonal/internal/auth"
 	"github.com/zonal-dev/zonal/internal/iam"
-	"github.com/zonal-dev/zonal/internal/policy"
 	"github.com/zonal-dev/zonal/internal/sigv4"
 )
 
@@ -65,23 +63,30 @@ type Config struct {
 	DB     *iam.DB
 	Logger *slog.Logger
 	Now    func() time.Time // clock (tests); time.Now when nil
+	// Auth authenticates and authorizes requests; nil builds one over DB.
+	// The server passes the S3 API's, so both share one key cache.
+	Auth *auth.Authority
 }
 
 // Handler is the IAM and STS http.Handler.
 type Handler struct {
-	db  *iam.DB
-	log *slog.Logger
-	now func() time.Time
+	db   *iam.DB
+	log  *slog.Logger
+	now  func() time.Time
+	auth *auth.Authority
 }
 
 // New returns a Handler for cfg.
 func New(cfg Config) *Handler {
-	h := &Handler{db: cfg.DB, log: cfg.Logger, now: cfg.Now}
+	h := &Handler{db: cfg.DB, log: cfg.Logger, now: cfg.Now, auth: cfg.Auth}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.auth == nil {
+		h.auth = auth.New(auth.Config{Identities: cfg.DB, Policies: cfg.DB, Now: h.now})
 	}
 	return h
 }
@@ -110,6 +115,7 @@ type call struct {
 	params  url.Values
 	action  string
 	service string
+	id      auth.Caller
 	caller  iam.Principal
 	reqID   string
 }
@@ -139,51 +145,33 @@ func (h *Handler) Serve(w http.ResponseWriter, r *http.Request) Result {
 	return res
 }
 
+// iamServices are the SigV4 services this API answers for.
+var iamServices = []string{"iam", "sts"}
+
 // prepare authenticates the request and reads its parameters.
 func (h *Handler) prepare(r *http.Request, res *Result) (*call, []byte, error) {
-	a, err := sigv4.Parse(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	if a.Service == "sts" {
-		res.Service = "sts"
-	}
-	res.AccessKey = a.AccessKeyID
-	if a.Service != "iam" && a.Service != "sts" {
-		return nil, nil, apiErr("SignatureDoesNotMatch", "Credential should be scoped to correct service: 'iam'. ")
-	}
-	if a.SessionToken != "" || a.SecurityToken != "" {
+	var body []byte
+	id, err := h.auth.Authenticate(r, auth.Options{
+		Services: iamServices,
 		// Only long-term keys authenticate here; zonal issues no STS
 		// credentials, and S3 session credentials are for S3 only.
-		return nil, nil, apiErr("InvalidClientTokenId", msgInvalidToken)
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		return nil, nil, apiErr("IncompleteSignature", "The request body could not be read.")
-	}
-	if len(body) > maxBody {
-		return nil, nil, apiErr("RequestEntityTooLarge", "Request body must be less than %d bytes", maxBody)
-	}
-	sum := sha256.Sum256(body)
-	bodyHash := hex.EncodeToString(sum[:])
-	if explicitPayloadHash(r) {
-		if a.PayloadHash != sigv4.UnsignedPayload && a.PayloadHash != bodyHash {
-			return nil, nil, apiErr("SignatureDoesNotMatch", "The request body does not match its x-amz-content-sha256 header.")
+		NoSecurityToken: true,
+		Payload: func(a *sigv4.Auth) error {
+			var err error
+			body, err = readBody(r, a)
+			return err
+		},
+	})
+	if a := id.Auth; a != nil {
+		if a.Service == "sts" {
+			res.Service = "sts"
 		}
-	} else {
-		// IAM and STS sign the body's hash without sending it.
-		a.PayloadHash = bodyHash
+		res.AccessKey = a.AccessKeyID
 	}
-	p, secret, err := h.db.LookupKey(r.Context(), a.AccessKeyID)
 	if err != nil {
-		if errors.Is(err, iam.ErrNoSuchKey) {
-			return nil, nil, apiErr("InvalidClientTokenId", msgInvalidToken)
-		}
 		return nil, nil, err
 	}
-	if err := a.Verify(r, sigv4.SigningKey(secret, a.Date, a.Region, a.Service), h.now()); err != nil {
-		return nil, nil, err
-	}
+	p := id.Principal
 	res.Principal = h.db.PolicyPrincipal(p).ARN
 	if res.Principal == "" {
 		res.Principal = p.ARN()
@@ -192,11 +180,33 @@ func (h *Handler) prepare(r *http.Request, res *Result) (*call, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &call{h: h, ctx: r.Context(), r: r, params: params, service: a.Service, caller: p}
+	c := &call{h: h, ctx: r.Context(), r: r, params: params, service: id.Auth.Service, id: id, caller: p}
 	c.reqID = res.RequestID
 	c.action = params.Get("Action")
 	res.Action = c.action
 	return c, nil, nil
+}
+
+// readBody reads the form body and makes its hash the payload hash the
+// signature is checked with: IAM and STS sign it without sending it.
+func readBody(r *http.Request, a *sigv4.Auth) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, apiErr("IncompleteSignature", "The request body could not be read.")
+	}
+	if len(body) > maxBody {
+		return nil, apiErr("RequestEntityTooLarge", "Request body must be less than %d bytes", maxBody)
+	}
+	sum := sha256.Sum256(body)
+	bodyHash := hex.EncodeToString(sum[:])
+	if explicitPayloadHash(r) {
+		if a.PayloadHash != sigv4.UnsignedPayload && a.PayloadHash != bodyHash {
+			return nil, apiErr("SignatureDoesNotMatch", "The request body does not match its x-amz-content-sha256 header.")
+		}
+	} else {
+		a.PayloadHash = bodyHash
+	}
+	return body, nil
 }
 
 // explicitPayloadHash reports whether the client sent x-amz-content-sha256
@@ -290,31 +300,25 @@ func (c *call) account() string { return c.caller.Account }
 // accounts. Every refusal is logged with the deciding statement.
 func (c *call) authorize(resource, resourceAccount string, extra map[string][]string) error {
 	action := "iam:" + c.action
-	set, err := c.h.db.IdentityPolicySet(c.ctx, c.caller)
-	if err != nil {
-		return err
-	}
-	pp := c.h.db.PolicyPrincipal(c.caller)
-	req := policy.Request{Principal: pp, Action: action, Resource: resource,
-		ResourceAccount: resourceAccount, Context: c.conditionContext(extra)}
-	res := policy.EvaluateDetailed(req, set.Policies, nil)
-	if res.Decision == policy.Allow {
+	d := c.h.auth.Authorize(c.ctx, &c.id, auth.Request{Action: action, Resource: resource,
+		Account: resourceAccount, Conditions: extra})
+	switch {
+	case d.Err != nil:
+		return d.Err
+	case d.Allowed:
 		return nil
 	}
-	arn := pp.ARN
+	arn := c.h.db.PolicyPrincipal(c.caller).ARN
 	if arn == "" {
 		arn = c.caller.ARN()
 	}
 	deciding := "no statement allowed"
 	msg := fmt.Sprintf("User: %s is not authorized to perform: %s on resource: %s", arn, action, resource)
 	switch {
-	case res.Decision == policy.ExplicitDeny:
-		deciding = fmt.Sprintf("explicit deny in %s statement %d", set.Name(res.By.Policy), res.By.Statement)
-		if res.By.Sid != "" {
-			deciding += " (Sid " + res.By.Sid + ")"
-		}
+	case d.Denial == auth.ExplicitDeny:
+		deciding = d.Statement
 		msg += " with an explicit deny in an identity-based policy"
-	case !res.SameAccount:
+	case !d.SameAccount:
 		deciding = "cross-account IAM access is not possible"
 	default:
 		msg += " because no identity-based policy allows the " + action + " action"
@@ -322,29 +326,6 @@ func (c *call) authorize(resource, resourceAccount string, extra map[string][]st
 	c.h.log.Info("request denied", "request_id", c.reqID, "service", c.service, "principal", arn,
 		"action", action, "resource", resource, "decided_by", deciding)
 	return apiErr("AccessDenied", "%s", msg)
-}
-
-// conditionContext supplies the global condition keys that the policy
-// package does not derive itself.
-func (c *call) conditionContext(extra map[string][]string) map[string][]string {
-	now := c.h.now().UTC()
-	m := map[string][]string{
-		"aws:currenttime":     {now.Format(time.RFC3339)},
-		"aws:epochtime":       {strconv.FormatInt(now.Unix(), 10)},
-		"aws:securetransport": {strconv.FormatBool(c.r.TLS != nil)},
-	}
-	if host, _, err := net.SplitHostPort(c.r.RemoteAddr); err == nil {
-		m["aws:sourceip"] = []string{host}
-	}
-	if !c.caller.IsRoot() {
-		if _, id, err := c.h.db.CallerIdentity(c.caller); err == nil {
-			m["aws:userid"] = []string{id}
-		}
-	}
-	for k, v := range extra {
-		m[strings.ToLower(k)] = v
-	}
-	return m
 }
 
 // newRequestID returns a random UUID, the shape of IAM's request ids.

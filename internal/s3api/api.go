@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/zonal-dev/zonal/internal/auth"
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/iam"
 	"github.com/zonal-dev/zonal/internal/s3err"
@@ -41,15 +42,12 @@ type Config struct {
 
 // Handler is the S3 API http.Handler.
 type Handler struct {
-	cfg    Config
-	store  *store.Store
-	log    *slog.Logger
-	now    func() time.Time
-	keys   keyCache
-	tokens tokenCache
-
-	bucketPolicies bucketPolicyCache
-	reqID          requestIDs
+	cfg   Config
+	store *store.Store
+	log   *slog.Logger
+	now   func() time.Time
+	auth  *auth.Authority
+	reqID requestIDs
 }
 
 // New returns a Handler for cfg.
@@ -63,7 +61,7 @@ func New(cfg Config) *Handler {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 5 * time.Minute
 	}
-	h := &Handler{cfg: cfg, store: cfg.Store, log: cfg.Logger, now: cfg.Now}
+	h := &Handler{cfg: cfg, store: cfg.Store, log: cfg.Logger, now: cfg.Now, auth: newAuthority(cfg)}
 	h.reqID.init()
 	return h
 }

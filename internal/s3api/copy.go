@@ -7,7 +7,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/zonal-dev/zonal/internal/auth"
 	"github.com/zonal-dev/zonal/internal/checksum"
 	"github.com/zonal-dev/zonal/internal/s3err"
 	"github.com/zonal-dev/zonal/internal/session"
@@ -36,13 +38,25 @@ func parseCopySource(v string) (bucket, key string, err error) {
 	return bucket, key, nil
 }
 
+// parseHTTPTime reads an optional HTTP-date header value.
+func parseHTTPTime(v string) (*time.Time, error) {
+	if v == "" {
+		return nil, nil
+	}
+	t, err := http.ParseTime(v)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
 func sourceConditions(hd http.Header, prefix string) (store.SourceConditions, error) {
 	c := store.SourceConditions{IfMatch: hd.Get(prefix + "If-Match"), IfNoneMatch: hd.Get(prefix + "If-None-Match")}
 	var err error
-	if c.IfModifiedSince, err = store.ParseHTTPTime(hd.Get(prefix + "If-Modified-Since")); err != nil {
+	if c.IfModifiedSince, err = parseHTTPTime(hd.Get(prefix + "If-Modified-Since")); err != nil {
 		return c, s3err.InvalidArgument.Msg("%sIf-Modified-Since is not a valid date.", prefix)
 	}
-	if c.IfUnmodifiedSince, err = store.ParseHTTPTime(hd.Get(prefix + "If-Unmodified-Since")); err != nil {
+	if c.IfUnmodifiedSince, err = parseHTTPTime(hd.Get(prefix + "If-Unmodified-Since")); err != nil {
 		return c, s3err.InvalidArgument.Msg("%sIf-Unmodified-Since is not a valid date.", prefix)
 	}
 	return c, nil
@@ -63,7 +77,6 @@ func (h *Handler) authorizeSource(ctx context.Context, r *http.Request, c *calle
 		}
 		return nil
 	}
-	k := check{action: "s3express:CreateSession", bucket: bucket, mode: session.ReadOnly}
 	b, err := h.store.Bucket(ctx, bucket)
 	if err != nil {
 		return err
@@ -71,8 +84,9 @@ func (h *Handler) authorizeSource(ctx context.Context, r *http.Request, c *calle
 	if wantOwner != "" && b.Owner != wantOwner {
 		return s3err.AccessDenied
 	}
-	k.bucketRec = &b
-	return h.decide(ctx, r, c, k)
+	d := h.auth.Authorize(ctx, &c.id, auth.Request{Action: auth.ActionCreateSession,
+		BucketName: bucket, Bucket: &b, Mode: session.ReadOnly})
+	return h.denied(r, c, "", d)
 }
 
 type copyObjectResult struct {
@@ -228,10 +242,10 @@ func (h *Handler) renameObject(w http.ResponseWriter, r *http.Request, t target)
 	if in.Source, err = sourceConditions(hd, "X-Amz-Rename-Source-"); err != nil {
 		return err
 	}
-	if in.IfModSince, err = store.ParseHTTPTime(hd.Get("If-Modified-Since")); err != nil {
+	if in.IfModSince, err = parseHTTPTime(hd.Get("If-Modified-Since")); err != nil {
 		return s3err.InvalidArgument.Msg("If-Modified-Since is not a valid date.")
 	}
-	if in.IfUnmodSince, err = store.ParseHTTPTime(hd.Get("If-Unmodified-Since")); err != nil {
+	if in.IfUnmodSince, err = parseHTTPTime(hd.Get("If-Unmodified-Since")); err != nil {
 		return s3err.InvalidArgument.Msg("If-Unmodified-Since is not a valid date.")
 	}
 	if err := h.store.Rename(r.Context(), in); err != nil {

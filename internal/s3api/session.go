@@ -23,7 +23,7 @@ type createSessionResult struct {
 // not exist yet: with a custom endpoint the SDKs create a session before
 // CreateBucket and sign CreateBucket with it.
 func (h *Handler) createSession(w http.ResponseWriter, r *http.Request, c *caller, t target) error {
-	mode := c.grantedMode // decided by authorize
+	mode := c.decision.Mode // granted by authorize
 	sse := r.Header.Get("X-Amz-Server-Side-Encryption")
 	switch sse {
 	case "", "AES256":

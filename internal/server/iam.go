@@ -50,7 +50,8 @@ func (s *Server) Identities() *iam.DB { return s.ids }
 // API). The IAM API's outcome is copied into the request's s3api.Info so
 // the access log covers both.
 func (s *Server) withIAM(next http.Handler) http.Handler {
-	api := iamapi.New(iamapi.Config{DB: s.ids, Logger: s.log})
+	// One Authority for both APIs: one signing-key cache, one set of rules.
+	api := iamapi.New(iamapi.Config{DB: s.ids, Logger: s.log, Auth: s.api.Authority()})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if svc := scopeService(r); svc != "iam" && svc != "sts" {
 			next.ServeHTTP(w, r)
