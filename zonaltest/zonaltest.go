@@ -46,6 +46,12 @@ func WithRegion(r string) Option { return func(c *server.Config) { c.Region = r 
 // WithLogger sends the server's logs to l (they are discarded by default).
 func WithLogger(l *slog.Logger) Option { return func(c *server.Config) { c.Logger = l } }
 
+// WithLifecycle runs the lifecycle worker every interval with a rule's
+// "day" lasting day, so tests of lifecycle rules take seconds.
+func WithLifecycle(interval, day time.Duration) Option {
+	return func(c *server.Config) { c.LifecycleInterval, c.LifecycleDay = interval, day }
+}
+
 // Start runs a server for the duration of t.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()

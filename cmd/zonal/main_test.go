@@ -26,8 +26,12 @@ func TestServerConfigMapsEverySetting(t *testing.T) {
 		Hostnames: []string{"s3.example.internal"}, AdminToken: "tok", Pprof: true, LogFormat: "json", LogLevel: "debug", AccessLog: false, ListOrder: "shuffled",
 		Accounts:          []config.Account{{ID: "222233334444", AccessKeyID: "ak2", SecretAccessKey: "sk2"}},
 		ReadHeaderTimeout: 1, IdleTimeout: 2, BodyIdleTimeout: 3, BodyMinRate: 4, WriteIdleTimeout: 5, MaxInflight: 6, MinFreeDisk: 7,
+		LifecycleInterval: 8, LifecycleDay: 9,
 	}
 	cfg := serverConfig(st, nil)
+	if cfg.LifecycleInterval != 8 || cfg.LifecycleDay != 9 {
+		t.Errorf("lifecycle settings not passed: %v %v", cfg.LifecycleInterval, cfg.LifecycleDay)
+	}
 	if cfg.Addr != "a:1" || cfg.Data != "d" || cfg.Region != "r" || !reflect.DeepEqual(cfg.Zones, []string{"z"}) ||
 		cfg.SessionTTL != time.Minute || cfg.AccountID != "111122223333" || cfg.RootAccessKey != "ak" ||
 		cfg.RootSecretKey != "sk" || cfg.MasterKeyFile != "mk" || cfg.SSEKeyFile != "sse" || !cfg.PlaintextAtRest || cfg.TLSCert != "c" ||

@@ -82,6 +82,12 @@ type Settings struct {
 	// ListOrder is "lexicographic" or "shuffled" (each listing page in a
 	// random order, to catch clients that wrongly depend on order).
 	ListOrder string
+
+	// LifecycleInterval and LifecycleDay (the length of a lifecycle rule's
+	// "day") speed up the lifecycle worker for tests; zero keeps the
+	// server's defaults (an hour, 24 hours). Hidden settings.
+	LifecycleInterval time.Duration
+	LifecycleDay      time.Duration
 }
 
 // kind is the type of a setting's value.
@@ -103,6 +109,9 @@ type setting struct {
 	kind kind
 	// defText describes the default when it is not a plain value.
 	defText string
+	// hidden settings are for tests: absent from --help, Names and the
+	// README, but read like the others (flag, variable, file key).
+	hidden  bool
 	set     func(s *Settings, v string) error
 	setList func(s *Settings, v []string) error // kList only
 }
@@ -317,6 +326,29 @@ var settings = []*setting{
 	{name: "access-log", kind: kBool, def: "true",
 		help: "log one line per request at info level (--access-log=false for benchmarks; server errors are still logged)",
 		set:  boolSetting(func(s *Settings, b bool) { s.AccessLog = b })},
+
+	// Test-only: the e2e suite runs lifecycle rules in seconds. Not worth a
+	// user-facing flag (a "day" that is not a day is no feature), but read
+	// here like every setting so the server itself reads no environment.
+	{name: "lifecycle-interval", kind: kDuration, hidden: true,
+		set: positiveDuration(func(s *Settings, d time.Duration) { s.LifecycleInterval = d })},
+	{name: "lifecycle-day", kind: kDuration, hidden: true,
+		set: positiveDuration(func(s *Settings, d time.Duration) { s.LifecycleDay = d })},
+}
+
+// positiveDuration sets a duration that must be above zero.
+func positiveDuration(f func(*Settings, time.Duration)) func(*Settings, string) error {
+	return func(s *Settings, v string) error {
+		d, err := parseDuration(v)
+		if err != nil {
+			return err
+		}
+		if d <= 0 {
+			return fmt.Errorf("%v must be above zero", d)
+		}
+		f(s, d)
+		return nil
+	}
 }
 
 var byName = func() map[string]*setting {
@@ -492,6 +524,9 @@ Settings:
         env ZONAL_CONFIG
 `)
 	for _, st := range settings {
+		if st.hidden {
+			continue
+		}
 		head := "  --" + st.name
 		if st.meta != "" {
 			head += " " + st.meta
@@ -511,6 +546,9 @@ Settings:
 func Names() []string {
 	var n []string
 	for _, st := range settings {
+		if st.hidden {
+			continue
+		}
 		n = append(n, st.name)
 	}
 	sort.Strings(n)
@@ -528,7 +566,7 @@ func parseDuration(v string) (time.Duration, error) {
 // parseSize reads a byte count: a number with an optional KiB, MiB, GiB
 // or TiB suffix (KB, MB, GB, TB and K, M, G, T mean the same).
 func parseSize(v string) (int64, error) {
-	num := strings.TrimRight(v, "KMGTiBkmgtib")
+	num := strings.TrimRight(v, "KMGTiBkmgtb")
 	unit := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(v[len(num):]), "B"), "I")
 	shift := map[string]uint{"": 0, "K": 10, "M": 20, "G": 30, "T": 40}
 	sh, ok := shift[unit]

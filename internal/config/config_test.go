@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -287,5 +288,28 @@ func TestDeployExampleLoads(t *testing.T) {
 	}
 	if s.Addr != "0.0.0.0:9000" || s.Data != "/var/lib/zonal" {
 		t.Fatalf("deploy/zonal.yaml read as %+v", s)
+	}
+}
+
+// TestHiddenLifecycleSettings: the test-only lifecycle knobs are read from
+// the environment like any setting (the server reads none itself), refuse
+// bad values, and stay out of --help, Names and so the README.
+func TestHiddenLifecycleSettings(t *testing.T) {
+	s, err := Load(nil, env(map[string]string{"ZONAL_LIFECYCLE_INTERVAL": "300ms", "ZONAL_LIFECYCLE_DAY": "1s"}), nil)
+	if err != nil || s.LifecycleInterval != 300*time.Millisecond || s.LifecycleDay != time.Second {
+		t.Fatalf("%v %+v", err, s)
+	}
+	if d := Defaults(); d.LifecycleInterval != 0 || d.LifecycleDay != 0 {
+		t.Fatalf("defaults %v %v", d.LifecycleInterval, d.LifecycleDay)
+	}
+	for _, v := range []string{"0s", "-1s", "soon"} {
+		if _, err := Load(nil, env(map[string]string{"ZONAL_LIFECYCLE_DAY": v}), nil); err == nil {
+			t.Errorf("ZONAL_LIFECYCLE_DAY=%s accepted", v)
+		}
+	}
+	var out bytes.Buffer
+	Load([]string{"--help"}, env(nil), &out)
+	if strings.Contains(out.String(), "lifecycle") || slices.Contains(Names(), "lifecycle-day") {
+		t.Errorf("hidden settings listed:\n%s", out.String())
 	}
 }

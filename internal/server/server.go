@@ -48,7 +48,8 @@ type Config struct {
 	// $ZONAL_MASTER_KEY_FILE, else <data>/keys/master.key.
 	MasterKeyFile string
 	// SSEKeyFile is the key that encrypts object data at rest; empty means
-	// $ZONAL_SSE_KEY_FILE, else <data>/keys/sse.key.
+	// <data>/keys/sse.key (config resolves --sse-key-file and
+	// ZONAL_SSE_KEY_FILE: the server reads no environment).
 	SSEKeyFile string
 	// PlaintextAtRest stores new object data unencrypted (--encrypt-at-rest
 	// false); see store.Options.PlaintextAtRest.
@@ -77,7 +78,10 @@ type Config struct {
 	NoAccessLog bool
 	// ShuffleListing returns listing pages in random order (--list-order shuffled).
 	ShuffleListing bool
-	Logger         *slog.Logger
+	// LifecycleInterval and LifecycleDay shorten the lifecycle worker's
+	// period and a rule's "day" for tests; zero means an hour and 24 hours.
+	LifecycleInterval, LifecycleDay time.Duration
+	Logger                          *slog.Logger
 	// Version and Commit label zonal_build_info.
 	Version, Commit string
 }
@@ -181,9 +185,6 @@ func Open(cfg Config) (*Server, error) {
 	// Object data is encrypted at rest (SSE-S3) as on AWS directory buckets.
 	sseKeyPath := cfg.SSEKeyFile
 	if sseKeyPath == "" {
-		sseKeyPath = os.Getenv("ZONAL_SSE_KEY_FILE")
-	}
-	if sseKeyPath == "" {
 		sseKeyPath = filepath.Join(cfg.Data, "keys", "sse.key")
 	}
 	keyring, err := s.openSSE(context.Background(), sseKeyPath)
@@ -206,7 +207,7 @@ func Open(cfg Config) (*Server, error) {
 		}()
 		go func() {
 			defer s.gcDone.Done()
-			s.store.RunLifecycle(ctx, s.log, lifecycleOptions())
+			s.store.RunLifecycle(ctx, s.log, lifecycleOptions(cfg))
 		}()
 		go func() {
 			defer s.gcDone.Done()
@@ -310,15 +311,15 @@ func (s *Server) closeStorage() {
 	}
 }
 
-// lifecycleOptions bounds the lifecycle worker. ZONAL_LIFECYCLE_INTERVAL
-// and ZONAL_LIFECYCLE_DAY (the length of a rule's "day") exist for tests.
-func lifecycleOptions() store.LifecycleOptions {
+// lifecycleOptions bounds the lifecycle worker; tests shorten its period
+// and a rule's day (Config.LifecycleInterval, LifecycleDay).
+func lifecycleOptions(cfg Config) store.LifecycleOptions {
 	opt := store.LifecycleOptions{Interval: time.Hour, Day: 24 * time.Hour, MaxWork: 10000}
-	if d, err := time.ParseDuration(os.Getenv("ZONAL_LIFECYCLE_INTERVAL")); err == nil && d > 0 {
-		opt.Interval = d
+	if cfg.LifecycleInterval > 0 {
+		opt.Interval = cfg.LifecycleInterval
 	}
-	if d, err := time.ParseDuration(os.Getenv("ZONAL_LIFECYCLE_DAY")); err == nil && d > 0 {
-		opt.Day = d
+	if cfg.LifecycleDay > 0 {
+		opt.Day = cfg.LifecycleDay
 	}
 	return opt
 }

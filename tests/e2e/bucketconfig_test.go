@@ -46,9 +46,7 @@ func apiCode(err error) string {
 // one-second "day": objects under the rule's prefix and inside its size
 // filter expire, others stay, and old incomplete uploads are aborted.
 func TestLifecycleExpiresObjectsAndUploads(t *testing.T) {
-	t.Setenv("ZONAL_LIFECYCLE_DAY", "1s")
-	t.Setenv("ZONAL_LIFECYCLE_INTERVAL", "300ms")
-	srv := zonaltest.Start(t)
+	srv := zonaltest.Start(t, zonaltest.WithLifecycle(300*time.Millisecond, time.Second))
 	c := inProcessClient(t, srv)
 	ctx := context.Background()
 	bucket := bucketName("lifecycle")
