@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"maps"
-	"net/http"
 	"time"
 
 	"github.com/zonal-dev/zonal/internal/catalog"
@@ -86,9 +85,11 @@ func (s *Store) Copy(ctx context.Context, in *CopyInput) (*catalog.Object, error
 		if src.Size > MaxCopySize {
 			return nil, copyTooLarge()
 		}
-		if recomputed, err = s.checksumOf(ctx, src, in.Algorithm); err != nil {
+		sum, err := s.checksumOf(ctx, src, 0, src.Size, in.Algorithm)
+		if err != nil {
 			return nil, err
 		}
+		recomputed = map[string]string{string(in.Algorithm): sum}
 		readETag = src.ETag
 	}
 	var out *catalog.Object
@@ -194,30 +195,20 @@ func copyChecksums(src *catalog.Object, alg checksum.Algorithm, recomputed map[s
 	return out, string(checksum.TypeFullObject)
 }
 
-// checksumOf reads an object once to compute one checksum.
-func (s *Store) checksumOf(ctx context.Context, obj *catalog.Object, alg checksum.Algorithm) (map[string]string, error) {
-	r, err := s.Open(ctx, obj, 0, obj.Size)
+// checksumOf reads n bytes of an object from off once to compute a
+// checksum of them: what a copy that changes the algorithm, or a part
+// copied into an upload with one, stores.
+func (s *Store) checksumOf(ctx context.Context, obj *catalog.Object, off, n int64, alg checksum.Algorithm) (string, error) {
+	r, err := s.Open(ctx, obj, off, n)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	defer r.Close()
 	h := checksum.NewHasher(alg)
 	if _, err := io.Copy(h, r); err != nil {
-		return nil, internal(err)
+		return "", internal(err)
 	}
-	return map[string]string{string(alg): h.Sum(alg)}, nil
-}
-
-// ParseHTTPTime reads an optional HTTP-date header value.
-func ParseHTTPTime(v string) (*time.Time, error) {
-	if v == "" {
-		return nil, nil
-	}
-	t, err := http.ParseTime(v)
-	if err != nil {
-		return nil, err
-	}
-	return &t, nil
+	return h.Sum(alg), nil
 }
 
 // PartCopyInput describes one UploadPartCopy.
@@ -266,17 +257,11 @@ func (s *Store) PartCopy(ctx context.Context, in *PartCopyInput) (*catalog.Part,
 	}
 	p := catalog.Part{Number: in.Number, Size: n, ETag: NewETag(), LastModified: s.opt.Now().UTC(), Extents: sliceExtents(src.Extents, off, n)}
 	if alg, ok := checksum.Parse(in.Algorithm); ok {
-		r, err := s.Open(ctx, src, off, n)
+		sum, err := s.checksumOf(ctx, src, off, n, alg)
 		if err != nil {
 			return nil, err
 		}
-		h := checksum.NewHasher(alg)
-		_, err = io.Copy(h, r)
-		r.Close()
-		if err != nil {
-			return nil, internal(err)
-		}
-		p.Checksum = PartChecksum(alg, h.Sum(alg))
+		p.Checksum = PartChecksum(alg, sum)
 	}
 	err = s.cat.PutPart(ctx, in.Bucket, in.Key, in.UploadID, p)
 	if errors.Is(err, catalog.ErrNotFound) {
