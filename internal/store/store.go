@@ -183,7 +183,6 @@ func wrap(err error) error {
 	return internal(err)
 }
 
-func itoa(n int) string     { return strconv.Itoa(n) }
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 
 // UpdateBucket rewrites a bucket's configuration documents.
