@@ -81,8 +81,9 @@ type Caller struct {
 	Key       []byte           // signing key, for chunk signatures
 	Principal iam.Principal    // who signed
 	Session   *session.Session // nil for long-term keys
-
-	r *http.Request // for the condition context
+	// Request is the authenticated request: the condition context reads
+	// its transport, remote address and headers.
+	Request *http.Request
 }
 
 // Options say what a front end accepts.
@@ -173,7 +174,7 @@ func (a *Authority) Authenticate(r *http.Request, opts Options) (Caller, error) 
 	if err != nil {
 		return Caller{}, err
 	}
-	c := Caller{Auth: sa, r: r}
+	c := Caller{Auth: sa, Request: r}
 	if !accepts(opts.Services, sa.Service) {
 		return c, &Error{Kind: WrongService, Value: sa.Service}
 	}

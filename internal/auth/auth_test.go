@@ -299,7 +299,7 @@ func TestAuthorizePolicies(t *testing.T) {
 	f := newFixture(t, pols)
 	b := &catalog.Bucket{Name: bucket, Owner: acct, CreatedAt: t0}
 	user := func(name string) *Caller {
-		return &Caller{Principal: iam.Principal{Account: acct, User: name}, r: httpReq(t)}
+		return &Caller{Principal: iam.Principal{Account: acct, User: name}, Request: httpReq(t)}
 	}
 	ctx := context.Background()
 	mint := Request{Action: ActionCreateSession, BucketName: bucket, Bucket: b, Mint: true,
@@ -345,7 +345,7 @@ func TestBucketPolicyCache(t *testing.T) {
 	f := newFixture(t, users{})
 	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3express:CreateSession","Resource":"*"}]}`
 	b := &catalog.Bucket{Name: bucket, Owner: acct, Policy: []byte(doc)}
-	stranger := &Caller{Principal: iam.Principal{Account: other}, r: httpReq(t)}
+	stranger := &Caller{Principal: iam.Principal{Account: other}, Request: httpReq(t)}
 	if d := f.a.Authorize(context.Background(), stranger, Request{Action: ActionCreateSession, BucketName: bucket, Bucket: b, Mode: session.ReadOnly}); d.Allowed {
 		t.Fatalf("a public policy granted access: %+v", d)
 	}

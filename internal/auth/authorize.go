@@ -278,7 +278,7 @@ func (a *Authority) conditions(c *Caller, req *Request) map[string][]string {
 	ctx := make(map[string][]string, 16)
 	ctx["aws:currenttime"] = []string{now.Format("2006-01-02T15:04:05Z")}
 	ctx["aws:epochtime"] = []string{strconv.FormatInt(now.Unix(), 10)}
-	r := c.r
+	r := c.Request
 	if r != nil {
 		ctx["aws:securetransport"] = []string{strconv.FormatBool(r.TLS != nil)}
 		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {

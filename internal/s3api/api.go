@@ -139,7 +139,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, info *
 	case OpUnknown:
 		return s3err.MethodNotAllowed
 	}
-	if err := h.authorize(r.Context(), r, c, t); err != nil {
+	d, err := h.authorize(r.Context(), r, c, t)
+	if err != nil {
 		return err
 	}
 	if err := checkExpectedOwner(r, c, t); err != nil {
@@ -151,7 +152,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, info *
 	case OpListDirectoryBuckets:
 		return h.listDirectoryBuckets(w, r, c)
 	case OpCreateSession:
-		return h.createSession(w, r, c, t)
+		return h.createSession(w, r, c, t, d)
 	case OpCreateBucket:
 		return h.createBucket(w, r, c, t)
 	case OpHeadBucket:

@@ -15,11 +15,9 @@ import (
 	"github.com/zonal-dev/zonal/internal/sigv4"
 )
 
-// caller is an authenticated request as the S3 handlers see it.
+// caller is an authenticated request as the S3 handlers see it: the
+// auth.Caller's fields, with the payload answering in S3 errors.
 type caller struct {
-	id auth.Caller // as authenticated, for auth.Authorize
-
-	// auth, key and principal are id's, under the names the handlers use.
 	auth      signed // the SigV4 claims; Body answers with S3 errors
 	key       []byte // SigV4 signing key, for chunk signatures
 	principal iam.Principal
@@ -27,8 +25,12 @@ type caller struct {
 	// bucket is the request's bucket as authorize found it; nil when it
 	// does not exist (or the request names none).
 	bucket *catalog.Bucket
-	// decision is authorize's; createSession mints the mode it grants.
-	decision auth.Decision
+}
+
+// id is the caller as auth knows it, built when asked for so the caller
+// allocated per request stays small.
+func (c *caller) id(r *http.Request) auth.Caller {
+	return auth.Caller{Auth: c.auth.Auth, Key: c.key, Principal: c.principal, Session: c.session, Request: r}
 }
 
 // newAuthority builds the Handler's authentication and authorization from
@@ -57,7 +59,7 @@ func (h *Handler) authenticate(r *http.Request, t target) (*caller, error) {
 	if err != nil {
 		return nil, authError(err)
 	}
-	return &caller{id: id, auth: signed{id.Auth}, key: id.Key, principal: id.Principal, session: id.Session}, nil
+	return &caller{auth: signed{id.Auth}, key: id.Key, principal: id.Principal, session: id.Session}, nil
 }
 
 // authError answers an authentication failure as S3 does.
@@ -89,19 +91,21 @@ func authError(err error) error {
 // signed with long-term keys as the CreateSession of the mode they need
 // would be (identity and bucket policies). A missing bucket is reported by
 // the operation itself, except that CreateSession and CreateBucket may
-// name a bucket that does not exist yet (the SDKs' own flow).
-func (h *Handler) authorize(ctx context.Context, r *http.Request, c *caller, t target) error {
+// name a bucket that does not exist yet (the SDKs' own flow). The decision
+// carries the mode CreateSession grants.
+func (h *Handler) authorize(ctx context.Context, r *http.Request, c *caller, t target) (auth.Decision, error) {
 	if t.Op == OpListBuckets {
-		return nil // any caller may learn it has no general-purpose buckets
+		// Any caller may learn it has no general-purpose buckets.
+		return auth.Decision{Allowed: true}, nil
 	}
 	if c.session != nil && (t.Bucket == "" || t.Bucket != c.session.Bucket) {
 		// Refused before the bucket is looked up: the session's holder
 		// learns nothing of other buckets.
-		return errSessionBucket
+		return auth.Decision{}, errSessionBucket
 	}
 	b, err := h.auth.Bucket(ctx, t.Bucket)
 	if err != nil {
-		return authError(err)
+		return auth.Decision{}, authError(err)
 	}
 	c.bucket = b
 	req := auth.Request{BucketName: t.Bucket, Bucket: b}
@@ -122,7 +126,7 @@ func (h *Handler) authorize(ctx context.Context, r *http.Request, c *caller, t t
 			header := r.Header.Get("X-Amz-Create-Session-Mode")
 			mode, ok := session.ParseMode(header)
 			if !ok || mode == session.ControlOnly {
-				return s3err.InvalidArgument.Msg("x-amz-create-session-mode must be ReadWrite or ReadOnly.")
+				return auth.Decision{}, s3err.InvalidArgument.Msg("x-amz-create-session-mode must be ReadWrite or ReadOnly.")
 			}
 			if header == "" {
 				mode = 0 // none named: the most the policies allow
@@ -130,8 +134,9 @@ func (h *Handler) authorize(ctx context.Context, r *http.Request, c *caller, t t
 			req.Mode, req.Mint, req.ControlActions = mode, true, sessionControlActions(b != nil)
 		}
 	}
-	c.decision = h.auth.Authorize(ctx, &c.id, req)
-	return h.denied(r, c, t.Op, c.decision)
+	id := c.id(r)
+	d := h.auth.Authorize(ctx, &id, req)
+	return d, h.denied(r, c, t.Op, d)
 }
 
 // denied answers a refusal as S3 does, and logs the ones that policies

@@ -84,7 +84,8 @@ func (h *Handler) authorizeSource(ctx context.Context, r *http.Request, c *calle
 	if wantOwner != "" && b.Owner != wantOwner {
 		return s3err.AccessDenied
 	}
-	d := h.auth.Authorize(ctx, &c.id, auth.Request{Action: auth.ActionCreateSession,
+	id := c.id(r)
+	d := h.auth.Authorize(ctx, &id, auth.Request{Action: auth.ActionCreateSession,
 		BucketName: bucket, Bucket: &b, Mode: session.ReadOnly})
 	return h.denied(r, c, "", d)
 }

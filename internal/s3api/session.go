@@ -4,6 +4,7 @@ import (
 	"encoding/xml"
 	"net/http"
 
+	"github.com/zonal-dev/zonal/internal/auth"
 	"github.com/zonal-dev/zonal/internal/s3err"
 	"github.com/zonal-dev/zonal/internal/session"
 )
@@ -19,11 +20,12 @@ type createSessionResult struct {
 	} `xml:"Credentials"`
 }
 
-// createSession mints bucket-scoped temporary credentials. The bucket need
-// not exist yet: with a custom endpoint the SDKs create a session before
-// CreateBucket and sign CreateBucket with it.
-func (h *Handler) createSession(w http.ResponseWriter, r *http.Request, c *caller, t target) error {
-	mode := c.decision.Mode // granted by authorize
+// createSession mints bucket-scoped temporary credentials in the mode
+// authorize's decision d grants. The bucket need not exist yet: with a
+// custom endpoint the SDKs create a session before CreateBucket and sign
+// CreateBucket with it.
+func (h *Handler) createSession(w http.ResponseWriter, r *http.Request, c *caller, t target, d auth.Decision) error {
+	mode := d.Mode
 	sse := r.Header.Get("X-Amz-Server-Side-Encryption")
 	switch sse {
 	case "", "AES256":
