@@ -8,6 +8,10 @@
 // before the commit), then one synced catalog commit publishes the record.
 // Only then does the caller answer 200. A crash before the commit leaves at
 // most an unreferenced blob, which the orphan sweeper removes.
+//
+// Failures are *Error values with a Kind (errors.go) that say what went
+// wrong, never how a protocol answers it: the S3 front end maps kinds to S3
+// codes, and any other front end can do its own mapping.
 package store
 
 import (
