@@ -2,177 +2,75 @@ package server
 
 import (
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
-	"github.com/zonal-dev/zonal/internal/metrics"
 	"github.com/zonal-dev/zonal/internal/s3api"
-	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
-// reqState is everything the middleware keeps for one request, in one
-// allocation.
-type reqState struct {
-	info s3api.Info
-	rw   statusWriter
-	body countingBody
-	dl   deadlines
-}
-
-// middleware routes /_zonal/ to the admin handler and everything else to
-// the API, with admission control (the in-flight cap), read and write
-// deadlines, panic recovery, metrics and an access log around the API.
-func (s *Server) middleware(api http.Handler, admin http.Handler) http.Handler {
-	lim := s.limits
-	timed := lim.BodyIdleTimeout > 0 || lim.BodyMinRate > 0 || lim.WriteIdleTimeout > 0
-	window := lim.BodyIdleTimeout
-	if window <= 0 {
-		window = 30 * time.Second
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/_zonal/") && !bucketHost(r.Host) {
-			admin.ServeHTTP(w, r)
-			return
-		}
-		ok, release := s.disk.admitUpload(r)
-		if !ok {
-			s.refuseUpload(w, r)
-			return
-		}
-		if release != nil {
-			defer release()
-		}
-		if !s.admission.admit() {
-			s.shed(w, r)
-			return
-		}
-		defer s.admission.done()
-		start := time.Now()
-		s.metrics.Start()
-		st := &reqState{}
-		info := &st.info
-		rw := &st.rw
-		rw.ResponseWriter = w
-		if timed {
-			st.dl = deadlines{rc: http.NewResponseController(w), readIdle: lim.BodyIdleTimeout, writeIdle: lim.WriteIdleTimeout}
-			rw.dl = &st.dl
-			if r.ProtoMajor == 1 && lim.WriteIdleTimeout > 0 {
-				// A keep-alive connection still carries the previous
-				// response's write deadline, which would fail this one's
-				// "100 Continue" or first write.
-				_ = st.dl.rc.SetWriteDeadline(time.Time{})
-			}
-		}
-		if r.Body != nil && r.Body != http.NoBody {
-			st.body.ReadCloser = r.Body
-			if timed && (lim.BodyIdleTimeout > 0 || lim.BodyMinRate > 0) {
-				st.body.dl, st.body.minRate, st.body.window = &st.dl, lim.BodyMinRate, window
-				// Set now, not at the first Read: a handler that never reads
-				// the body still has net/http drain it after the response.
-				st.dl.pushRead(start)
-			}
-			r.Body = &st.body
-		}
-		r = r.WithContext(s3api.WithInfo(r.Context(), info))
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					s.finish(r, st, start, true)
-					panic(p)
-				}
-				s.log.Error("panic serving request", "panic", p, "request_id", info.RequestID, "op", info.Op)
-				if !rw.wrote {
-					s3err.Write(rw, r, s3err.InternalError, r.URL.Path, info.RequestID, "")
-				}
-			}
-			if rw.dl != nil {
-				// net/http flushes the buffered end of the response after
-				// the handler returns; bound that write too.
-				rw.dl.pushWrite(time.Now())
-			}
-			s.finish(r, st, start, true)
-		}()
-		api.ServeHTTP(rw, r)
-	})
-}
-
-// bucketHost reports whether host names a bucket virtual-hosted style
-// (first label ending in --x-s3), where /_zonal/... is an object key.
-func bucketHost(host string) bool {
-	label, _, ok := strings.Cut(host, ".")
-	return ok && strings.HasSuffix(label, "--x-s3")
-}
-
-// finish records the request's metrics and (when log is set) its
-// access-log line.
-func (s *Server) finish(r *http.Request, st *reqState, start time.Time, log bool) {
-	d := time.Since(start)
-	status := st.rw.status
-	if !st.rw.wrote {
-		status = http.StatusOK // nothing written: net/http sends 200
-	}
-	op := string(st.info.Op)
-	if op == "" {
-		op = string(s3api.OpUnknown)
-	}
-	s.disk.sawError(st.info.Err)
-	mr := metrics.Request{Op: op, Status: status, ErrCode: st.info.ErrCode,
-		BytesIn: st.body.n, BytesOut: st.rw.bytes, Duration: d}
-	s.metrics.Observe(&mr)
-	if log {
-		s.accessLog(r, st, status, d)
-	}
-}
-
-// accessLog writes one line per request at info level (error for 500s).
-// It names the access key id and the principal but never a secret, a
-// signature or a session token: it is built only from the request's Info,
-// never from headers or the query string.
-func (s *Server) accessLog(r *http.Request, st *reqState, status int, d time.Duration) {
-	level := slog.LevelInfo
-	if status == http.StatusInternalServerError {
-		level = slog.LevelError
-	} else if s.cfg.NoAccessLog {
-		return
-	}
-	if !s.log.Enabled(r.Context(), level) {
-		return
-	}
-	info := &st.info
-	remote, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		remote = r.RemoteAddr
-	}
-	attrs := make([]slog.Attr, 0, 14)
-	attrs = append(attrs,
-		slog.String("request_id", info.RequestID),
-		slog.String("principal", info.Principal),
-		slog.String("access_key", info.AccessKey),
-		slog.String("op", string(info.Op)),
-		slog.String("bucket", info.Bucket),
-		slog.String("key", info.Key),
-		slog.Int("status", status),
-		slog.Int64("bytes_in", st.body.n),
-		slog.Int64("bytes_out", st.rw.bytes),
-		slog.Duration("duration", d),
-		slog.String("remote", remote),
+// Handler returns the server's full HTTP handler: the S3 and IAM/STS APIs
+// inside these wrappers, outermost first. Each concern is one wrapper in a file
+// of its own; the order is part of the behaviour:
+//
+//   - adminSplit: /_zonal/ goes to the admin endpoints, which no limit
+//     below applies to (a probe must answer under overload);
+//   - admitDisk: uploads are refused below the disk reserve before they
+//     take an in-flight slot;
+//   - capInflight: over MaxInflight, 503 SlowDown at once, body unread;
+//   - observe: metrics and the access log, from the first byte to the last;
+//   - withDeadlines: body idle timeout, minimum rate, write idle timeout;
+//   - recoverPanic: a panicking handler answers 500, the server lives on.
+//
+// The refusals of admitDisk and capInflight record their metrics
+// themselves, without an access-log line (a line per shed request would add
+// work exactly when there is none to spare).
+func (s *Server) Handler() http.Handler {
+	api := s.readOnlyGate(s.withIAM(s.api))
+	return chain(api,
+		adminSplit(s.adminHandler()),
+		s.admitDisk,
+		s.capInflight,
+		s.observe,
+		s.withDeadlines,
+		s.recoverPanic,
 	)
-	if info.ErrCode != "" {
-		// A refused or unsupported call says what was asked, so an
-		// operator can tell which feature a client wanted. Query names
-		// only: values may hold signatures or session tokens.
-		attrs = append(attrs, slog.String("error_code", info.ErrCode),
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.String("query", queryNames(r.URL.RawQuery)))
+}
+
+// chain wraps h in wrappers, the first outermost.
+func chain(h http.Handler, wrappers ...func(http.Handler) http.Handler) http.Handler {
+	for i := len(wrappers) - 1; i >= 0; i-- {
+		h = wrappers[i](h)
 	}
-	if info.Err != nil {
-		attrs = append(attrs, slog.String("err", info.Err.Error()))
+	return h
+}
+
+// reqState is what the wrappers keep for one request, in one allocation
+// (observe makes it): the Info the handlers fill in, the response writer
+// and request body that count bytes, and the deadlines. The wrappers
+// inside observe find it through the response writer.
+type reqState struct {
+	info  s3api.Info
+	rw    statusWriter
+	body  countingBody
+	dl    deadlines
+	start time.Time
+}
+
+// stateFor returns the request state observe set up around w, or, for a
+// wrapper used on its own, a new one wrapping w and r's body.
+func stateFor(w http.ResponseWriter, r *http.Request) (*reqState, http.ResponseWriter, *http.Request) {
+	if sw, ok := w.(*statusWriter); ok && sw.st != nil {
+		return sw.st, w, r
 	}
-	s.log.LogAttrs(r.Context(), level, "request", attrs...)
+	st := &reqState{start: time.Now()}
+	st.rw.ResponseWriter, st.rw.st = w, st
+	if r.Body != nil && r.Body != http.NoBody {
+		st.body.ReadCloser = r.Body
+		r2 := *r
+		r2.Body = &st.body
+		r = &r2
+	}
+	return st, &st.rw, r
 }
 
 type statusWriter struct {
@@ -181,6 +79,7 @@ type statusWriter struct {
 	bytes  int64
 	wrote  bool
 	dl     *deadlines // nil: no write deadline
+	st     *reqState  // the state this writer is part of (nil in refusals)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -249,25 +148,3 @@ type writerOnly struct{ io.Writer }
 
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// queryNames lists the names of a raw query, comma-separated and without
-// values, in the order sent.
-func queryNames(raw string) string {
-	var b strings.Builder
-	for raw != "" {
-		var part string
-		part, raw, _ = strings.Cut(raw, "&")
-		name, _, _ := strings.Cut(part, "=")
-		if name == "" {
-			continue
-		}
-		if u, err := url.QueryUnescape(name); err == nil {
-			name = u
-		}
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(name)
-	}
-	return b.String()
-}

@@ -264,11 +264,6 @@ func (s *Server) Store() *store.Store { return s.store }
 // Metrics returns the server's metrics registry.
 func (s *Server) Metrics() *metrics.Metrics { return s.metrics }
 
-// Handler returns the server's full HTTP handler chain.
-func (s *Server) Handler() http.Handler {
-	return s.middleware(s.readOnlyGate(s.withIAM(s.api)), s.adminHandler())
-}
-
 // Serve answers requests on ln until Shutdown, over TLS (HTTP/2 and
 // HTTP/1.1) when the server has a certificate.
 func (s *Server) Serve(ln net.Listener) error {
