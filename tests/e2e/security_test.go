@@ -219,7 +219,7 @@ func TestUnknownSubResourcesChangeNothing(t *testing.T) {
 		t.Errorf("GetObject with overrides: Content-Type %q, body %q", r.Header.Get("Content-Type"), r.Body)
 	}
 	// The access log names what was refused, and who asked.
-	line := waitLogLine(srv, `"error_code":"NotImplemented"`, `"query":"tagging"`)
+	line := waitLogLine(srv, `"error_code":"NotImplemented"`, `"query":"tagging"`, `"path":"/`+bucket+`/obj"`)
 	if line == "" || !strings.Contains(line, `"method":"PUT"`) || !strings.Contains(line, rootARN) {
 		t.Errorf("no access-log line with method, query names and principal for a refused sub-resource: %q", line)
 	}
