@@ -1,6 +1,7 @@
 // Package s3err is the table of S3 error codes zonal returns and the writer
-// of S3's XML error body. Every layer reports failures as *Error so the HTTP
-// layer can answer with AWS's status, code and message.
+// of S3's XML error body. Only the S3 front end (internal/s3api) and the
+// HTTP server use it: the layers below report errors of their own kinds,
+// which s3api maps to these codes in one place.
 package s3err
 
 import (
