@@ -87,8 +87,7 @@ func TestCrashConsistency(t *testing.T) {
 	contentPool()
 
 	dir := t.TempDir()
-	bin := buildZonal(t, dir)
-	srv := startServer(t, bin, dir)
+	srv := startServer(t, dir)
 	bucket := fmt.Sprintf("crash-%06x--%s--x-s3", rng.IntN(1<<24), testAZ)
 	{
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

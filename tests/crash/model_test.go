@@ -96,15 +96,6 @@ func newVersion(origin string, segs []seg) *version {
 	return v
 }
 
-// body returns the whole content (for uploads of one segment, use seg.bytes).
-func (v *version) body() []byte {
-	b := make([]byte, 0, v.size)
-	for _, s := range v.segs {
-		b = s.appendTo(b)
-	}
-	return b
-}
-
 func (v *version) String() string {
 	if v == nil {
 		return "<absent>"
