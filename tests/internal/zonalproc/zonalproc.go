@@ -25,7 +25,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,7 +74,7 @@ func Build() (string, error) {
 		binPath = filepath.Join(binDir, "zonal")
 		goBin, err := exec.LookPath("go")
 		if err != nil {
-			goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+			goBin = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 		}
 		out, err := exec.Command(goBin, "build", "-o", binPath, "github.com/zonal-dev/zonal/cmd/zonal").CombinedOutput()
 		if err != nil {
