@@ -72,9 +72,6 @@ func New(cfg Config) *Authority {
 	return &Authority{cfg: cfg}
 }
 
-// Policies returns the policy source (nil when there is none).
-func (a *Authority) Policies() PolicySource { return a.cfg.Policies }
-
 // Caller is an authenticated request.
 type Caller struct {
 	Auth      *sigv4.Auth      // the verified SigV4 claims
