@@ -1,7 +1,9 @@
-// Package s3api serves the S3 API of directory buckets over HTTP: routing,
-// authentication (SigV4 with long-term keys or CreateSession credentials),
-// authorization, and one handler file per operation family. It turns
-// requests into calls on the store and store results into S3 responses.
+// Package s3api serves the S3 API of directory buckets over HTTP: routing
+// (every query name of the S3 model), the S3 operation to IAM action
+// tables, and one handler file per operation family. Authentication and
+// authorization are internal/auth's; s3api maps operations to actions and
+// calls it. It turns requests into calls on the store, and store, checksum
+// and sigv4 errors into S3's wire errors in one place (errors.go).
 package s3api
 
 import (
