@@ -22,14 +22,7 @@ var envReaders = []string{"internal/config", "cmd/zonal", "tests"}
 // envAllowlist names files (module paths) that still read the environment
 // elsewhere, each with the reason. TestEnvAllowlistIsCurrent fails once an
 // entry stops doing so: delete it then.
-var envAllowlist = []string{
-	// The IAM master key path falls back to $ZONAL_MASTER_KEY_FILE when
-	// server.Config.MasterKeyFile is empty; config already resolves that
-	// variable, so the fallback only matters to zonaltest and the
-	// package's own tests (iam_test.go relies on it). Owned by the work on
-	// issue 12 item 2.
-	"internal/server/iam.go",
-}
+var envAllowlist = []string{}
 
 // envFuncs are the calls that read the environment.
 var envFuncs = map[string][]string{

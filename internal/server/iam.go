@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 
 	"github.com/zonal-dev/zonal/internal/iam"
@@ -14,16 +13,12 @@ import (
 )
 
 // openIdentities opens the identity store kept in the catalog (secrets
-// sealed with the master key of ZONAL_MASTER_KEY_FILE, by default
+// sealed with the master key of Config.MasterKeyFile, by default
 // <data>/keys/master.key) and makes sure the default account exists with
 // the configured root key.
 func (s *Server) openIdentities() (*iam.DB, error) {
 	ctx := context.Background()
-	keyFile := s.cfg.MasterKeyFile
-	if keyFile == "" {
-		keyFile = os.Getenv(iam.MasterKeyEnv)
-	}
-	db, err := iam.Open(ctx, s.cat, iam.Options{DataDir: s.cfg.Data, MasterKeyFile: keyFile})
+	db, err := iam.Open(ctx, s.cat, iam.Options{DataDir: s.cfg.Data, MasterKeyFile: s.cfg.MasterKeyFile})
 	if err != nil {
 		return nil, err
 	}

@@ -41,7 +41,14 @@ func TestScopeService(t *testing.T) {
 // start opens and serves a server on dir; stop shuts it down.
 func start(t *testing.T, dir string) (endpoint string, srv *Server) {
 	t.Helper()
-	srv, err := Open(Config{Data: dir, AccountID: "000000000000",
+	return startWithMasterKey(t, dir, "")
+}
+
+// startWithMasterKey is start with the master key kept at keyFile ("" is
+// the default, inside dir).
+func startWithMasterKey(t *testing.T, dir, keyFile string) (endpoint string, srv *Server) {
+	t.Helper()
+	srv, err := Open(Config{Data: dir, AccountID: "000000000000", MasterKeyFile: keyFile,
 		RootAccessKey: "AKIASERVERTEST000001", RootSecretKey: "serversecretserversecretserversecret0000",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -73,14 +80,13 @@ func sdkCfg(t *testing.T, akid, secret string) aws.Config {
 
 // TestIdentitiesSurviveRestart: users and keys created through the IAM API
 // are in the catalog, sealed with a master key kept where
-// ZONAL_MASTER_KEY_FILE says, and work after a restart.
+// --master-key-file (ZONAL_MASTER_KEY_FILE) says, and work after a restart.
 func TestIdentitiesSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
 	keyFile := filepath.Join(t.TempDir(), "master.key")
-	t.Setenv("ZONAL_MASTER_KEY_FILE", keyFile)
 	ctx := context.Background()
 
-	endpoint, srv := start(t, dir)
+	endpoint, srv := startWithMasterKey(t, dir, keyFile)
 	root := awsiam.NewFromConfig(sdkCfg(t, "AKIASERVERTEST000001", "serversecretserversecretserversecret0000"),
 		func(o *awsiam.Options) { o.BaseEndpoint = aws.String(endpoint) })
 	if _, err := root.CreateUser(ctx, &awsiam.CreateUserInput{UserName: aws.String("keeper")}); err != nil {
@@ -99,7 +105,7 @@ func TestIdentitiesSurviveRestart(t *testing.T) {
 		t.Fatalf("a master key was written into the data folder: %v", err)
 	}
 
-	endpoint, srv = start(t, dir)
+	endpoint, srv = startWithMasterKey(t, dir, keyFile)
 	defer stop(srv)
 	c := sts.NewFromConfig(sdkCfg(t, aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey)),
 		func(o *sts.Options) { o.BaseEndpoint = aws.String(endpoint) })

@@ -66,16 +66,16 @@ func tryWrite(s blob.Store, data []byte, chunk int) (string, error) {
 		n := min(chunk, len(p))
 		if m, err := w.Write(p[:n]); err != nil || m != n {
 			w.Abort()
-			return "", fmt.Errorf("Write = %d, %v; want %d", m, err, n)
+			return "", fmt.Errorf("writing the blob: wrote %d, %v; want %d", m, err, n)
 		}
 		p = p[n:]
 	}
 	id, err := w.Commit()
 	if err != nil {
-		return "", fmt.Errorf("Commit: %w", err)
+		return "", fmt.Errorf("committing the blob: %w", err)
 	}
 	if id == "" {
-		return "", errors.New("Commit returned an empty id")
+		return "", errors.New("committing the blob returned an empty id")
 	}
 	return id, nil
 }
