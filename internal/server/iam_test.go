@@ -38,14 +38,8 @@ func TestScopeService(t *testing.T) {
 	}
 }
 
-// start opens and serves a server on dir; stop shuts it down.
-func start(t *testing.T, dir string) (endpoint string, srv *Server) {
-	t.Helper()
-	return startWithMasterKey(t, dir, "")
-}
-
-// startWithMasterKey is start with the master key kept at keyFile ("" is
-// the default, inside dir).
+// startWithMasterKey opens and serves a server on dir with its IAM master
+// key at keyFile ("" is the default, inside dir); stop shuts it down.
 func startWithMasterKey(t *testing.T, dir, keyFile string) (endpoint string, srv *Server) {
 	t.Helper()
 	srv, err := Open(Config{Data: dir, AccountID: "000000000000", MasterKeyFile: keyFile,
