@@ -548,8 +548,12 @@ func (b *stallingBody) Close() error {
 // is still working on it.
 func TestDeadlinesOverHTTP2(t *testing.T) {
 	lim := DefaultLimits()
-	lim.BodyIdleTimeout = 400 * time.Millisecond
-	lim.WriteIdleTimeout = 400 * time.Millisecond
+	// One second, not less: under -race on a loaded 2-core machine a
+	// client can pause for several hundred milliseconds between reads of
+	// a 32 MiB response, and the test is about deadlines moving as bytes
+	// flow, not about how short they can be.
+	lim.BodyIdleTimeout = time.Second
+	lim.WriteIdleTimeout = time.Second
 	lim.BodyMinRate = 0
 	dir := t.TempDir()
 	endpoint, srv := startCfg(t, Config{Data: dir, TLSSelfSigned: true, Limits: lim})
