@@ -70,7 +70,7 @@ func New(cfg Config) *Handler {
 
 // Info describes a served request for logs and metrics; it is filled in as
 // the request proceeds and is available to outer middleware through
-// InfoFrom.
+// InfoFrom (it travels in the classified Request).
 type Info struct {
 	RequestID string
 	Op        Op
@@ -82,25 +82,18 @@ type Info struct {
 	Err       error // the internal error behind a 5xx, for the log
 }
 
-type infoKey struct{}
-
-// WithInfo returns ctx carrying an Info the handler fills in.
-func WithInfo(ctx context.Context, in *Info) context.Context {
-	return context.WithValue(ctx, infoKey{}, in)
-}
-
-// InfoFrom returns the Info attached by WithInfo, or nil.
+// InfoFrom returns the Info of the Request attached by WithRequest, or nil.
 func InfoFrom(ctx context.Context) *Info {
-	in, _ := ctx.Value(infoKey{}).(*Info)
-	return in
+	if q := RequestFrom(ctx); q != nil {
+		return &q.Info
+	}
+	return nil
 }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	info := InfoFrom(r.Context())
-	if info == nil {
-		info = &Info{}
-	}
+	req := Classified(r)
+	info := &req.Info
 	id := h.reqID.next()
 	info.RequestID = id
 	hdr := w.Header()
@@ -108,7 +101,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr["X-Amz-Id-2"] = []string{h.reqID.host}
 	hdr["Server"] = []string{"zonal"}
 
-	t := route(r)
+	t := target{Bucket: req.Bucket, Key: req.Key, Op: req.Op, Sub: req.Sub, Query: req.Query}
 	info.Op, info.Bucket, info.Key = t.Op, t.Bucket, t.Key
 	if err := h.serve(w, r, t, info); err != nil {
 		e := s3Error(err)
@@ -152,7 +145,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, info *
 	case OpListBuckets:
 		return h.listBuckets(w, r, c)
 	case OpListDirectoryBuckets:
-		return h.listDirectoryBuckets(w, r, c)
+		return h.listDirectoryBuckets(w, r, c, t)
 	case OpCreateSession:
 		return h.createSession(w, r, c, t, d)
 	case OpCreateBucket:

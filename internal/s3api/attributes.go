@@ -50,7 +50,7 @@ func (h *Handler) getObjectAttributes(w http.ResponseWriter, r *http.Request, t 
 	if len(want) == 0 {
 		return s3err.InvalidArgument.Msg("The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty")
 	}
-	if v, ok := r.URL.Query()["versionId"]; ok && (len(v) != 1 || v[0] != "null") {
+	if v, ok := t.Query["versionId"]; ok && (len(v) != 1 || v[0] != "null") {
 		return s3err.InvalidArgument.Msg("Invalid version id specified")
 	}
 	maxParts, err := headerInt(r.Header, "X-Amz-Max-Parts", 1000)

@@ -159,8 +159,8 @@ func (h *Handler) listBuckets(w http.ResponseWriter, r *http.Request, c *caller)
 	return writeXML(w, res)
 }
 
-func (h *Handler) listDirectoryBuckets(w http.ResponseWriter, r *http.Request, c *caller) error {
-	q := r.URL.Query()
+func (h *Handler) listDirectoryBuckets(w http.ResponseWriter, r *http.Request, c *caller, t target) error {
+	q := t.Query
 	limit := 1000
 	if v := q.Get("max-directory-buckets"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -155,7 +155,7 @@ type copyPartResult struct {
 }
 
 func (h *Handler) uploadPartCopy(w http.ResponseWriter, r *http.Request, c *caller, t target) error {
-	q := r.URL.Query()
+	q := t.Query
 	n, err := partNumber(q)
 	if err != nil {
 		return err

@@ -23,7 +23,7 @@ import (
 const maxDeleteKeys = 1000
 
 func (h *Handler) deleteObject(w http.ResponseWriter, r *http.Request, t target) error {
-	if v, ok := r.URL.Query()["versionId"]; ok && (len(v) != 1 || v[0] != "null") {
+	if v, ok := t.Query["versionId"]; ok && (len(v) != 1 || v[0] != "null") {
 		return s3err.InvalidArgument.Msg("Invalid version id specified")
 	}
 	if err := validKey(t.Key); err != nil {

@@ -44,7 +44,7 @@ func (h *Handler) Refuse(w http.ResponseWriter, r *http.Request, e *s3err.Error,
 	hdr["X-Amz-Request-Id"] = []string{id}
 	hdr["X-Amz-Id-2"] = []string{h.reqID.host}
 	hdr["Server"] = []string{"zonal"}
-	t := route(r)
+	t := Classified(r)
 	info.RequestID, info.Op, info.Bucket, info.Key, info.ErrCode = id, t.Op, t.Bucket, t.Key, e.Code
 	s3err.Write(w, r, e, r.URL.Path, id, h.reqID.host)
 }

@@ -158,7 +158,7 @@ func (p listParams) encodeKey(s string) string {
 }
 
 func (h *Handler) listObjectsV2(w http.ResponseWriter, r *http.Request, t target) error {
-	q := r.URL.Query()
+	q := t.Query
 	if q.Get("start-after") != "" {
 		return s3err.NotImplemented.Msg("Directory buckets do not support start-after.")
 	}
@@ -190,7 +190,7 @@ func (h *Handler) listObjectsV2(w http.ResponseWriter, r *http.Request, t target
 // support only V2, but rclone with provider=Other lists with V1; the same
 // rules apply and marker is the last key or prefix seen.
 func (h *Handler) listObjectsV1(w http.ResponseWriter, r *http.Request, t target) error {
-	q := r.URL.Query()
+	q := t.Query
 	p, err := parseListParams(q)
 	if err != nil {
 		return err

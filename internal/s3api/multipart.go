@@ -88,7 +88,7 @@ func partNumber(q map[string][]string) (int, error) {
 }
 
 func (h *Handler) uploadPart(w http.ResponseWriter, r *http.Request, c *caller, t target) error {
-	q := r.URL.Query()
+	q := t.Query
 	n, err := partNumber(q)
 	if err != nil {
 		return err
@@ -187,7 +187,7 @@ func newChecksumFields(sums map[string]string, typ string) checksumFields {
 }
 
 func (h *Handler) completeMultipartUpload(w http.ResponseWriter, r *http.Request, c *caller, t target) error {
-	id := r.URL.Query().Get("uploadId")
+	id := t.Query.Get("uploadId")
 	declared, err := checksum.FromCompleteRequest(r.Header)
 	if err != nil {
 		return err
@@ -241,7 +241,7 @@ func (h *Handler) abortMultipartUpload(w http.ResponseWriter, r *http.Request, t
 		}
 		initiated = &tm
 	}
-	if err := h.store.AbortUpload(r.Context(), t.Bucket, t.Key, r.URL.Query().Get("uploadId"), initiated); err != nil {
+	if err := h.store.AbortUpload(r.Context(), t.Bucket, t.Key, t.Query.Get("uploadId"), initiated); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -290,7 +290,7 @@ func maxIntParam(q map[string][]string, name string, max int) (int, error) {
 }
 
 func (h *Handler) listParts(w http.ResponseWriter, r *http.Request, t target) error {
-	q := r.URL.Query()
+	q := t.Query
 	id := q.Get("uploadId")
 	limit, err := maxIntParam(q, "max-parts", 1000)
 	if err != nil {
@@ -356,7 +356,7 @@ type uploadItem struct {
 // listMultipartUploads pages uploads. key-marker is opaque for directory
 // buckets: it encodes the last (key, upload id) returned.
 func (h *Handler) listMultipartUploads(w http.ResponseWriter, r *http.Request, t target) error {
-	q := r.URL.Query()
+	q := t.Query
 	if q.Get("upload-id-marker") != "" {
 		return s3err.NotImplemented.Msg("Directory buckets do not support upload-id-marker; page with key-marker.")
 	}

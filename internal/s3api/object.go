@@ -268,7 +268,7 @@ func setChecksumHeaders(hd http.Header, obj *catalog.Object) {
 
 // getObject serves GetObject and HeadObject.
 func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, t target) error {
-	q := r.URL.Query()
+	q := t.Query
 	if v, ok := q["versionId"]; ok && (len(v) != 1 || v[0] != "null") {
 		return s3err.InvalidArgument.Msg("Invalid version id specified")
 	}

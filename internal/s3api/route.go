@@ -1,7 +1,6 @@
 package s3api
 
 import (
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -57,27 +56,25 @@ var readOnlyOps = map[Op]bool{
 	OpGetObjectAttributes: true, OpListParts: true, OpListMultipartUploads: true,
 }
 
-// target is where a request points.
+// target is where a request points, as the handlers see it (a copy of
+// the classified Request's fields).
 type target struct {
 	Bucket string
 	Key    string
 	Op     Op
 	// Sub is the query name that made Op NotImplemented or OpBadQuery.
-	Sub string
+	Sub   string
+	Query url.Values // the request's query, parsed once at the edge
 }
 
 // route splits a request into bucket and key and names the operation.
 // Virtual-hosted style is recognised by a first host label that is a
 // directory bucket name (what the SDKs send to hostname endpoints and what
 // AWS's zonal hosts look like); everything else is path style.
-func route(r *http.Request) target {
-	var t target
-	host := r.Host
-	if h, _, err := net.SplitHostPort(host); err == nil {
-		host = h
-	}
+func route(r *http.Request, q url.Values) target {
+	t := target{Query: q}
 	path := r.URL.Path
-	if label, _, ok := strings.Cut(host, "."); ok && strings.HasSuffix(label, "--x-s3") && net.ParseIP(host) == nil {
+	if label, ok := HostBucket(r.Host); ok {
 		t.Bucket = label
 		t.Key = strings.TrimPrefix(path, "/")
 	} else {
@@ -95,7 +92,7 @@ func route(r *http.Request) target {
 			t.Key = strings.TrimPrefix(t.Key, "/")
 		}
 	}
-	t.Op = operation(r.Method, t.Bucket, t.Key, r.URL.Query(), r.Header, &t.Sub)
+	t.Op = operation(r.Method, t.Bucket, t.Key, q, r.Header, &t.Sub)
 	return t
 }
 

@@ -37,7 +37,7 @@ func TestRoute(t *testing.T) {
 	for _, c := range cases {
 		r := httptest.NewRequest(c.method, c.url, nil)
 		r.Host = c.host
-		got := route(r)
+		got := route(r, r.URL.Query())
 		if got.Bucket != c.bucket || got.Key != c.key || got.Op != c.op {
 			t.Errorf("%s %s (host %s): got bucket=%q key=%q op=%s, want %q %q %s",
 				c.method, c.url, c.host, got.Bucket, got.Key, got.Op, c.bucket, c.key, c.op)
@@ -142,7 +142,7 @@ func TestRouteSubResources(t *testing.T) {
 				}
 				r := httptest.NewRequest(m, path+"?"+name+"=&x-id=Whatever", nil)
 				r.Host = "127.0.0.1:9000"
-				got := route(r)
+				got := route(r, r.URL.Query())
 				want, ok := servedOps[level+" "+m+" "+name]
 				if ok {
 					seen++
@@ -199,7 +199,7 @@ func TestRouteSubResources(t *testing.T) {
 	for _, c := range cases {
 		r := httptest.NewRequest(c.method, c.url, nil)
 		r.Host = "127.0.0.1:9000"
-		if got := route(r); got.Op != c.op {
+		if got := route(r, r.URL.Query()); got.Op != c.op {
 			t.Errorf("%s %s: op %s (sub %q), want %s", c.method, c.url, got.Op, got.Sub, c.op)
 		}
 	}
@@ -210,7 +210,7 @@ func TestRouteSubResources(t *testing.T) {
 		r.Host = "127.0.0.1:9000"
 		r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=AKIAX/20261206/us-east-1/"+service+
 			"/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=00")
-		if got := route(r); got.Op != want {
+		if got := route(r, r.URL.Query()); got.Op != want {
 			t.Errorf("GET / signed for %s: op %s, want %s", service, got.Op, want)
 		}
 	}

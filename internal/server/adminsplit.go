@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 	"strings"
+
+	"github.com/zonal-dev/zonal/internal/s3api"
 )
 
 // adminSplit sends the operator endpoints (/_zonal/...) to admin and
@@ -21,9 +23,10 @@ func adminSplit(admin http.Handler) func(http.Handler) http.Handler {
 	}
 }
 
-// bucketHost reports whether host names a bucket virtual-hosted style
-// (first label ending in --x-s3), where /_zonal/... is an object key.
+// bucketHost reports whether host names a bucket virtual-hosted style,
+// where /_zonal/... is an object key: routing's own rule, so the two never
+// disagree.
 func bucketHost(host string) bool {
-	label, _, ok := strings.Cut(host, ".")
-	return ok && strings.HasSuffix(label, "--x-s3")
+	_, ok := s3api.HostBucket(host)
+	return ok
 }

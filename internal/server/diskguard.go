@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/zonal-dev/zonal/internal/s3api"
 	"github.com/zonal-dev/zonal/internal/s3err"
 )
 
@@ -147,13 +148,14 @@ func (g *diskGuard) addsData(r *http.Request) bool {
 	if g.min.Load() <= 0 {
 		return false
 	}
+	q := s3api.Classified(r).Query
 	switch r.Method {
 	case http.MethodPut:
-		if r.URL.RawQuery != "" && r.URL.Query().Has("renameObject") {
+		if q.Has("renameObject") {
 			return false
 		}
 	case http.MethodPost:
-		if r.URL.RawQuery == "" || !r.URL.Query().Has("uploads") {
+		if !q.Has("uploads") {
 			return false
 		}
 	default:
@@ -184,12 +186,11 @@ func (s *Server) refuseUpload(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "close") // the body is not read
 	}
 	start := time.Now()
-	st := &reqState{}
-	st.rw.ResponseWriter = w
+	st, w, r := stateFor(w, r)
 	s.metrics.Start()
 	e := s3err.ServiceUnavailable.Msg("zonal is refusing uploads: its disk is nearly full (%d MiB free, %d MiB kept in reserve). Delete objects or add space.",
 		free>>20, g.min.Load()>>20)
-	s.api.Refuse(&st.rw, r, e, &st.info)
+	s.api.Refuse(w, r, e, &st.req.Info)
 	s.finish(r, st, start, false)
 	g.mu.Lock()
 	g.refused++

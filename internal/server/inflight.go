@@ -65,10 +65,9 @@ func (s *Server) shed(w http.ResponseWriter, r *http.Request) {
 		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.limits.WriteIdleTimeout))
 	}
 	start := time.Now()
-	st := &reqState{}
-	st.rw.ResponseWriter = w
+	st, w, r := stateFor(w, r)
 	s.metrics.Start()
-	s.api.Refuse(&st.rw, r, s3err.SlowDown, &st.info)
+	s.api.Refuse(w, r, s3err.SlowDown, &st.req.Info)
 	s.finish(r, st, start, false)
 
 	a := &s.admission

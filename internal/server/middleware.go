@@ -14,6 +14,7 @@ import (
 //
 //   - adminSplit: /_zonal/ goes to the admin endpoints, which no limit
 //     below applies to (a probe must answer under overload);
+//   - classify: the request is read once (s3api.Request) for all below;
 //   - admitDisk: uploads are refused below the disk reserve before they
 //     take an in-flight slot;
 //   - capInflight: over MaxInflight, 503 SlowDown at once, body unread;
@@ -28,6 +29,7 @@ func (s *Server) Handler() http.Handler {
 	api := s.readOnlyGate(s.withIAM(s.api))
 	return chain(api,
 		adminSplit(s.adminHandler()),
+		classify,
 		s.admitDisk,
 		s.capInflight,
 		s.observe,
@@ -45,32 +47,38 @@ func chain(h http.Handler, wrappers ...func(http.Handler) http.Handler) http.Han
 }
 
 // reqState is what the wrappers keep for one request, in one allocation
-// (observe makes it): the Info the handlers fill in, the response writer
-// and request body that count bytes, and the deadlines. The wrappers
-// inside observe find it through the response writer.
+// (classify makes it): the classified Request with the Info the handlers
+// fill in, the response writer and request body that count bytes, and the
+// deadlines. The wrappers inside classify find it through the response
+// writer.
 type reqState struct {
-	info  s3api.Info
+	req   s3api.Request
 	rw    statusWriter
 	body  countingBody
 	dl    deadlines
 	start time.Time
 }
 
-// stateFor returns the request state observe set up around w, or, for a
-// wrapper used on its own, a new one wrapping w and r's body.
+// stateFor returns the request state classify set up around w, or, for a
+// wrapper used on its own, a new one: r classified, w and r's body wrapped.
 func stateFor(w http.ResponseWriter, r *http.Request) (*reqState, http.ResponseWriter, *http.Request) {
 	if sw, ok := w.(*statusWriter); ok && sw.st != nil {
 		return sw.st, w, r
 	}
 	st := &reqState{start: time.Now()}
 	st.rw.ResponseWriter, st.rw.st = w, st
-	if r.Body != nil && r.Body != http.NoBody {
-		st.body.ReadCloser = r.Body
-		r2 := *r
-		r2.Body = &st.body
-		r = &r2
-	}
+	s3api.Classify(&st.req, r)
+	r = r.WithContext(s3api.WithRequest(r.Context(), &st.req))
+	st.countBody(r) // r is a copy of its own now
 	return st, &st.rw, r
+}
+
+// countBody makes r's body count into st (once).
+func (st *reqState) countBody(r *http.Request) {
+	if st.body.ReadCloser == nil && r.Body != nil && r.Body != http.NoBody {
+		st.body.ReadCloser = r.Body
+		r.Body = &st.body
+	}
 }
 
 type statusWriter struct {

@@ -13,10 +13,10 @@ import (
 )
 
 // observe measures each request from admission to its last byte: the
-// in-flight gauge, the per-operation metrics and the access log. It makes
-// the request's state (reqState), counts the body read and the response
-// written, and gives the handlers the Info they fill in (s3api.WithInfo),
-// which is what the metrics and the log line are built from.
+// in-flight gauge, the per-operation metrics and the access log. It counts
+// the body read and the response written into the request's state, whose
+// Info the handlers fill in; the metrics and the log line are built from
+// it.
 //
 // Its deferred finish also runs while a handler's http.ErrAbortHandler
 // unwinds (recoverPanic lets that one through), so an aborted response is
@@ -25,15 +25,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		s.metrics.Start()
-		st := &reqState{start: start}
-		st.rw.ResponseWriter, st.rw.st = w, st
-		if r.Body != nil && r.Body != http.NoBody {
-			st.body.ReadCloser = r.Body
-			r.Body = &st.body
-		}
-		r = r.WithContext(s3api.WithInfo(r.Context(), &st.info))
+		st, w, r := stateFor(w, r)
+		st.start = start
+		st.countBody(r) // r is classify's copy: ours to change
 		defer s.finish(r, st, start, true)
-		next.ServeHTTP(&st.rw, r)
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -45,12 +41,12 @@ func (s *Server) finish(r *http.Request, st *reqState, start time.Time, log bool
 	if !st.rw.wrote {
 		status = http.StatusOK // nothing written: net/http sends 200
 	}
-	op := string(st.info.Op)
+	op := string(st.req.Info.Op)
 	if op == "" {
 		op = string(s3api.OpUnknown)
 	}
-	s.disk.sawError(st.info.Err)
-	mr := metrics.Request{Op: op, Status: status, ErrCode: st.info.ErrCode,
+	s.disk.sawError(st.req.Info.Err)
+	mr := metrics.Request{Op: op, Status: status, ErrCode: st.req.Info.ErrCode,
 		BytesIn: st.body.n, BytesOut: st.rw.bytes, Duration: d}
 	s.metrics.Observe(&mr)
 	if log {
@@ -72,7 +68,7 @@ func (s *Server) accessLog(r *http.Request, st *reqState, status int, d time.Dur
 	if !s.log.Enabled(r.Context(), level) {
 		return
 	}
-	info := &st.info
+	info := &st.req.Info
 	remote, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		remote = r.RemoteAddr

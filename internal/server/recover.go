@@ -23,7 +23,7 @@ func (s *Server) recoverPanic(next http.Handler) http.Handler {
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			info := &st.info
+			info := &st.req.Info
 			if i := s3api.InfoFrom(r.Context()); i != nil {
 				info = i
 			}
