@@ -94,6 +94,10 @@ type Options struct {
 	// NoSecurityToken refuses x-amz-security-token too (TokenNotAllowed):
 	// zonal issues no STS credentials.
 	NoSecurityToken bool
+	// Claims are r's SigV4 claims as the edge parsed them (sigv4.Parse,
+	// once per request; a parse error is the caller's to return before
+	// calling). Nil: Authenticate parses them itself.
+	Claims *sigv4.Auth
 	// Payload, when set, runs once the claims are checked and before the
 	// key is looked up: a front end that hashes the body itself sets
 	// Auth.PayloadHash there (IAM and STS sign the body's hash without
@@ -167,9 +171,12 @@ var (
 // holds the parsed claims (Auth, nil when they did not parse), for logs;
 // its Principal is empty.
 func (a *Authority) Authenticate(r *http.Request, opts Options) (Caller, error) {
-	sa, err := sigv4.Parse(r)
-	if err != nil {
-		return Caller{}, err
+	sa := opts.Claims
+	if sa == nil {
+		var err error
+		if sa, err = sigv4.Parse(r); err != nil {
+			return Caller{}, err
+		}
 	}
 	c := Caller{Auth: sa, Request: r}
 	if !accepts(opts.Services, sa.Service) {

@@ -113,6 +113,24 @@ func wantKind(t *testing.T, err error, k Kind) {
 	}
 }
 
+// TestAuthenticateParsedClaims: claims parsed at the edge are used as
+// given, not parsed again (the Authorization header is gone by then).
+func TestAuthenticateParsedClaims(t *testing.T) {
+	f := newFixture(t, nil)
+	r := signedReq(t, rootSigner("s3express"))
+	sa, err := sigv4.Parse(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Del("Authorization")
+	opts := s3Opts
+	opts.Claims = sa
+	c, err := f.a.Authenticate(r, opts)
+	if err != nil || c.Auth != sa || c.Principal != (iam.Principal{Account: acct}) {
+		t.Fatalf("%+v %v", c, err)
+	}
+}
+
 func TestAuthenticateLongTermKey(t *testing.T) {
 	f := newFixture(t, nil)
 	c, err := f.a.Authenticate(signedReq(t, rootSigner("s3express")), s3Opts)

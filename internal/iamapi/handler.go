@@ -66,6 +66,10 @@ type Config struct {
 	// Auth authenticates and authorizes requests; nil builds one over DB.
 	// The server passes the S3 API's, so both share one key cache.
 	Auth *auth.Authority
+	// Claims returns a request's SigV4 claims as the edge parsed them
+	// (once per request: the server passes s3api.SigV4Of); nil parses them
+	// with sigv4.Parse.
+	Claims func(*http.Request) (*sigv4.Auth, error)
 }
 
 // Handler is the IAM and STS http.Handler.
@@ -74,11 +78,16 @@ type Handler struct {
 	log  *slog.Logger
 	now  func() time.Time
 	auth *auth.Authority
+	// claims gets a request's parsed SigV4 claims (Config.Claims).
+	claims func(*http.Request) (*sigv4.Auth, error)
 }
 
 // New returns a Handler for cfg.
 func New(cfg Config) *Handler {
-	h := &Handler{db: cfg.DB, log: cfg.Logger, now: cfg.Now, auth: cfg.Auth}
+	h := &Handler{db: cfg.DB, log: cfg.Logger, now: cfg.Now, auth: cfg.Auth, claims: cfg.Claims}
+	if h.claims == nil {
+		h.claims = sigv4.Parse
+	}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -151,7 +160,12 @@ var iamServices = []string{"iam", "sts"}
 // prepare authenticates the request and reads its parameters.
 func (h *Handler) prepare(r *http.Request, res *Result) (*call, []byte, error) {
 	var body []byte
+	sa, err := h.claims(r)
+	if err != nil {
+		return nil, nil, err
+	}
 	id, err := h.auth.Authenticate(r, auth.Options{
+		Claims:   sa,
 		Services: iamServices,
 		// Only long-term keys authenticate here; zonal issues no STS
 		// credentials, and S3 session credentials are for S3 only.

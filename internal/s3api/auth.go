@@ -55,7 +55,11 @@ var s3Services = []string{"s3express", "s3"}
 // long-term access key or a session (x-amz-s3session-token); CreateSession
 // itself must be signed with a long-term key.
 func (h *Handler) authenticate(r *http.Request, t target) (*caller, error) {
-	id, err := h.auth.Authenticate(r, auth.Options{Services: s3Services, Sessions: t.Op != OpCreateSession})
+	sa, err := SigV4Of(r) // parsed once per request
+	if err != nil {
+		return nil, fromSigV4(err)
+	}
+	id, err := h.auth.Authenticate(r, auth.Options{Claims: sa, Services: s3Services, Sessions: t.Op != OpCreateSession})
 	if err != nil {
 		return nil, authError(err)
 	}

@@ -46,7 +46,7 @@ func (s *Server) Identities() *iam.DB { return s.ids }
 // the access log covers both.
 func (s *Server) withIAM(next http.Handler) http.Handler {
 	// One Authority for both APIs: one signing-key cache, one set of rules.
-	api := iamapi.New(iamapi.Config{DB: s.ids, Logger: s.log, Auth: s.api.Authority()})
+	api := iamapi.New(iamapi.Config{DB: s.ids, Logger: s.log, Auth: s.api.Authority(), Claims: s3api.SigV4Of})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if svc := s3api.ServiceOf(r); svc != "iam" && svc != "sts" { // classified at the edge
 			next.ServeHTTP(w, r)
