@@ -73,25 +73,36 @@ func isUnimplemented(lowerHeader string) bool {
 	return false
 }
 
-// trailerNames parses x-amz-trailer as AWS does: the header (all its lines,
-// comma-joined) is trimmed, trailing commas are dropped, and the rest split on
-// commas; every element, trimmed, must name a checksum header.
-// "x-amz-checksum-crc32," is accepted; ", x-amz-checksum-crc32" and
-// "x-amz-checksum-crc32, ," are not.
-func trailerNames(h Header) ([]Algorithm, error) {
+// TrailerNames splits x-amz-trailer as AWS does, the one rule for it (the
+// aws-chunked decoder reads the same list): the header (all its lines,
+// comma-joined) is trimmed, trailing commas are dropped, and the rest split
+// on commas, each element trimmed. Empty elements stay, as "": a request
+// naming one is refused (trailerAlgorithms). Nil when there is none.
+func TrailerNames(h Header) []string {
 	vs := textproto.MIMEHeader(h).Values(HeaderTrailer)
 	if len(vs) == 0 {
-		return nil, nil
+		return nil
 	}
 	v := strings.TrimRight(strings.TrimSpace(strings.Join(vs, ",")), ",")
 	if v == "" {
-		return nil, nil
+		return nil
 	}
+	names := strings.Split(v, ",")
+	for i, name := range names {
+		names[i] = strings.TrimSpace(name)
+	}
+	return names
+}
+
+// trailerAlgorithms checks the names x-amz-trailer lists (TrailerNames):
+// every one must name a checksum header. "x-amz-checksum-crc32," is
+// accepted; ", x-amz-checksum-crc32" and "x-amz-checksum-crc32, ," are not.
+func trailerAlgorithms(names []string) ([]Algorithm, error) {
 	var algs []Algorithm
-	for _, name := range strings.Split(v, ",") {
-		a, ok := ParseHeader(strings.TrimSpace(name))
+	for _, name := range names {
+		a, ok := ParseHeader(name)
 		if !ok {
-			if lower := strings.ToLower(strings.TrimSpace(name)); isUnimplemented(lower) {
+			if lower := strings.ToLower(name); isUnimplemented(lower) {
 				return nil, notImplemented(lower)
 			}
 			return nil, kindErr(UnsupportedTrailer)
@@ -138,6 +149,12 @@ type Expect struct {
 // ignored here (AWS tolerates them on a PUT). A declared trailer that never
 // arrives is reported by Hasher.Verify.
 func FromRequest(h Header) (*Expect, error) {
+	return FromHeaders(h, TrailerNames(h))
+}
+
+// FromHeaders is FromRequest for a caller that has split x-amz-trailer
+// already (trailer is TrailerNames(h)), so the header is read once.
+func FromHeaders(h Header, trailer []string) (*Expect, error) {
 	values, err := valueHeaders(h)
 	if err != nil {
 		return nil, err
@@ -145,7 +162,7 @@ func FromRequest(h Header) (*Expect, error) {
 	if len(values) > 1 {
 		return nil, kindErr(Multiple)
 	}
-	trailers, err := trailerNames(h)
+	trailers, err := trailerAlgorithms(trailer)
 	if err != nil {
 		return nil, err
 	}

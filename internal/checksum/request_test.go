@@ -2,6 +2,7 @@ package checksum
 
 import (
 	"net/http"
+	"slices"
 	"testing"
 )
 
@@ -238,6 +239,31 @@ func TestMatch(t *testing.T) {
 			checkErr(t, tt.name, err, "", "")
 		} else {
 			checkErr(t, tt.name, err, "BadDigest", "The CRC32 you specified did not match the calculated checksum.")
+		}
+	}
+}
+
+// TestTrailerNames pins the one split of x-amz-trailer that the checksum
+// declaration and the aws-chunked decoder share.
+func TestTrailerNames(t *testing.T) {
+	for _, tc := range []struct {
+		lines []string
+		want  []string
+	}{
+		{nil, nil},
+		{[]string{"  "}, nil},
+		{[]string{"x-amz-checksum-crc32"}, []string{"x-amz-checksum-crc32"}},
+		{[]string{"x-amz-checksum-crc32,"}, []string{"x-amz-checksum-crc32"}},
+		{[]string{", X-Amz-Checksum-Crc32"}, []string{"", "X-Amz-Checksum-Crc32"}},
+		{[]string{"x-amz-checksum-crc32, ,"}, []string{"x-amz-checksum-crc32", ""}},
+		{[]string{"a ", " b"}, []string{"a", "b"}},
+	} {
+		h := Header{}
+		if tc.lines != nil {
+			h["X-Amz-Trailer"] = tc.lines
+		}
+		if got := TrailerNames(h); !slices.Equal(got, tc.want) {
+			t.Errorf("TrailerNames(%q) = %q, want %q", tc.lines, got, tc.want)
 		}
 	}
 }

@@ -192,10 +192,11 @@ func (h *Handler) logDenial(r *http.Request, c *caller, action, resource string,
 // Body answers payload faults with S3's errors.
 type signed struct{ *sigv4.Auth }
 
-// Body decodes the request payload (sigv4.Auth.Body); its failures, at
-// once or while reading, are S3 errors.
-func (s signed) Body(r *http.Request, key []byte) (*sigv4.Payload, error) {
-	p, err := s.Auth.Body(r, key)
+// Body decodes the request payload (sigv4.Auth.BodyTrailer, trailer being
+// the request's x-amz-trailer names); its failures, at once or while
+// reading, are S3 errors.
+func (s signed) Body(r *http.Request, key []byte, trailer []string) (*sigv4.Payload, error) {
+	p, err := s.Auth.BodyTrailer(r, key, trailer)
 	if err != nil {
 		return nil, fromSigV4(err)
 	}

@@ -19,7 +19,7 @@ func (h *Handler) readConfigBody(r *http.Request, c *caller) ([]byte, error) {
 	if r.Header.Get("X-Amz-Expected-Bucket-Owner") != "" {
 		return nil, s3err.NotImplemented.Msg("Directory buckets do not support x-amz-expected-bucket-owner on bucket configuration requests.")
 	}
-	exp, err := checksum.FromRequest(r.Header)
+	exp, err := declaredChecksum(r)
 	if err != nil {
 		return nil, err
 	}

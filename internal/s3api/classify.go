@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/zonal-dev/zonal/internal/checksum"
 	"github.com/zonal-dev/zonal/internal/sigv4"
 )
 
@@ -35,6 +36,9 @@ type Request struct {
 	claims    *sigv4.Auth
 	claimsErr error
 	parsed    bool
+	// x-amz-trailer's names (checksum.TrailerNames), split on first use.
+	trailer     []string
+	trailerRead bool
 }
 
 // Classify fills q from r.
@@ -54,6 +58,17 @@ func (q *Request) SigV4(r *http.Request) (*sigv4.Auth, error) {
 		q.parsed = true
 	}
 	return q.claims, q.claimsErr
+}
+
+// Trailer returns the names r's x-amz-trailer lists, split once per request
+// by checksum.TrailerNames: the checksum declaration and the aws-chunked
+// decoder read the same list.
+func (q *Request) Trailer(r *http.Request) []string {
+	if !q.trailerRead {
+		q.trailer = checksum.TrailerNames(r.Header)
+		q.trailerRead = true
+	}
+	return q.trailer
 }
 
 type requestKey struct{}

@@ -98,7 +98,7 @@ type deleteFailure struct {
 // internal errors) are reported in the result and do not stop the others.
 func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, c *caller, t target) error {
 	md5Header := r.Header.Get("Content-Md5")
-	exp, err := checksum.FromRequest(r.Header)
+	exp, err := declaredChecksum(r)
 	if err != nil {
 		return err
 	}

@@ -101,7 +101,7 @@ func (h *Handler) uploadPart(w http.ResponseWriter, r *http.Request, c *caller, 
 	if err != nil {
 		return err
 	}
-	exp, err := checksum.FromRequest(r.Header)
+	exp, err := declaredChecksum(r)
 	if err != nil {
 		return err
 	}

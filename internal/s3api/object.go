@@ -35,7 +35,13 @@ const maxMetaSize = 2 << 10
 // payload returns the request body, decoded and verified per the SigV4
 // payload mode.
 func (h *Handler) payload(r *http.Request, c *caller) (*sigv4.Payload, error) {
-	return c.auth.Body(r, c.key)
+	return c.auth.Body(r, c.key, Classified(r).Trailer(r))
+}
+
+// declaredChecksum is checksum.FromRequest with x-amz-trailer as split
+// once for the request.
+func declaredChecksum(r *http.Request) (*checksum.Expect, error) {
+	return checksum.FromHeaders(r.Header, Classified(r).Trailer(r))
 }
 
 // validKey applies S3's key rules to a key being written. Keys are opaque
@@ -72,7 +78,7 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, c *caller, t
 	if err != nil {
 		return err
 	}
-	exp, err := checksum.FromRequest(r.Header)
+	exp, err := declaredChecksum(r)
 	if err != nil {
 		return err
 	}

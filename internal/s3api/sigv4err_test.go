@@ -98,7 +98,7 @@ var defaultMessage = map[string]string{
 func TestSignedBodyErrors(t *testing.T) {
 	a := &sigv4.Auth{PayloadHash: sigv4.HashPayload([]byte("abc"))}
 	r := httptest.NewRequest("PUT", "/b/k", strings.NewReader("abd"))
-	p, err := signed{a}.Body(r, nil)
+	p, err := signed{a}.Body(r, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestSignedBodyErrors(t *testing.T) {
 		t.Fatalf("read error %v", err)
 	}
 	a.PayloadHash = "nope"
-	if _, err := (signed{a}).Body(r, nil); s3err.As(err).Code != "InvalidArgument" {
+	if _, err := (signed{a}).Body(r, nil, nil); s3err.As(err).Code != "InvalidArgument" {
 		t.Fatalf("Body error %v", err)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/zonal-dev/zonal/internal/checksum"
 )
 
 // Limits on aws-chunked framing. Chunk data is streamed, never buffered, so
@@ -107,6 +109,13 @@ func (p *Payload) MapErrors(f func(*Error) error) { p.mapErr = f }
 // Chunk-size lines and trailer lines are read through a small pooled buffer
 // (maxLine bytes each) and chunk data is streamed, never buffered whole.
 func (a *Auth) Body(r *http.Request, key []byte) (*Payload, error) {
+	return a.BodyTrailer(r, key, checksum.TrailerNames(r.Header))
+}
+
+// BodyTrailer is Body for a front end that has split x-amz-trailer already
+// (trailer is checksum.TrailerNames of r's headers, the one rule for it),
+// so the header is read once per request.
+func (a *Auth) BodyTrailer(r *http.Request, key []byte, trailer []string) (*Payload, error) {
 	src := r.Body
 	if src == nil {
 		src = http.NoBody
@@ -117,11 +126,11 @@ func (a *Auth) Body(r *http.Request, key []byte) (*Payload, error) {
 	case UnsignedPayload:
 		p.mode = modePlain
 	case StreamingUnsignedPayloadTrailer:
-		return p.initChunked(a, r, key, false, true)
+		return p.initChunked(a, r, key, false, true, trailer)
 	case StreamingPayload:
-		return p.initChunked(a, r, key, true, false)
+		return p.initChunked(a, r, key, true, false, nil)
 	case StreamingPayloadTrailer:
-		return p.initChunked(a, r, key, true, true)
+		return p.initChunked(a, r, key, true, true, trailer)
 	case "":
 		ph = EmptySHA256
 		fallthrough
@@ -138,7 +147,9 @@ func (a *Auth) Body(r *http.Request, key []byte) (*Payload, error) {
 	return p, nil
 }
 
-func (p *Payload) initChunked(a *Auth, r *http.Request, key []byte, signed, trailer bool) (*Payload, error) {
+// initChunked sets up aws-chunked decoding; names are what x-amz-trailer
+// lists, each of which must arrive when the mode has trailers.
+func (p *Payload) initChunked(a *Auth, r *http.Request, key []byte, signed, trailer bool, names []string) (*Payload, error) {
 	p.mode, p.signed, p.trailer = modeChunked, signed, trailer
 	if v := r.Header["X-Amz-Decoded-Content-Length"]; len(v) > 0 {
 		n, err := strconv.ParseInt(v[0], 10, 64)
@@ -163,11 +174,9 @@ func (p *Payload) initChunked(a *Auth, r *http.Request, key []byte, signed, trai
 		p.sts, p.stsPrefix = b, len(b)
 	}
 	if trailer {
-		for _, v := range r.Header["X-Amz-Trailer"] {
-			for name := range strings.SplitSeq(v, ",") {
-				if name = strings.ToLower(strings.TrimSpace(name)); name != "" && len(p.declared) < maxTrailers {
-					p.declared = append(p.declared, name)
-				}
+		for _, name := range names {
+			if name != "" && len(p.declared) < maxTrailers {
+				p.declared = append(p.declared, strings.ToLower(name))
 			}
 		}
 	}
