@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/zonal-dev/zonal/internal/iam"
 	"github.com/zonal-dev/zonal/internal/iamapi"
@@ -64,48 +62,4 @@ func (s *Server) withIAM(next http.Handler) http.Handler {
 			info.ErrCode, info.Err = res.ErrCode, res.Err
 		}
 	})
-}
-
-// scopeService returns the service of a request's SigV4 credential scope
-// (".../<date>/<region>/<service>/aws4_request"), from the Authorization
-// header or the X-Amz-Credential query parameter, or "" when it has none.
-// It runs on every request, so it only scans strings.
-func scopeService(r *http.Request) string {
-	if h := r.Header["Authorization"]; len(h) > 0 {
-		_, rest, ok := strings.Cut(h[0], "Credential=")
-		if !ok {
-			return ""
-		}
-		if i := strings.IndexAny(rest, ", "); i >= 0 {
-			rest = rest[:i]
-		}
-		return serviceOf(rest)
-	}
-	q := r.URL.RawQuery
-	i := strings.Index(q, "X-Amz-Credential=")
-	if i < 0 || i > 0 && q[i-1] != '&' {
-		return ""
-	}
-	v := q[i+len("X-Amz-Credential="):]
-	if j := strings.IndexByte(v, '&'); j >= 0 {
-		v = v[:j]
-	}
-	v, err := url.QueryUnescape(v)
-	if err != nil {
-		return ""
-	}
-	return serviceOf(v)
-}
-
-// serviceOf picks the service out of "AKID/date/region/service/aws4_request".
-func serviceOf(cred string) string {
-	rest, ok := strings.CutSuffix(cred, "/aws4_request")
-	if !ok {
-		return ""
-	}
-	i := strings.LastIndexByte(rest, '/')
-	if i < 0 {
-		return ""
-	}
-	return rest[i+1:]
 }

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,26 +16,6 @@ import (
 	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
-
-func TestScopeService(t *testing.T) {
-	for _, tc := range []struct{ auth, query, want string }{
-		{"AWS4-HMAC-SHA256 Credential=AKIA/20250101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=ab", "", "iam"},
-		{"AWS4-HMAC-SHA256 Credential=AKIA/20250101/eu-west-1/sts/aws4_request,SignedHeaders=host,Signature=ab", "", "sts"},
-		{"AWS4-HMAC-SHA256 Credential=AKIA/20250101/us-east-1/s3express/aws4_request, SignedHeaders=host, Signature=ab", "", "s3express"},
-		{"AWS4-HMAC-SHA256 SignedHeaders=host", "", ""},
-		{"", "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F20250101%2Fus-east-1%2Fsts%2Faws4_request&X-Amz-Date=x", "sts"},
-		{"", "prefix=X-Amz-Credential=AKIA%2F20250101%2Fus-east-1%2Fiam%2Faws4_request", ""},
-		{"", "list-type=2", ""},
-	} {
-		r := httptest.NewRequest("GET", "http://h/?"+tc.query, nil)
-		if tc.auth != "" {
-			r.Header.Set("Authorization", tc.auth)
-		}
-		if got := scopeService(r); got != tc.want {
-			t.Errorf("scopeService(%q, %q) = %q, want %q", tc.auth, tc.query, got, tc.want)
-		}
-	}
-}
 
 // startWithMasterKey opens and serves a server on dir with its IAM master
 // key at keyFile ("" is the default, inside dir); stop shuts it down.
