@@ -79,9 +79,16 @@ func isUnimplemented(lowerHeader string) bool {
 // on commas, each element trimmed. Empty elements stay, as "": a request
 // naming one is refused (trailerAlgorithms). Nil when there is none.
 func TrailerNames(h Header) []string {
-	vs := textproto.MIMEHeader(h).Values(HeaderTrailer)
+	// The canonical key, looked up directly: Values would canonicalize
+	// HeaderTrailer (lower case) into a new string on every request.
+	vs := h["X-Amz-Trailer"]
 	if len(vs) == 0 {
 		return nil
+	}
+	// The common case, one name: the header's own slice, no allocation
+	// (callers only read the result).
+	if len(vs) == 1 && vs[0] != "" && !strings.ContainsRune(vs[0], ',') && strings.TrimSpace(vs[0]) == vs[0] {
+		return vs[:1:1]
 	}
 	v := strings.TrimRight(strings.TrimSpace(strings.Join(vs, ",")), ",")
 	if v == "" {

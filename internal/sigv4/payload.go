@@ -109,12 +109,13 @@ func (p *Payload) MapErrors(f func(*Error) error) { p.mapErr = f }
 // Chunk-size lines and trailer lines are read through a small pooled buffer
 // (maxLine bytes each) and chunk data is streamed, never buffered whole.
 func (a *Auth) Body(r *http.Request, key []byte) (*Payload, error) {
-	return a.BodyTrailer(r, key, checksum.TrailerNames(r.Header))
+	return a.BodyTrailer(r, key, nil)
 }
 
 // BodyTrailer is Body for a front end that has split x-amz-trailer already
 // (trailer is checksum.TrailerNames of r's headers, the one rule for it),
-// so the header is read once per request.
+// so the header is read once per request. A nil trailer is split from r's
+// headers when the payload mode has trailers (Body's case).
 func (a *Auth) BodyTrailer(r *http.Request, key []byte, trailer []string) (*Payload, error) {
 	src := r.Body
 	if src == nil {
@@ -174,6 +175,9 @@ func (p *Payload) initChunked(a *Auth, r *http.Request, key []byte, signed, trai
 		p.sts, p.stsPrefix = b, len(b)
 	}
 	if trailer {
+		if names == nil {
+			names = checksum.TrailerNames(r.Header)
+		}
 		for _, name := range names {
 			if name != "" && len(p.declared) < maxTrailers {
 				p.declared = append(p.declared, strings.ToLower(name))
