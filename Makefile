@@ -3,7 +3,7 @@
 GO ?= go
 
 # Hot-path packages measured by `make gobench`.
-GOBENCH_PKGS ?= ./internal/sigv4 ./internal/session ./internal/catalog/pebble \
+GOBENCH_PKGS ?= ./internal/sigv4 ./internal/session ./internal/auth ./internal/catalog/pebble \
 	./internal/s3api ./internal/checksum ./internal/policy ./zonaltest
 # BenchmarkInlineVsBlob (10 synced-disk sub-benchmarks) alone takes about
 # 25 s; run it with `make gobench GOBENCH_SKIP=` when needed.
