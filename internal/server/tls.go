@@ -167,7 +167,9 @@ func ensureSelfSigned(dir, addr string, hostnames []string, now time.Time) (cert
 	if err := fsutil.WriteFileAtomic(keyFile, keyPEM, 0o600); err != nil {
 		return "", "", false, err
 	}
-	if err := fsutil.WriteFileAtomic(certFile, certPEM, 0o644); err != nil {
+	// 0600 like everything under the data folder; clients that trust it
+	// run as the same user or get a copy.
+	if err := fsutil.WriteFileAtomic(certFile, certPEM, 0o600); err != nil {
 		return "", "", false, err
 	}
 	return certFile, keyFile, true, nil

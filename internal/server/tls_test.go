@@ -45,8 +45,10 @@ func TestSelfSignedTLS(t *testing.T) {
 	if !strings.HasPrefix(endpoint, "https://") || srv.SelfSignedCert() != filepath.Join(dir, "tls", "cert.pem") {
 		t.Fatalf("endpoint %s, cert %s", endpoint, srv.SelfSignedCert())
 	}
-	if fi, err := os.Stat(filepath.Join(dir, "tls", "key.pem")); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("key file: %v %v", fi, err)
+	for _, name := range []string{"key.pem", "cert.pem"} {
+		if fi, err := os.Stat(filepath.Join(dir, "tls", name)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v %v", name, fi, err)
+		}
 	}
 	certPEM, _ := os.ReadFile(srv.SelfSignedCert())
 	hc := trustClient(t, srv.SelfSignedCert())
