@@ -46,25 +46,22 @@ func (c *Catalog) GetBucket(ctx context.Context, name string) (catalog.Bucket, e
 	}
 	defer c.exit()
 	if v, ok := c.records.Load(name); ok {
-		b := v.(catalog.Bucket)
-		// Callers own what they get: copy the documents (most buckets have
-		// none, so the common case allocates nothing).
-		b.Policy, b.Encryption, b.Lifecycle = cloneNonEmpty(b.Policy), cloneNonEmpty(b.Encryption), cloneNonEmpty(b.Lifecycle)
-		return b, nil
+		return ownCopy(v.(catalog.Bucket)), nil
 	}
-	bl := c.locks.bucket(name)
-	bl.RLock()
-	defer bl.RUnlock()
-	cl := c.locks.config(name)
-	cl.Lock()
-	defer cl.Unlock()
+	defer c.lockConfig(name)()
 	b, err := c.readBucket(name)
 	if err != nil {
 		return b, err
 	}
 	c.records.Store(name, b)
+	return ownCopy(b), nil
+}
+
+// ownCopy gives the caller its own copy of b's documents (most buckets
+// have none, so the common case allocates nothing).
+func ownCopy(b catalog.Bucket) catalog.Bucket {
 	b.Policy, b.Encryption, b.Lifecycle = cloneNonEmpty(b.Policy), cloneNonEmpty(b.Encryption), cloneNonEmpty(b.Lifecycle)
-	return b, nil
+	return b
 }
 
 func cloneNonEmpty(b []byte) []byte {
@@ -72,6 +69,16 @@ func cloneNonEmpty(b []byte) []byte {
 		return b
 	}
 	return slices.Clone(b)
+}
+
+// lockConfig takes name's bucket stripe shared and its config stripe
+// exclusively (the order every holder of both uses) and returns the
+// unlock.
+func (c *Catalog) lockConfig(name string) (unlock func()) {
+	bl, cl := c.locks.bucket(name), c.locks.config(name)
+	bl.RLock()
+	cl.Lock()
+	return func() { cl.Unlock(); bl.RUnlock() }
 }
 
 func (c *Catalog) readBucket(name string) (catalog.Bucket, error) {
@@ -147,12 +154,7 @@ func (c *Catalog) UpdateBucket(ctx context.Context, name string, fn func(b *cata
 		return err
 	}
 	defer c.exit()
-	bl := c.locks.bucket(name)
-	bl.RLock()
-	defer bl.RUnlock()
-	cl := c.locks.config(name)
-	cl.Lock()
-	defer cl.Unlock()
+	defer c.lockConfig(name)()
 	old, err := c.readBucket(name)
 	if err != nil {
 		return err
