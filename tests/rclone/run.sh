@@ -138,7 +138,7 @@ expect_listing() { # remote-path local-dir
 check() { # remote-path local-dir
   local out
   out="$(rc check "$2" "zonal:$bucket/$1" 2>&1)" || { echo "$out"; fail "rclone check $1"; }
-  echo "$out" | grep -q ": 0 differences found" || { echo "$out"; fail "rclone check $1 found differences"; }
+  grep -q ": 0 differences found" <<<"$out" || { echo "$out"; fail "rclone check $1 found differences"; }
 }
 
 # Multipart for files over 5 MiB (rclone's minimum chunk size), so the
@@ -150,7 +150,10 @@ grep -q '"op":"CompleteMultipartUpload","bucket":"'"$bucket"'","key":"tree/media
 
 say "lsf -R"
 expect_listing tree "$src"
-rc lsf -R "zonal:$bucket/tree" | grep -qx 'docs/2026/nov/' || fail "lsf -R does not show nested directories"
+# Captured, not piped: grep -q exits at its match, and under pipefail the
+# SIGPIPE rclone then gets would fail the step though the line was there.
+listing="$(rc lsf -R "zonal:$bucket/tree")" || fail "rclone lsf -R"
+grep -qx 'docs/2026/nov/' <<<"$listing" || { echo "$listing"; fail "lsf -R does not show nested directories"; }
 
 say "check"
 check tree "$src"
