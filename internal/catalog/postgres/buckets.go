@@ -1,0 +1,180 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/zonal-dev/zonal/internal/catalog"
+)
+
+const bucketCols = "name, owner, region, zone, created_ns, policy, encryption, lifecycle"
+
+func scanBucket(row pgx.Row) (catalog.Bucket, error) {
+	var b catalog.Bucket
+	var name []byte
+	var ns int64
+	if err := row.Scan(&name, &b.Owner, &b.Region, &b.Zone, &ns, &b.Policy, &b.Encryption, &b.Lifecycle); err != nil {
+		return catalog.Bucket{}, err
+	}
+	b.Name = string(name)
+	b.CreatedAt = fromNanos(ns)
+	b.Policy, b.Encryption, b.Lifecycle = emptyNil(b.Policy), emptyNil(b.Encryption), emptyNil(b.Lifecycle)
+	return b, nil
+}
+
+// fromNanos and toNanos keep times to the nanosecond (timestamptz keeps
+// microseconds); 0 is the zero time.
+func fromNanos(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}
+
+func toNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func emptyNil(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}
+
+// CreateBucket implements catalog.Catalog.
+func (c *Catalog) CreateBucket(ctx context.Context, b catalog.Bucket) error {
+	if err := c.check(ctx); err != nil {
+		return err
+	}
+	tag, err := c.pool.Exec(ctx, `INSERT INTO buckets (`+bucketCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (name) DO NOTHING`,
+		[]byte(b.Name), b.Owner, b.Region, b.Zone, toNanos(b.CreatedAt), emptyNil(b.Policy), emptyNil(b.Encryption), emptyNil(b.Lifecycle))
+	if err != nil {
+		return c.wrap(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return catalog.ErrExists
+	}
+	return nil
+}
+
+// GetBucket implements catalog.Catalog.
+func (c *Catalog) GetBucket(ctx context.Context, name string) (catalog.Bucket, error) {
+	if err := c.check(ctx); err != nil {
+		return catalog.Bucket{}, err
+	}
+	b, err := scanBucket(c.pool.QueryRow(ctx, "SELECT "+bucketCols+" FROM buckets WHERE name = $1", []byte(name)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return catalog.Bucket{}, catalog.ErrNotFound
+	}
+	return b, c.wrap(err)
+}
+
+// DeleteBucket implements catalog.Catalog. FOR UPDATE on the bucket row
+// waits for every writer holding FOR KEY SHARE on it (object updates,
+// upload creation) to finish, so the emptiness check sees their commits,
+// and later writers find the row gone.
+func (c *Catalog) DeleteBucket(ctx context.Context, name string) error {
+	return c.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		var one int
+		err := tx.QueryRow(ctx, "SELECT 1 FROM buckets WHERE name = $1 FOR UPDATE", []byte(name)).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return catalog.ErrNotFound
+		}
+		if err != nil {
+			return dbErr(err)
+		}
+		var busy bool
+		err = tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM objects WHERE bucket = $1)
+			OR EXISTS (SELECT 1 FROM uploads WHERE bucket = $1)`, []byte(name)).Scan(&busy)
+		if err != nil {
+			return dbErr(err)
+		}
+		if busy {
+			return catalog.ErrBucketNotEmpty
+		}
+		_, err = tx.Exec(ctx, "DELETE FROM buckets WHERE name = $1", []byte(name))
+		return dbErr(err)
+	})
+}
+
+// ListBuckets implements catalog.Catalog. An empty owner lists every bucket.
+func (c *Catalog) ListBuckets(ctx context.Context, owner, after string, limit int) ([]catalog.Bucket, error) {
+	if err := c.check(ctx); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := c.pool.Query(ctx, "SELECT "+bucketCols+` FROM buckets
+		WHERE ($1 = '' OR owner = $1) AND name > $2 ORDER BY name LIMIT $3`, owner, []byte(after), limit)
+	if err != nil {
+		return nil, c.wrap(err)
+	}
+	var out []catalog.Bucket
+	for rows.Next() {
+		b, err := scanBucket(rows)
+		if err != nil {
+			rows.Close()
+			return nil, c.wrap(err)
+		}
+		out = append(out, b)
+	}
+	return out, c.wrap(rows.Err())
+}
+
+// UpdateBucket implements catalog.Catalog. FOR NO KEY UPDATE serialises
+// configuration updates without blocking object writers (FOR KEY SHARE).
+func (c *Catalog) UpdateBucket(ctx context.Context, name string, fn func(b *catalog.Bucket) error) error {
+	return c.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+		old, err := scanBucket(tx.QueryRow(ctx, "SELECT "+bucketCols+" FROM buckets WHERE name = $1 FOR NO KEY UPDATE", []byte(name)))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return catalog.ErrNotFound
+		}
+		if err != nil {
+			return dbErr(err)
+		}
+		next := old
+		next.Policy, next.Encryption, next.Lifecycle = clone(old.Policy), clone(old.Encryption), clone(old.Lifecycle)
+		if err := fn(&next); err != nil {
+			return err
+		}
+		if err := catalog.CheckBucketUpdate(old, next); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "UPDATE buckets SET policy = $2, encryption = $3, lifecycle = $4 WHERE name = $1",
+			[]byte(name), emptyNil(next.Policy), emptyNil(next.Encryption), emptyNil(next.Lifecycle))
+		return dbErr(err)
+	})
+}
+
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append([]byte{}, b...)
+}
+
+// lockBuckets takes FOR KEY SHARE on each bucket row (names sorted and
+// distinct): the buckets cannot be deleted until the transaction ends.
+// ErrNotFound when one is missing.
+func lockBuckets(ctx context.Context, tx pgx.Tx, names []string) error {
+	for _, n := range names {
+		var one int
+		err := tx.QueryRow(ctx, "SELECT 1 FROM buckets WHERE name = $1 FOR KEY SHARE", []byte(n)).Scan(&one)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return catalog.ErrNotFound
+		}
+		if err != nil {
+			return dbErr(err)
+		}
+	}
+	return nil
+}
