@@ -151,6 +151,15 @@ type UploadPage struct {
 // UpdateObject returns that error unchanged.
 type ObjectUpdate func(cur *Object) (next *Object, err error)
 
+// UpdateOne is UpdateObject's fn as an UpdateObjects fn of one key, for
+// engines whose single-key update is their multi-key one.
+func UpdateOne(fn ObjectUpdate) ObjectsUpdate {
+	return func(cur []*Object) ([]*Object, error) {
+		next, err := fn(cur[0])
+		return []*Object{next}, err
+	}
+}
+
 // ListQuery selects a page of objects in key order.
 type ListQuery struct {
 	Bucket    string

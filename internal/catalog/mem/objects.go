@@ -36,10 +36,7 @@ func (c *Catalog) keyStripe(bucket, key string) int {
 
 // UpdateObject implements catalog.Catalog.
 func (c *Catalog) UpdateObject(ctx context.Context, bucketName, key string, fn catalog.ObjectUpdate) error {
-	return c.UpdateObjects(ctx, []catalog.ObjectRef{{Bucket: bucketName, Key: key}}, func(cur []*catalog.Object) ([]*catalog.Object, error) {
-		next, err := fn(cur[0])
-		return []*catalog.Object{next}, err
-	})
+	return c.UpdateObjects(ctx, []catalog.ObjectRef{{Bucket: bucketName, Key: key}}, catalog.UpdateOne(fn))
 }
 
 // UpdateObjects implements catalog.Catalog: the key stripes are taken in

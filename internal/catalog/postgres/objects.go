@@ -34,10 +34,7 @@ func (c *Catalog) GetObject(ctx context.Context, bucket, key string) (*catalog.O
 
 // UpdateObject implements catalog.Catalog.
 func (c *Catalog) UpdateObject(ctx context.Context, bucket, key string, fn catalog.ObjectUpdate) error {
-	return c.UpdateObjects(ctx, []catalog.ObjectRef{{Bucket: bucket, Key: key}}, func(cur []*catalog.Object) ([]*catalog.Object, error) {
-		next, err := fn(cur[0])
-		return []*catalog.Object{next}, err
-	})
+	return c.UpdateObjects(ctx, []catalog.ObjectRef{{Bucket: bucket, Key: key}}, catalog.UpdateOne(fn))
 }
 
 // UpdateObjects implements catalog.Catalog. Order of locks, always the
