@@ -25,7 +25,17 @@ var (
 	ErrExists         = errors.New("catalog: already exists")
 	ErrBucketNotEmpty = errors.New("catalog: bucket not empty")
 	ErrClosed         = errors.New("catalog: closed")
+	// ErrUnavailable wraps a failure to reach the engine (a shared
+	// database down, restarting or out of connections): the request may
+	// succeed later, and nothing was changed by it. The API answers 503.
+	ErrUnavailable = errors.New("catalog: unavailable")
 )
+
+// ConfigValue is one named configuration value (ConfigChanges).
+type ConfigValue struct {
+	Name  string
+	Value []byte
+}
 
 // Bucket is a directory bucket's record.
 type Bucket struct {
@@ -276,6 +286,28 @@ type Catalog interface {
 	// GetConfig and PutConfig keep small named values (key ring, root keys, ...).
 	GetConfig(ctx context.Context, name string) ([]byte, error) // ErrNotFound when unset
 	PutConfig(ctx context.Context, name string, value []byte) error
+	// UpdateConfig atomically reads a named value (nil when unset), calls
+	// fn with it and stores fn's result. A nil result leaves the value as
+	// it is (nothing is written); an error aborts and comes back
+	// unchanged. Updates of one name are serialised across every process
+	// sharing the catalog, so read-modify-write of a shared value (the
+	// identity store, the session key ring, a lease) loses no update.
+	UpdateConfig(ctx context.Context, name string, fn func(cur []byte) ([]byte, error)) error
+	// ConfigChanges returns the values whose name starts with prefix that
+	// were written (by PutConfig or UpdateConfig, by any process sharing
+	// the catalog) after cursor, in the order they were written, and the
+	// cursor to pass next time. Cursor 0 returns no values, only the
+	// current cursor: take it before loading the state the changes are
+	// applied to. An engine private to one process may report only the
+	// changes made through this handle since it was opened.
+	ConfigChanges(ctx context.Context, prefix string, cursor uint64) ([]ConfigValue, uint64, error)
+
+	// ClaimToken records value under an idempotency token (scope names
+	// the token's namespace, e.g. a bucket) for ttl, unless the token
+	// already holds an unexpired value: then it returns that value and
+	// stores nothing. It returns value when the claim succeeded. Claims
+	// of one token are serialised across processes sharing the catalog.
+	ClaimToken(ctx context.Context, scope, token string, value []byte, ttl time.Duration) ([]byte, error)
 
 	Close() error
 }

@@ -33,6 +33,9 @@ type Catalog struct {
 	uploadLocks [uploadStripes]sync.RWMutex
 	configLocks [configStripes]sync.Mutex
 	closed      atomic.Bool
+	configMu    sync.Mutex // serialises UpdateConfig
+	changes     catalog.LocalChanges
+	tokens      catalog.LocalTokens
 
 	mu      sync.RWMutex // guards everything below
 	buckets map[string]*bucket
@@ -223,8 +226,53 @@ func (c *Catalog) PutConfig(ctx context.Context, name string, value []byte) erro
 	if err := c.check(ctx); err != nil {
 		return err
 	}
+	c.configMu.Lock()
+	defer c.configMu.Unlock()
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.config[name] = append([]byte{}, value...)
+	c.mu.Unlock()
+	c.changes.Record(name, value)
 	return nil
+}
+
+// UpdateConfig implements catalog.Catalog.
+func (c *Catalog) UpdateConfig(ctx context.Context, name string, fn func(cur []byte) ([]byte, error)) error {
+	if err := c.check(ctx); err != nil {
+		return err
+	}
+	c.configMu.Lock() // serialises updaters; readers only wait for the store below
+	defer c.configMu.Unlock()
+	c.mu.RLock()
+	cur, ok := c.config[name]
+	c.mu.RUnlock()
+	var in []byte
+	if ok {
+		in = append([]byte{}, cur...)
+	}
+	next, err := fn(in)
+	if err != nil || next == nil {
+		return err
+	}
+	c.mu.Lock()
+	c.config[name] = append([]byte{}, next...)
+	c.mu.Unlock()
+	c.changes.Record(name, next)
+	return nil
+}
+
+// ConfigChanges implements catalog.Catalog.
+func (c *Catalog) ConfigChanges(ctx context.Context, prefix string, cursor uint64) ([]catalog.ConfigValue, uint64, error) {
+	if err := c.check(ctx); err != nil {
+		return nil, 0, err
+	}
+	vs, next := c.changes.Since(prefix, cursor)
+	return vs, next, nil
+}
+
+// ClaimToken implements catalog.Catalog.
+func (c *Catalog) ClaimToken(ctx context.Context, scope, token string, value []byte, ttl time.Duration) ([]byte, error) {
+	if err := c.check(ctx); err != nil {
+		return nil, err
+	}
+	return c.tokens.Claim(scope, token, value, ttl, time.Now()), nil
 }

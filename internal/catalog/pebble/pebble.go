@@ -82,6 +82,10 @@ type Catalog struct {
 	// while Close waits.
 	inflight atomic.Int64
 	closed   atomic.Bool
+
+	configMu sync.Mutex // serialises PutConfig and UpdateConfig
+	changes  catalog.LocalChanges
+	tokens   catalog.LocalTokens
 }
 
 var _ catalog.Catalog = (*Catalog)(nil)
@@ -252,5 +256,55 @@ func (c *Catalog) PutConfig(ctx context.Context, name string, value []byte) erro
 		return err
 	}
 	defer c.exit()
-	return c.db.Set(configKey(name), value, pebble.Sync)
+	c.configMu.Lock()
+	defer c.configMu.Unlock()
+	if err := c.db.Set(configKey(name), value, pebble.Sync); err != nil {
+		return err
+	}
+	c.changes.Record(name, value)
+	return nil
+}
+
+// UpdateConfig implements catalog.Catalog. One process owns a Pebble
+// catalog, so a mutex is the whole of the serialisation.
+func (c *Catalog) UpdateConfig(ctx context.Context, name string, fn func(cur []byte) ([]byte, error)) error {
+	if err := c.enter(ctx); err != nil {
+		return err
+	}
+	defer c.exit()
+	c.configMu.Lock()
+	defer c.configMu.Unlock()
+	cur, _, err := c.get(configKey(name))
+	if err != nil {
+		return err
+	}
+	next, err := fn(cur)
+	if err != nil || next == nil {
+		return err
+	}
+	if err := c.db.Set(configKey(name), next, pebble.Sync); err != nil {
+		return err
+	}
+	c.changes.Record(name, next)
+	return nil
+}
+
+// ConfigChanges implements catalog.Catalog with the changes made since Open.
+func (c *Catalog) ConfigChanges(ctx context.Context, prefix string, cursor uint64) ([]catalog.ConfigValue, uint64, error) {
+	if err := c.enter(ctx); err != nil {
+		return nil, 0, err
+	}
+	defer c.exit()
+	vs, next := c.changes.Since(prefix, cursor)
+	return vs, next, nil
+}
+
+// ClaimToken implements catalog.Catalog. Tokens are kept in memory: they
+// serve client retries, which a restart of the only process ends anyway.
+func (c *Catalog) ClaimToken(ctx context.Context, scope, token string, value []byte, ttl time.Duration) ([]byte, error) {
+	if err := c.enter(ctx); err != nil {
+		return nil, err
+	}
+	defer c.exit()
+	return c.tokens.Claim(scope, token, value, ttl, time.Now()), nil
 }
