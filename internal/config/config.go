@@ -46,6 +46,15 @@ type Settings struct {
 	Zones      []string
 	SessionTTL time.Duration
 
+	// Catalog is the PostgreSQL connection string of a shared catalog;
+	// empty keeps the embedded Pebble catalog in <data>/meta.
+	Catalog         string
+	CatalogMaxConns int
+	CatalogTimeout  time.Duration
+	// BlobDir holds the blob files; empty means <data>/blobs. Nodes that
+	// share a catalog share a blob folder (a network filesystem).
+	BlobDir string
+
 	AccountID     string
 	RootAccessKey string
 	RootSecretKey string
@@ -186,6 +195,42 @@ var settings = []*setting{
 			s.SessionTTL = d
 			return nil
 		}},
+
+	{name: "catalog", meta: "URL", defText: "embedded (Pebble in <data>/meta)",
+		help: "shared catalog: postgres://USER@HOST:PORT/DB?sslmode=... (every node of a cluster gives the same; put a password in ~/.pgpass or the variable, not a flag)",
+		set: func(s *Settings, v string) error {
+			if v != "" && !strings.HasPrefix(v, "postgres://") && !strings.HasPrefix(v, "postgresql://") {
+				return errors.New("not a postgres:// URL (like postgres://zonal@db.internal:5432/zonal?sslmode=verify-full)")
+			}
+			s.Catalog = v
+			return nil
+		}},
+	{name: "catalog-max-conns", meta: "N", def: "0",
+		help: "connections each node keeps to the shared catalog (0: the engine's default)",
+		set: func(s *Settings, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 10000 {
+				return fmt.Errorf("%q is not a connection count (like 32, or 0 for the default)", v)
+			}
+			s.CatalogMaxConns = n
+			return nil
+		}},
+	{name: "catalog-timeout", meta: "DURATION", kind: kDuration, def: "0s",
+		help: "longest a shared-catalog statement or wait for a connection may take before the request gets 503 (0: the engine's default)",
+		set: func(s *Settings, v string) error {
+			d, err := parseDuration(v)
+			if err != nil {
+				return err
+			}
+			if d < 0 || d > time.Hour {
+				return fmt.Errorf("%v is out of range (0 to 1h)", d)
+			}
+			s.CatalogTimeout = d
+			return nil
+		}},
+	{name: "blob-dir", meta: "DIR", defText: "<data>/blobs",
+		help: "folder of the object data files; nodes sharing a catalog share it (a network filesystem)",
+		set:  func(s *Settings, v string) error { s.BlobDir = v; return nil }},
 
 	{name: "account-id", meta: "ID", def: "000000000000", help: "the default account's 12-digit id",
 		set: func(s *Settings, v string) error {

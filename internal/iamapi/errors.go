@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/auth"
 	"github.com/zonal-dev/zonal/internal/iam"
 	"github.com/zonal-dev/zonal/internal/sigv4"
@@ -47,6 +48,7 @@ var statusOf = map[string]int{
 	"MalformedQueryString":          http.StatusBadRequest,
 	"RequestEntityTooLarge":         http.StatusRequestEntityTooLarge,
 	"ServiceFailure":                http.StatusInternalServerError,
+	"ServiceUnavailable":            http.StatusServiceUnavailable,
 }
 
 func apiErr(code, format string, args ...any) *apiError {
@@ -68,6 +70,11 @@ func asAPIError(err error) *apiError {
 	var ae *apiError
 	if errors.As(err, &ae) {
 		return ae
+	}
+	if errors.Is(err, catalog.ErrUnavailable) {
+		// The shared catalog is out of reach: a retry may succeed.
+		return &apiError{Code: "ServiceUnavailable", Status: http.StatusServiceUnavailable,
+			Message: "The service is unavailable. Please try again.", Cause: err}
 	}
 	var ie *iam.Error
 	if errors.As(err, &ie) {

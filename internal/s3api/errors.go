@@ -1,8 +1,10 @@
 package s3api
 
 import (
+	"errors"
 	"strconv"
 
+	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/checksum"
 	"github.com/zonal-dev/zonal/internal/s3err"
 	"github.com/zonal-dev/zonal/internal/store"
@@ -16,6 +18,12 @@ import (
 func s3Error(err error) *s3err.Error {
 	if e, ok := wireError(err); ok {
 		return e
+	}
+	if errors.Is(err, catalog.ErrUnavailable) {
+		// A shared catalog out of reach on a path outside the store (the
+		// session's bucket lookup, the identity store): 503, which every
+		// SDK retries, rather than a 500 that blames the request.
+		return s3err.ServiceUnavailable.Wrap(err)
 	}
 	return s3err.InternalError.Wrap(err)
 }
@@ -71,6 +79,8 @@ func storeError(e *store.Error) *s3err.Error {
 	switch e.Kind {
 	case store.NoSuchBucket:
 		return s3err.NoSuchBucket.With("BucketName", e.Bucket)
+	case store.Unavailable:
+		return s3err.ServiceUnavailable.Wrap(e)
 	case store.NoSuchKey:
 		if e.Key == "" {
 			// A write's If-Match on a missing key: AWS names no key.

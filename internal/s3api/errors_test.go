@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/checksum"
 	"github.com/zonal-dev/zonal/internal/s3err"
 	"github.com/zonal-dev/zonal/internal/store"
@@ -23,6 +24,7 @@ func TestS3Error(t *testing.T) {
 		msgIncomplete   = "You did not provide the number of bytes specified by the Content-Length HTTP header."
 	)
 	cause := errors.New("disk on fire")
+	unreachable := fmt.Errorf("%w: dial tcp 127.0.0.1:5432: connection refused", catalog.ErrUnavailable)
 	tests := []struct {
 		name    string
 		err     error
@@ -73,6 +75,8 @@ func TestS3Error(t *testing.T) {
 		{"IdempotencyMismatch", &store.Error{Kind: store.IdempotencyMismatch}, "IdempotencyParameterMismatch", 400, s3err.IdempotencyParameterMismatch.Message, nil, nil},
 		{"ObjectSizeMismatch", &store.Error{Kind: store.ObjectSizeMismatch, Want: 10, Size: 12}, "InvalidRequest", 400, "The provided 'x-amz-mp-object-size' header value 10 does not match what was computed: 12", nil, nil},
 		{"store Internal", &store.Error{Kind: store.Internal, Err: cause}, "InternalError", 500, s3err.InternalError.Message, nil, cause},
+		{"catalog unreachable in the store", &store.Error{Kind: store.Unavailable, Err: unreachable}, "ServiceUnavailable", 503, s3err.ServiceUnavailable.Message, nil, catalog.ErrUnavailable},
+		{"catalog unreachable elsewhere", fmt.Errorf("session bucket: %w", unreachable), "ServiceUnavailable", 503, s3err.ServiceUnavailable.Message, nil, catalog.ErrUnavailable},
 
 		{"checksum Mismatch", &checksum.Error{Kind: checksum.Mismatch, Alg: checksum.CRC32C}, "BadDigest", 400, "The CRC32C you specified did not match the calculated checksum.", nil, nil},
 		{"checksum MalformedTrailer", &checksum.Error{Kind: checksum.MalformedTrailer}, "MalformedTrailerError", 400, s3err.MalformedTrailerError.Message, nil, nil},

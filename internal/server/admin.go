@@ -178,9 +178,11 @@ func (s *Server) takeSample(ctx context.Context) metrics.StorageSample {
 		errs = append(errs, fmt.Errorf("gc backlog: %w", err))
 	}
 	smp.GCBacklog = int64(n)
-	smp.CatalogBytes, err = dirBytes(filepath.Join(s.cfg.Data, "meta"))
-	if err != nil {
-		errs = append(errs, fmt.Errorf("catalog size: %w", err))
+	if s.cfg.Catalog == "" { // a shared catalog's size is the database's to report
+		smp.CatalogBytes, err = dirBytes(filepath.Join(s.cfg.Data, "meta"))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("catalog size: %w", err))
+		}
 	}
 	smp.Err = errors.Join(errs...)
 	smp.At, smp.Took = time.Now(), time.Since(start)

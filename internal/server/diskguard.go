@@ -204,6 +204,9 @@ func (s *Server) refuseUpload(w http.ResponseWriter, r *http.Request) {
 // setupDiskGuard prepares the guard over the blob and catalog folders.
 func (s *Server) setupDiskGuard() error {
 	s.disk.min.Store(s.limits.MinFreeDisk)
-	s.disk.dirs = []string{filepath.Join(s.cfg.Data, "blobs"), filepath.Join(s.cfg.Data, "meta")}
+	s.disk.dirs = []string{s.blobDir()}
+	if s.cfg.Catalog == "" { // a shared catalog's disk is the database server's to watch
+		s.disk.dirs = append(s.disk.dirs, filepath.Join(s.cfg.Data, "meta"))
+	}
 	return s.disk.measure()
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/zonal-dev/zonal/internal/catalog/pebble"
+	"github.com/zonal-dev/zonal/internal/catalog/postgres"
 	"github.com/zonal-dev/zonal/internal/s3api"
 	"github.com/zonal-dev/zonal/internal/s3err"
 )
@@ -31,9 +33,13 @@ import (
 // the Pebble logger ends the process with one message (pebbleLogger).
 const flushHeadroom = 16 << 20
 
-// openCatalog opens <data>/meta, read-only when the disk is too full to
-// open it for writing; s.degraded then says why.
+// openCatalog opens the shared catalog of Config.Catalog, or else
+// <data>/meta, read-only when the disk is too full to open it for writing;
+// s.degraded then says why.
 func (s *Server) openCatalog() error {
+	if s.cfg.Catalog != "" {
+		return s.openSharedCatalog()
+	}
 	dir := filepath.Join(s.cfg.Data, "meta")
 	pl := newPebbleLogger(s.log)
 	free, need, err := catalogSpace(dir)
@@ -54,6 +60,18 @@ func (s *Server) openCatalog() error {
 	if s.cat, err = pebble.Open(dir, pebble.WithPrivateFiles(), pebble.WithLogger(pl)); err != nil {
 		return fmt.Errorf("catalog: %w", err)
 	}
+	return nil
+}
+
+// openSharedCatalog connects to the PostgreSQL catalog. Its errors name
+// the host and database, never the password (pgx leaves it out).
+func (s *Server) openSharedCatalog() error {
+	opts := postgres.Options{MaxConns: int32(s.cfg.CatalogMaxConns)}
+	c, err := postgres.Open(context.Background(), s.cfg.Catalog, opts)
+	if err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	s.cat = c
 	return nil
 }
 

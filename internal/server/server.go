@@ -56,6 +56,16 @@ type Config struct {
 	PlaintextAtRest bool
 	InlineMax       int64
 
+	// Catalog is a PostgreSQL connection string: the catalog is shared
+	// with every node given the same one. Empty keeps the embedded Pebble
+	// catalog in <data>/meta. CatalogMaxConns and CatalogTimeout tune it
+	// (zero: the engine's defaults).
+	Catalog         string
+	CatalogMaxConns int
+	CatalogTimeout  time.Duration
+	// BlobDir holds the blob files; empty means <data>/blobs.
+	BlobDir string
+
 	// TLSCert and TLSKey are PEM files to serve HTTPS with (ReloadTLS reads
 	// them again); TLSSelfSigned instead uses a certificate generated once
 	// into <data>/tls/.
@@ -164,7 +174,7 @@ func Open(cfg Config) (*Server, error) {
 	if err := s.openCatalog(); err != nil {
 		return nil, err
 	}
-	if s.blobs, err = blobfs.Open(filepath.Join(cfg.Data, "blobs")); err != nil {
+	if s.blobs, err = blobfs.Open(s.blobDir()); err != nil {
 		return nil, fmt.Errorf("blob store: %w", err)
 	}
 	if err := s.setupDiskGuard(); err != nil {
@@ -237,6 +247,14 @@ func Open(cfg Config) (*Server, error) {
 	}
 	ok = true
 	return s, nil
+}
+
+// blobDir is the folder of the blob files.
+func (s *Server) blobDir() string {
+	if s.cfg.BlobDir != "" {
+		return s.cfg.BlobDir
+	}
+	return filepath.Join(s.cfg.Data, "blobs")
 }
 
 // rotateKeys rotates the session key ring daily.

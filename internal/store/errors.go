@@ -70,6 +70,9 @@ const (
 	// ObjectSizeMismatch: the object size the client asserts differs from
 	// the parts' total [Want: the asserted size, Size: the total].
 	ObjectSizeMismatch
+	// Unavailable: an engine cannot be reached for now (a shared catalog
+	// down or restarting); nothing was changed, a retry may succeed [Err].
+	Unavailable
 )
 
 var kindNames = [...]string{
@@ -96,6 +99,7 @@ var kindNames = [...]string{
 	KeyTooLong:           "key too long",
 	IdempotencyMismatch:  "client token reused",
 	ObjectSizeMismatch:   "object size mismatch",
+	Unavailable:          "engine unavailable",
 }
 
 func (k Kind) String() string {
