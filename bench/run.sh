@@ -11,7 +11,10 @@
 #
 # Usage: bench/run.sh [row...]        rows: put4k get4k put1m put1m-unsigned get1m get1m-plain list
 #                                           single-put single-get plain-put4k plain-get4k
-# Environment: RUNS (3), SERVER_ARGS (more flags for every server), SETTLE (3 s pause between runs), DURATION (5s), WARMUP (1s), PORT (9310), CEILING_PORT (9311),
+# Environment: CATALOG=postgres runs every server on a shared PostgreSQL catalog
+#              (a throwaway cluster from PG_BIN, /usr/lib/postgresql/15/bin, a fresh
+#              database per run) and adds the database's CPU per operation;
+#              RUNS (3), SERVER_ARGS (more flags for every server), SETTLE (3 s pause between runs), DURATION (5s), WARMUP (1s), PORT (9310), CEILING_PORT (9311),
 #              ZONAL_BIN (build ./cmd/zonal when unset), OUT (results folder).
 set -euo pipefail
 
@@ -38,13 +41,49 @@ unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 
 SERVER_PID=
 CEILING_PID=
+PG_PID=
 cleanup() {
 	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
 	[ -n "$CEILING_PID" ] && kill "$CEILING_PID" 2>/dev/null && wait "$CEILING_PID" 2>/dev/null
-	rm -rf "$WORK/data"
+	if [ -n "$PG_PID" ]; then
+		kill -INT "$PG_PID" 2>/dev/null
+		for _ in $(seq 300); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
+	fi
+	rm -rf "$WORK/data" "$WORK/pg"
 	true
 }
 trap cleanup EXIT
+
+# as_pg runs a PostgreSQL program, as the postgres user when we are root
+# (initdb and postgres refuse to run as root).
+as_pg() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+CATALOG=${CATALOG:-}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PGPORT=${PGPORT:-9312}
+DBN=0
+if [ "$CATALOG" = postgres ]; then
+	[ -x "$PG_BIN/initdb" ] || { echo "CATALOG=postgres needs $PG_BIN/initdb: apt-get install postgresql-15" >&2; exit 1; }
+	mkdir -p "$WORK/pg"
+	[ "$(id -u)" = 0 ] && chown postgres "$WORK/pg" && chmod 755 "$WORK"
+	as_pg "$PG_BIN/initdb" -D "$WORK/pg/data" -U zonal --auth=trust -E UTF8 --locale=C >"$WORK/pg/initdb.log"
+	as_pg "$PG_BIN/postgres" -D "$WORK/pg/data" -p "$PGPORT" -k "$WORK/pg" -c listen_addresses=127.0.0.1 \
+		-c fsync=on -c max_connections=300 2>>"$WORK/pg/server.log" &
+	wait_port "$PGPORT"
+	PG_PID=$(head -1 "$WORK/pg/data/postmaster.pid")
+	echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PGPORT (postmaster $PG_PID), fsync on" >&2
+fi
+
+# catalog_args creates a fresh database for the next server and prints the
+# flag that points the server at it (nothing in the default Pebble mode).
+catalog_args() {
+	[ "$CATALOG" = postgres ] || return 0
+	DBN=$((DBN + 1))
+	as_pg "$PG_BIN/psql" -q -h "$WORK/pg" -p "$PGPORT" -U zonal -d postgres -c "CREATE DATABASE bench$DBN" >&2
+	echo "--catalog postgres://zonal@127.0.0.1:$PGPORT/bench$DBN?sslmode=disable"
+}
 
 wait_port() {
 	for _ in $(seq 100); do
@@ -59,7 +98,7 @@ start_server() {
 	rm -rf "$WORK/data"
 	mkdir -p "$WORK/data"
 	# shellcheck disable=SC2086
-	"$ZONAL_BIN" server --addr "127.0.0.1:$PORT" --data "$WORK/data" --log-level warn $SERVER_ARGS $1 2>>"$WORK/server.log" &
+	"$ZONAL_BIN" server --addr "127.0.0.1:$PORT" --data "$WORK/data" --log-level warn $(catalog_args) $SERVER_ARGS $1 2>>"$WORK/server.log" &
 	SERVER_PID=$!
 	wait_port "$PORT"
 }
@@ -107,7 +146,7 @@ while IFS='|' read -r name label metric target args server_args; do
 		echo "== $name run $i: zonal bench $args" >&2
 		# shellcheck disable=SC2086
 		"$ZONAL_BIN" bench $args --endpoint "http://127.0.0.1:$PORT" --duration "$DURATION" --warmup "$WARMUP" \
-			--compare-ceiling --ceiling-addr "127.0.0.1:$CEILING_PORT" --server-pid "$SERVER_PID" \
+			--compare-ceiling --ceiling-addr "127.0.0.1:$CEILING_PORT" --server-pid "$SERVER_PID" ${PG_PID:+--db-pid "$PG_PID"} \
 			--json --quiet >"$OUT/$name-$i.json" 2>>"$WORK/bench.log"
 		jq -r '"   \(.ops_per_sec|floor) ops/s \(.mib_per_sec*10|floor/10) MiB/s p50 \(.latency.p50_ms) ms p99 \(.latency.p99_ms) ms errors \(.errors); ceiling \(.ceiling.ops_per_sec|floor) ops/s"' "$OUT/$name-$i.json" >&2
 		stop_server
@@ -117,8 +156,13 @@ done <<<"$ROWS"
 # The table: every column is the median of its RUNS values.
 median='sort | .[(length - 1) / 2 | floor]'
 echo
-echo "| workload | result | p50 / p99 | ceiling, same run | ratio | target | errors | generator CPU/op | server CPU/op (cores) | server peak RSS |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+if [ "$CATALOG" = postgres ]; then
+	echo "| workload | result | p50 / p99 | ceiling, same run | ratio | target | errors | generator CPU/op | server CPU/op (cores) | server peak RSS | PostgreSQL CPU/op (cores) |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|"
+else
+	echo "| workload | result | p50 / p99 | ceiling, same run | ratio | target | errors | generator CPU/op | server CPU/op (cores) | server peak RSS |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+fi
 while IFS='|' read -r name label metric target args _; do
 	[ -z "$name" ] && continue
 	selected "$name" || continue
@@ -137,7 +181,7 @@ while IFS='|' read -r name label metric target args _; do
 		   elif \$metric == \"p50\" then \"p50 \(med(.ceiling.latency.p50_ms) | r3) ms\"
 		   else \"\(med(.ceiling.ops_per_sec) | r0)/s\" end) as \$ceil
 		| (if \$metric == \"mib\" then med(.ratio_mibs) elif \$metric == \"p50\" then med(.latency.p50_ms / .ceiling.latency.p50_ms) else med(.ratio_ops) end) as \$ratio
-		| \"| \(\$lbl) | \(\$result) | \(med(.latency.p50_ms) | r2) / \(med(.latency.p99_ms) | r2) ms | \(\$ceil) | \(\$ratio | r3)x | \(\$target) | \(med(.errors)) | \(med(.client_cpu_us_per_op) | r1) µs | \(med(.server.cpu_us_per_op) | r1) µs (\(med(.server.cores) | r2)) | \(med(.server.peak_rss_bytes / 1048576) | r0) MiB |\"
+		| \"| \(\$lbl) | \(\$result) | \(med(.latency.p50_ms) | r2) / \(med(.latency.p99_ms) | r2) ms | \(\$ceil) | \(\$ratio | r3)x | \(\$target) | \(med(.errors)) | \(med(.client_cpu_us_per_op) | r1) µs | \(med(.server.cpu_us_per_op) | r1) µs (\(med(.server.cores) | r2)) | \(med(.server.peak_rss_bytes / 1048576) | r0) MiB |\(if .[0].db then \" \(med(.db.cpu_us_per_op) | r1) µs (\(med(.db.cores) | r2)) |\" else \"\" end)\"
 	" "$OUT/$name"-*.json
 done <<<"$ROWS"
 echo

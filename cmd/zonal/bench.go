@@ -87,6 +87,7 @@ func runBench(args []string) error {
 	fs.StringVar(&cfg.CeilingOf, "ceiling-of", "put", "ceiling: the workload to imitate")
 	fs.StringVar(&cfg.CeilingAddr, "ceiling-addr", "", "ceiling: use the ceiling server already running here (zonal bench ceiling-server) instead of one in this process")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "server process id: report its CPU time and peak RSS during the measured phase (Linux /proc)")
+	fs.IntVar(&cfg.DBPID, "db-pid", 0, "database server's root process id (PostgreSQL's postmaster): report the CPU time of its process tree during the measured phase")
 	jsonOut := fs.Bool("json", false, "print one JSON object instead of the text report")
 	quiet := fs.Bool("quiet", false, "no progress line")
 	cpuProfile := fs.String("cpuprofile", "", "write the generator's CPU profile to this file")

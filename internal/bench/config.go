@@ -86,6 +86,10 @@ type Config struct {
 	// ServerPID, when set, is the server's process id: its CPU time and
 	// peak RSS over the measured phase are read from /proc and reported.
 	ServerPID int
+	// DBPID, when set, is a database server's root process (PostgreSQL's
+	// postmaster): the CPU time of it and its descendants over the
+	// measured phase is reported beside the server's.
+	DBPID int
 
 	// Progress receives a line every second (nil: none).
 	Progress io.Writer

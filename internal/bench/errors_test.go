@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"testing"
+	"time"
 )
 
 func TestErrorCode(t *testing.T) {
@@ -78,4 +80,40 @@ func TestParseStatCPU(t *testing.T) {
 			t.Fatalf("procHWM = %d, %v", n, err)
 		}
 	}
+}
+
+// TestTreeCPU: a child's CPU counts in its parent's tree, whether the
+// child is alive or already reaped.
+func TestTreeCPU(t *testing.T) {
+	line := "1234 (postgres) S 1 1234 1234 0 -1 4194560 1000 0 0 0 250 130 40 60 20 0 12 0 100 123456789 2000\n"
+	if got, err := parseStatChildCPU([]byte(line)); err != nil || got != 1.0 {
+		t.Fatalf("parseStatChildCPU = %v, %v; want 1.0", got, err)
+	}
+	if _, err := os.Stat("/proc/self/task"); err != nil {
+		t.Skip("no /proc")
+	}
+	cmd := exec.Command("sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done; sleep 5")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	// Wait until the busy loop has burnt CPU: the tree of this test
+	// process must then exceed the test process alone.
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		child, _ := procCPU(cmd.Process.Pid)
+		if child >= 0.05 {
+			self, _ := procCPU(os.Getpid())
+			tree, err := treeCPU(os.Getpid())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tree < self+child-0.011 { // the three reads are a few ms apart
+				t.Fatalf("tree CPU %.2fs < own %.2fs + child's %.2fs", tree, self, child)
+			}
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Skip("the child burnt no measurable CPU in 10 s")
 }

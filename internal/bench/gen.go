@@ -383,11 +383,18 @@ func (g *gen) measure(ctx context.Context) *Result {
 	if cfg.ServerPID > 0 && !g.ceiling {
 		srv = newProcWatch(cfg.ServerPID)
 	}
+	var db *procWatch
+	if cfg.DBPID > 0 && !g.ceiling {
+		db = newTreeWatch(cfg.DBPID)
+	}
 	var cpu0 time.Duration
 	snap := func() {
 		cpu0 = processCPU()
 		if srv != nil {
 			srv.begin()
+		}
+		if db != nil {
+			db.begin()
 		}
 	}
 	if cfg.Warmup == 0 {
@@ -431,8 +438,11 @@ loop:
 	if srv != nil {
 		srv.end()
 	}
+	if db != nil {
+		db.end()
+	}
 	g.tr.CloseIdleConnections()
-	return g.result(end, cpu, srv)
+	return g.result(end, cpu, srv, db)
 }
 
 // progress prints the last second: ops/s, MiB/s, errors, p50/p99.

@@ -11,6 +11,7 @@ import (
 // /proc, to report the server's cost next to the generator's.
 type procWatch struct {
 	pid       int
+	tree      bool // count the process's descendants too (a database server)
 	cpu0      float64
 	lifetime  bool
 	err       error
@@ -23,10 +24,22 @@ const clockTicks = 100
 
 func newProcWatch(pid int) *procWatch { return &procWatch{pid: pid} }
 
+// newTreeWatch watches pid and its descendants: PostgreSQL serves each
+// connection from a child of its postmaster.
+func newTreeWatch(pid int) *procWatch { return &procWatch{pid: pid, tree: true} }
+
+// cpuNow is the watched CPU time so far, in seconds.
+func (p *procWatch) cpuNow() (float64, error) {
+	if p.tree {
+		return treeCPU(p.pid)
+	}
+	return procCPU(p.pid)
+}
+
 // begin records the CPU time so far and resets the peak RSS (writing 5 to
 // clear_refs resets VmHWM to the current RSS).
 func (p *procWatch) begin() {
-	c, err := procCPU(p.pid)
+	c, err := p.cpuNow()
 	if err != nil {
 		p.err = err
 		return
@@ -41,7 +54,7 @@ func (p *procWatch) end() {
 	if p.err != nil {
 		return
 	}
-	c, err := procCPU(p.pid)
+	c, err := p.cpuNow()
 	if err != nil {
 		p.err = err
 		return
@@ -72,6 +85,64 @@ func procCPU(pid int) (float64, error) {
 		return 0, err
 	}
 	return parseStatCPU(b)
+}
+
+// treeCPU returns the CPU time of pid and its descendants in seconds: each
+// live process's utime+stime, plus the root's cutime+cstime, which holds
+// the time of children it has already reaped (a connection that closed
+// during the run). Children reaped by a descendant other than the root are
+// counted in that descendant's cutime, read too.
+func treeCPU(pid int) (float64, error) {
+	total := 0.0
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
+		if err != nil {
+			if p == pid {
+				return 0, err
+			}
+			continue // exited meanwhile: its time is in its parent's cutime
+		}
+		c, err := parseStatCPU(b)
+		if err != nil {
+			return 0, err
+		}
+		cc, err := parseStatChildCPU(b)
+		if err != nil {
+			return 0, err
+		}
+		total += c + cc
+		kids, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", p, p))
+		if err == nil {
+			for _, f := range bytes.Fields(kids) {
+				if k, err := strconv.Atoi(string(f)); err == nil {
+					queue = append(queue, k)
+				}
+			}
+		}
+	}
+	return total, nil
+}
+
+// parseStatChildCPU reads fields 16 (cutime) and 17 (cstime): the CPU of
+// reaped children.
+func parseStatChildCPU(b []byte) (float64, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("malformed /proc stat")
+	}
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 15 {
+		return 0, fmt.Errorf("malformed /proc stat")
+	}
+	ut, err1 := strconv.ParseInt(string(f[13]), 10, 64)
+	st, err2 := strconv.ParseInt(string(f[14]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("malformed /proc stat")
+	}
+	return float64(ut+st) / clockTicks, nil
 }
 
 // parseStatCPU reads fields 14 (utime) and 15 (stime) of a /proc/<pid>/stat

@@ -79,6 +79,8 @@ type Result struct {
 	ClientCPUPerOpMicros float64    `json:"client_cpu_us_per_op"`
 	ClientCPUIncludes    string     `json:"client_cpu_includes,omitempty"`
 	Server               *ProcStats `json:"server,omitempty"`
+	// DB is the database server's cost (its process tree), when watched.
+	DB *ProcStats `json:"db,omitempty"`
 
 	Sessions        int64 `json:"sessions,omitempty"` // CreateSession calls (express)
 	SessionFailures int64 `json:"session_refresh_failures,omitempty"`
@@ -105,7 +107,7 @@ func (g *gen) baseResult() *Result {
 	return r
 }
 
-func (g *gen) result(end int64, cpu time.Duration, srv *procWatch) *Result {
+func (g *gen) result(end int64, cpu time.Duration, srv, db *procWatch) *Result {
 	r := g.baseResult()
 	var h Histogram
 	var last int64
@@ -156,6 +158,10 @@ func (g *gen) result(end int64, cpu time.Duration, srv *procWatch) *Result {
 	}
 	if srv != nil {
 		r.Server = srv.stats(r.Ops+r.Errors, sec)
+	}
+	if db != nil {
+		r.DB = db.stats(r.Ops+r.Errors, sec)
+		r.DB.PeakRSSBytes = 0 // the root's peak says nothing of the tree
 	}
 	return r
 }
@@ -223,6 +229,13 @@ func (r *Result) WriteText(w io.Writer) {
 			}
 			fmt.Fprintf(w, "  server:      %.1f µs CPU/op (%.2f cores), %s %.1f MiB\n",
 				s.CPUPerOpMicros, s.Cores, peak, float64(s.PeakRSSBytes)/(1<<20))
+		}
+	}
+	if s := r.DB; s != nil {
+		if s.Error != "" {
+			fmt.Fprintf(w, "  database:    pid %d: %s\n", s.PID, s.Error)
+		} else {
+			fmt.Fprintf(w, "  database:    %.1f µs CPU/op (%.2f cores, process tree)\n", s.CPUPerOpMicros, s.Cores)
 		}
 	}
 	if r.Sessions > 0 {

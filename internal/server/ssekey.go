@@ -60,7 +60,20 @@ func (s *Server) openSSE(ctx context.Context, path string) (*sse.Keyring, error)
 		return nil, fmt.Errorf("SSE master key %s is not the key this data folder's objects are encrypted with "+
 			"(check value %s, recorded %s): point --sse-key-file (ZONAL_SSE_KEY_FILE) at the right key", path, k.Check(), recorded)
 	case recorded == nil && s.degraded == "":
-		if err := s.cat.PutConfig(ctx, sseCheckName, []byte(k.Check())); err != nil {
+		// Compare-and-set: another node sharing the catalog may have
+		// recorded its own key since the read above. The first key wins;
+		// every later node must be given that same key file.
+		err := s.cat.UpdateConfig(ctx, sseCheckName, func(cur []byte) ([]byte, error) {
+			if cur == nil {
+				return []byte(k.Check()), nil
+			}
+			if string(cur) != k.Check() {
+				return nil, fmt.Errorf("SSE master key %s is not the key the shared catalog's objects are encrypted with "+
+					"(check value %s, recorded %s by another node): give every node the same --sse-key-file", path, k.Check(), cur)
+			}
+			return nil, nil
+		})
+		if err != nil {
 			return nil, fmt.Errorf("SSE master key: recording its check value: %w", err)
 		}
 	}
