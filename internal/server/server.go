@@ -213,7 +213,7 @@ func Open(cfg Config) (*Server, error) {
 		s.gcDone.Add(3)
 		go func() {
 			defer s.gcDone.Done()
-			s.store.RunGC(ctx, s.log, 10*time.Second, time.Hour)
+			s.store.RunGC(ctx, s.log, 10*time.Second, time.Hour, nil)
 		}()
 		go func() {
 			defer s.gcDone.Done()

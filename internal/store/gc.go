@@ -80,12 +80,23 @@ func (s *Store) SweepOnce(ctx context.Context) (int, error) {
 }
 
 // RunGC collects queued blobs every interval and sweeps orphans every
-// sweepEvery until ctx ends.
-func (s *Store) RunGC(ctx context.Context, log *slog.Logger, interval, sweepEvery time.Duration) {
+// sweepEvery until ctx ends. When active is set, a pass runs only while it
+// reports true (nodes sharing a catalog and a blob store leave the work to
+// the holder of the background lease; a pass is still safe to run twice:
+// deleting a deleted blob and DoneGC of a finished item change nothing).
+func (s *Store) RunGC(ctx context.Context, log *slog.Logger, interval, sweepEvery time.Duration, active func() bool) {
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	lastSweep := time.Time{}
 	for {
+		if active != nil && !active() {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				continue
+			}
+		}
 		if n, err := s.CollectOnce(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("blob gc failed", "err", err)
 		} else if n > 0 {

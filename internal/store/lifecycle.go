@@ -168,6 +168,9 @@ type LifecycleOptions struct {
 	Interval time.Duration // between passes
 	Day      time.Duration // length of a lifecycle "day" (24h; shorter in tests)
 	MaxWork  int           // objects and uploads examined per pass
+	// Active, when set, is asked before each pass: nodes sharing a
+	// catalog run passes only on the holder of the background lease.
+	Active func() bool
 }
 
 // LifecyclePass runs each bucket's rules once, examining at most
@@ -283,6 +286,9 @@ func (s *Store) RunLifecycle(ctx context.Context, log *slog.Logger, opt Lifecycl
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if opt.Active != nil && !opt.Active() {
+			continue
 		}
 		n, err := s.LifecyclePass(ctx, opt)
 		if err != nil && ctx.Err() == nil {

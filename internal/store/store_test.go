@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -225,5 +227,43 @@ func TestSweepRemovesOnlyOldOrphans(t *testing.T) {
 	}
 	if got := read(t, s, "live", 0, 100); len(got) != 100 {
 		t.Fatal("sweeper removed a referenced blob")
+	}
+}
+
+// TestRunGCWaitsForLease: a node that does not hold the background lease
+// collects nothing; once it does, the queue drains.
+func TestRunGCWaitsForLease(t *testing.T) {
+	s := newStore(t, store.Options{InlineMax: 10, GCDelay: time.Nanosecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	put(t, s, "k", bytes.Repeat([]byte("a"), 100), 100)
+	put(t, s, "k", bytes.Repeat([]byte("b"), 100), 100)
+	backlog := func() int {
+		n, err := s.Catalog().GCBacklog(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	var held atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.RunGC(ctx, slog.New(slog.DiscardHandler), 5*time.Millisecond, time.Hour, held.Load)
+	}()
+	time.Sleep(100 * time.Millisecond) // about 20 ticks without the lease
+	if n := backlog(); n != 1 {
+		cancel()
+		<-done
+		t.Fatalf("GC backlog %d without the lease, want 1 (nothing collected)", n)
+	}
+	held.Store(true)
+	deadline := time.Now().Add(5 * time.Second)
+	for backlog() != 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if n := backlog(); n != 0 {
+		t.Fatalf("GC backlog %d with the lease, want 0", n)
 	}
 }
