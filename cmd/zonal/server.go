@@ -125,6 +125,7 @@ func serverConfig(st *config.Settings, log *slog.Logger) server.Config {
 		ShuffleListing:    st.ListOrder == "shuffled",
 		LifecycleInterval: st.LifecycleInterval,
 		LifecycleDay:      st.LifecycleDay,
+		LeaseTTL:          st.LeaseTTL,
 		Logger:            log,
 		Version:           version,
 		Commit:            buildCommit(),

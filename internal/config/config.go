@@ -97,6 +97,9 @@ type Settings struct {
 	// server's defaults (an hour, 24 hours). Hidden settings.
 	LifecycleInterval time.Duration
 	LifecycleDay      time.Duration
+	// LeaseTTL is the background lease's lifetime (hidden; tests shorten
+	// the failover of background work). Zero: the server's default.
+	LeaseTTL time.Duration
 }
 
 // kind is the type of a setting's value.
@@ -379,6 +382,8 @@ var settings = []*setting{
 		set: positiveDuration(func(s *Settings, d time.Duration) { s.LifecycleInterval = d })},
 	{name: "lifecycle-day", kind: kDuration, hidden: true,
 		set: positiveDuration(func(s *Settings, d time.Duration) { s.LifecycleDay = d })},
+	{name: "lease-ttl", kind: kDuration, hidden: true,
+		set: positiveDuration(func(s *Settings, d time.Duration) { s.LeaseTTL = d })},
 }
 
 // positiveDuration sets a duration that must be above zero.

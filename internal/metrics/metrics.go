@@ -76,6 +76,7 @@ type Metrics struct {
 	bytesOut        *prometheus.CounterVec
 	inFlight        prometheus.Gauge
 	inFlightLimit   prometheus.Gauge
+	leaseHeld       prometheus.Gauge
 	shed            prometheus.Counter
 	sessionsMinted  prometheus.Counter
 	sessionsRefused *prometheus.CounterVec
@@ -124,6 +125,9 @@ func New(build BuildInfo) *Metrics {
 	m.inFlightLimit = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "zonal_requests_inflight_limit", Help: "The in-flight request cap (--max-inflight; 0: none).",
 	})
+	m.leaseHeld = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "zonal_background_lease_held", Help: "1 while this node holds the background-work lease (GC, orphan sweep, lifecycle, storage sampling), else 0.",
+	})
 	m.shed = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "zonal_requests_shed_total", Help: "Requests answered 503 SlowDown at once because the in-flight cap was reached (also counted in zonal_requests_total).",
 	})
@@ -149,7 +153,7 @@ func New(build BuildInfo) *Metrics {
 	m.series.Store(&empty)
 	noCodes := map[string]prometheus.Counter{}
 	m.refused.Store(&noCodes)
-	m.reg.MustRegister(m.requests, m.duration, m.bytesIn, m.bytesOut, m.inFlight, m.inFlightLimit, m.shed,
+	m.reg.MustRegister(m.requests, m.duration, m.bytesIn, m.bytesOut, m.inFlight, m.inFlightLimit, m.leaseHeld, m.shed,
 		m.sessionsMinted, m.sessionsRefused, authFailures, buildInfo, &m.storage,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -172,6 +176,15 @@ func (m *Metrics) Shed() { m.shed.Inc() }
 
 // SetInflightLimit publishes the in-flight request cap (0: none).
 func (m *Metrics) SetInflightLimit(n int) { m.inFlightLimit.Set(float64(n)) }
+
+// SetLeaseHeld publishes whether this node holds the background lease.
+func (m *Metrics) SetLeaseHeld(held bool) {
+	v := 0.0
+	if held {
+		v = 1
+	}
+	m.leaseHeld.Set(v)
+}
 
 // Observe records a finished request (started with Start).
 func (m *Metrics) Observe(r *Request) {

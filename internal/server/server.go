@@ -91,7 +91,9 @@ type Config struct {
 	// LifecycleInterval and LifecycleDay shorten the lifecycle worker's
 	// period and a rule's "day" for tests; zero means an hour and 24 hours.
 	LifecycleInterval, LifecycleDay time.Duration
-	Logger                          *slog.Logger
+	// LeaseTTL is the background lease's lifetime; zero means 30 s.
+	LeaseTTL time.Duration
+	Logger   *slog.Logger
 	// Version and Commit label zonal_build_info.
 	Version, Commit string
 }
