@@ -138,3 +138,17 @@ func TestBinary(t *testing.T) {
 		t.Errorf("generated credentials printed to a non-terminal:\n%s", printed)
 	}
 }
+
+func TestHasPassword(t *testing.T) {
+	for dsn, want := range map[string]bool{
+		"":                                  false,
+		"postgres://zonal@db:5432/zonal":    false,
+		"postgres://zonal:s3cret@db/zonal":  true,
+		"postgres://zonal@db/z?password=x":  true,
+		"postgres://zonal@db/z?sslmode=off": false,
+	} {
+		if got := hasPassword(dsn); got != want {
+			t.Errorf("hasPassword(%q) = %v, want %v", dsn, got, want)
+		}
+	}
+}

@@ -8,10 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -148,13 +150,23 @@ func serverConfig(st *config.Settings, log *slog.Logger) server.Config {
 // warnLooseConfig warns when a configuration file holding secrets can be
 // read by every user (group-readable is fine: root:zonal 0640).
 func warnLooseConfig(log *slog.Logger, st *config.Settings) {
-	if st.RootSecretKey == "" && st.AdminToken == "" && len(st.Accounts) == 0 {
+	if st.RootSecretKey == "" && st.AdminToken == "" && len(st.Accounts) == 0 && !hasPassword(st.Catalog) {
 		return
 	}
 	if fi, err := os.Stat(st.ConfigFile); err == nil && fi.Mode().Perm()&0o004 != 0 {
 		log.Warn("the configuration file holds secrets and every user can read it; chmod o-r it",
 			"config", st.ConfigFile, "mode", fi.Mode().Perm().String())
 	}
+}
+
+// hasPassword reports whether a catalog URL carries a password.
+func hasPassword(dsn string) bool {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return strings.Contains(dsn, "password")
+	}
+	_, set := u.User.Password()
+	return set || u.Query().Has("password")
 }
 
 // displayAddr turns a wildcard listen address into one a client can use.
