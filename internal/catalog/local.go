@@ -14,7 +14,7 @@ import (
 // the latest change of each name, which is all a reader needs.
 type LocalChanges struct {
 	mu     sync.Mutex
-	cursor uint64
+	cursor uint64                 // the last write's stamp; see now
 	latest map[string]localChange // name -> its last write
 }
 
@@ -30,7 +30,7 @@ func (l *LocalChanges) Record(name string, value []byte) {
 	if l.latest == nil {
 		l.latest = make(map[string]localChange)
 	}
-	l.cursor++
+	l.cursor = l.now() + 1
 	l.latest[name] = localChange{at: l.cursor, value: append([]byte(nil), value...)}
 }
 
@@ -39,7 +39,7 @@ func (l *LocalChanges) Since(prefix string, cursor uint64) ([]ConfigValue, uint6
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if cursor == 0 {
-		return nil, l.cursor
+		return nil, l.now()
 	}
 	type hit struct {
 		at uint64
@@ -57,8 +57,13 @@ func (l *LocalChanges) Since(prefix string, cursor uint64) ([]ConfigValue, uint6
 	for i, h := range hits {
 		out[i] = h.v
 	}
-	return out, l.cursor
+	return out, l.now()
 }
+
+// now is the current cursor. It is never 0, which asks for the cursor:
+// a reader that took its cursor before the first write would otherwise
+// pass 0 again and miss that write.
+func (l *LocalChanges) now() uint64 { return max(l.cursor, 1) }
 
 // LocalTokens is ClaimToken for an engine private to one process. Tokens
 // live in memory: they serve client retries, which a restart ends anyway.

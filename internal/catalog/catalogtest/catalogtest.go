@@ -68,6 +68,10 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"ConcurrentCompleteAndUpdate", testConcurrentCompleteAndUpdate},
 		{"ConcurrentReadsSeeWholeRecords", testConcurrentReadsSeeWholeRecords},
 		{"Config", testConfig},
+		{"UpdateConfigConcurrent", testUpdateConfigConcurrent},
+		{"UpdateConfigNilAndError", testUpdateConfigNilAndError},
+		{"ConfigChanges", testConfigChanges},
+		{"ClaimToken", testClaimToken},
 		{"Closed", testClosed},
 	}
 	for _, tc := range tests {

@@ -64,6 +64,7 @@ type Catalog struct {
 	pool       *pgxpool.Pool
 	maxRetries int
 	closed     atomic.Bool
+	claims     atomic.Uint64 // ClaimToken calls, to purge expired tokens now and then
 }
 
 var _ catalog.Catalog = (*Catalog)(nil)
@@ -316,19 +317,6 @@ func (c *Catalog) GetConfig(ctx context.Context, name string) ([]byte, error) {
 		v = []byte{}
 	}
 	return v, nil
-}
-
-// PutConfig implements catalog.Catalog.
-func (c *Catalog) PutConfig(ctx context.Context, name string, value []byte) error {
-	if err := c.check(ctx); err != nil {
-		return err
-	}
-	if value == nil {
-		value = []byte{}
-	}
-	_, err := c.pool.Exec(ctx, `INSERT INTO config (name, value) VALUES ($1, $2)
-		ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`, name, value)
-	return c.wrap(err)
 }
 
 // wrap turns a pool error into catalog.ErrClosed after Close.
