@@ -201,3 +201,11 @@ func (r *Ring) saveLocked() error {
 	}
 	return fsutil.WriteFileAtomic(r.path, data, 0o600)
 }
+
+// Sealer seals and opens a named secret value kept in the catalog (the
+// ring's keys), binding it to its name. iam.DB provides one under the
+// master key every node is given.
+type Sealer interface {
+	Seal(name string, plain []byte) ([]byte, error)
+	Open(name string, sealed []byte) ([]byte, error)
+}
