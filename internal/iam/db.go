@@ -1,7 +1,9 @@
 package iam
 
 import (
+	"bytes"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/zonal-dev/zonal/internal/catalog"
@@ -42,16 +43,26 @@ type Options struct {
 // DB is the persistent identity store: accounts with their root keys,
 // users, access keys, inline user policies and customer managed policies.
 //
-// Every account is one catalog config value (iam/account/<id>, JSON,
-// written synced), plus an index of account ids (iam/accounts). Secrets
-// are stored sealed with AES-256-GCM under a master key (see the sealer
-// type for what that protects). Writers to one account are serialised; each
-// change writes the account's whole value, then publishes a new immutable
-// in-memory copy, so readers never wait for a writer and LookupKey, which
-// runs on every long-term-key request, is a map read under a read lock.
+// Every account is one catalog config value (iam/account/<id>, JSON), plus
+// an index of account ids (iam/accounts). Secrets are stored sealed with
+// AES-256-GCM under a master key (see the sealer type for what that
+// protects).
+//
+// Several DBs, one per node, may share a catalog. Every change is a
+// catalog UpdateConfig of the account's stored value: the change is
+// decided against what is stored, not against this node's copy, so two
+// nodes changing one account at once lose nothing and refuse what the
+// stored state forbids. Each stored value carries a revision that grows
+// with every write; a node publishes a value only when it is newer than
+// the one it holds, so its own writes and the changes it polls (Watch,
+// Refresh) may arrive in any order.
+//
+// Published states are immutable, so readers never wait for a writer, and
+// LookupKey, which runs on every long-term-key request, is a map read under
+// a read lock.
 //
 // A DB needs no closing: it holds no resource besides the catalog, which
-// its owner closes.
+// its owner closes, and the goroutine of Watch, which its context ends.
 type DB struct {
 	cat  catalog.Catalog
 	seal *sealer
@@ -61,8 +72,8 @@ type DB struct {
 	accounts map[string]*slot
 	keys     map[string]keyEntry // every access key id (root and users), active or not
 
-	createMu sync.Mutex // serialises account creation and index writes
-	index    []string   // account ids in the index (guarded by createMu)
+	pollMu sync.Mutex // serialises Refresh
+	cursor uint64     // ConfigChanges cursor of the "iam/" values applied (guarded by pollMu)
 }
 
 var _ Directory = (*DB)(nil)
@@ -73,17 +84,19 @@ type keyEntry struct {
 	active bool
 }
 
-// slot holds one account: its writer lock and its current state.
+// slot holds one account's published state and the ids it put in DB.keys
+// (both guarded by DB.mu).
 type slot struct {
-	wmu  sync.Mutex
-	st   atomic.Pointer[state]
-	keys []string // key ids of this account in DB.keys (guarded by DB.mu)
+	st   *state
+	keys []string
 }
 
-// state is an account as of one change. It is never modified once
+// state is an account as of one stored revision. It is never modified once
 // published; a change builds a new one.
 type state struct {
 	id       string
+	rev      uint64 // the stored value's revision
+	raw      []byte // the stored value this state was read from or written as
 	created  time.Time
 	root     *keyRec
 	users    map[string]*userRec   // by lower-case name
@@ -93,7 +106,7 @@ type state struct {
 }
 
 func (s *state) clone() *state {
-	c := &state{id: s.id, created: s.created, root: s.root.clone(),
+	c := &state{id: s.id, rev: s.rev, raw: s.raw, created: s.created, root: s.root.clone(),
 		users: make(map[string]*userRec, len(s.users)), policies: make(map[string]*policyRec, len(s.policies))}
 	for k, u := range s.users {
 		c.users[k] = u.clone()
@@ -121,21 +134,23 @@ type indexRec struct {
 	Accounts []string `json:"accounts"`
 }
 
+// changesPrefix selects the config values Refresh follows: the accounts and
+// their index.
+const changesPrefix = "iam/"
+
 // Open loads the identity store kept in cat. See Options for the master key.
 func Open(ctx context.Context, cat catalog.Catalog, opts Options) (*DB, error) {
-	var idx indexRec
-	haveIdx := false
-	data, err := cat.GetConfig(ctx, indexName)
-	switch {
-	case err == nil:
-		if err := json.Unmarshal(data, &idx); err != nil {
-			return nil, fmt.Errorf("iam: account index is damaged: %w", err)
-		}
-		haveIdx = len(idx.Accounts) > 0
-	case errors.Is(err, catalog.ErrNotFound):
-	default:
-		return nil, fmt.Errorf("iam: reading account index: %w", err)
+	// The cursor is taken before loading, so a change made while loading
+	// is seen again by the first Refresh rather than missed.
+	_, cursor, err := cat.ConfigChanges(ctx, changesPrefix, 0)
+	if err != nil {
+		return nil, fmt.Errorf("iam: reading the change cursor: %w", err)
 	}
+	idx, err := readIndex(ctx, cat)
+	if err != nil {
+		return nil, err
+	}
+	haveIdx := len(idx.Accounts) > 0
 
 	key := opts.MasterKey
 	if key == nil {
@@ -158,31 +173,78 @@ func Open(ctx context.Context, cat catalog.Catalog, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if idx.KeyCheck != "" && idx.KeyCheck != s.check {
-		return nil, fmt.Errorf("iam: the master key is not the one the identity store was sealed with (set %s to the right key file)", MasterKeyEnv)
-	}
-	db := &DB{cat: cat, seal: s, now: opts.Now, accounts: map[string]*slot{}, keys: map[string]keyEntry{}}
+	db := &DB{cat: cat, seal: s, now: opts.Now, accounts: map[string]*slot{}, keys: map[string]keyEntry{}, cursor: cursor}
 	if db.now == nil {
 		db.now = time.Now
 	}
-	for _, id := range idx.Accounts {
-		st, err := db.load(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		sl := &slot{}
-		db.publish(sl, st, id)
-		db.index = append(db.index, id)
+	if err := db.checkKey(idx); err != nil {
+		return nil, err
+	}
+	if err := db.loadAll(ctx, idx); err != nil {
+		return nil, err
 	}
 	return db, nil
 }
 
-// load reads and unseals one account's value.
-func (db *DB) load(ctx context.Context, id string) (*state, error) {
-	data, err := db.cat.GetConfig(ctx, accountNamePrefix+id)
-	if err != nil {
-		return nil, fmt.Errorf("iam: reading account %s: %w", id, err)
+// errWrongKey says the index was sealed under another master key.
+var errWrongKey = fmt.Errorf("iam: the master key is not the one the identity store was sealed with (set %s to the right key file)", MasterKeyEnv)
+
+func (db *DB) checkKey(idx indexRec) error {
+	if idx.KeyCheck != "" && idx.KeyCheck != db.seal.check {
+		return errWrongKey
 	}
+	return nil
+}
+
+func readIndex(ctx context.Context, cat catalog.Catalog) (indexRec, error) {
+	var idx indexRec
+	data, err := cat.GetConfig(ctx, indexName)
+	switch {
+	case errors.Is(err, catalog.ErrNotFound):
+		return idx, nil
+	case err != nil:
+		return idx, fmt.Errorf("iam: reading account index: %w", err)
+	}
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return idx, fmt.Errorf("iam: account index is damaged: %w", err)
+	}
+	return idx, nil
+}
+
+// loadAll reads every account the index names and publishes those newer
+// than what this DB holds.
+func (db *DB) loadAll(ctx context.Context, idx indexRec) error {
+	for _, id := range idx.Accounts {
+		data, err := db.cat.GetConfig(ctx, accountNamePrefix+id)
+		if err != nil {
+			return fmt.Errorf("iam: reading account %s: %w", id, err)
+		}
+		if err := db.apply(id, data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// apply publishes a stored account value unless this DB already holds
+// that revision or a newer one; only then are its secrets unsealed.
+func (db *DB) apply(id string, data []byte) error {
+	r, err := parseAccount(id, data)
+	if err != nil {
+		return err
+	}
+	if cur, _ := db.view(id); cur != nil && cur.rev >= r.Rev {
+		return nil
+	}
+	st, err := db.unseal(r, data)
+	if err != nil {
+		return err
+	}
+	db.publish(st)
+	return nil
+}
+
+func parseAccount(id string, data []byte) (*accountRec, error) {
 	var r accountRec
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("iam: account %s is damaged: %w", id, err)
@@ -190,8 +252,15 @@ func (db *DB) load(ctx context.Context, id string) (*state, error) {
 	if r.ID != id || r.Root == nil {
 		return nil, fmt.Errorf("iam: account %s is damaged", id)
 	}
-	st := &state{id: id, created: r.Created, root: r.Root,
+	return &r, nil
+}
+
+// unseal builds the in-memory state of a parsed account value.
+func (db *DB) unseal(r *accountRec, raw []byte) (*state, error) {
+	id := r.ID
+	st := &state{id: id, rev: r.Rev, raw: raw, created: r.Created, root: r.Root,
 		users: make(map[string]*userRec, len(r.Users)), policies: make(map[string]*policyRec, len(r.Policies))}
+	var err error
 	if st.root.secret, err = db.seal.open(id, st.root.ID, st.root.Sealed); err != nil {
 		return nil, err
 	}
@@ -209,9 +278,23 @@ func (db *DB) load(ctx context.Context, id string) (*state, error) {
 	return st, nil
 }
 
+// stored returns a private, modifiable copy of the account as stored in
+// cur. When cur is what this DB last published, it is cloned rather than
+// parsed and unsealed again.
+func (db *DB) stored(id string, cur []byte) (*state, error) {
+	if pub, _ := db.view(id); pub != nil && bytes.Equal(pub.raw, cur) {
+		return pub.clone(), nil
+	}
+	r, err := parseAccount(id, cur)
+	if err != nil {
+		return nil, err
+	}
+	return db.unseal(r, cur)
+}
+
 // encode renders an account for the catalog: sealed secrets, sorted lists.
 func (st *state) encode() ([]byte, error) {
-	r := accountRec{V: 1, ID: st.id, Created: st.created, Root: st.root}
+	r := accountRec{V: 1, Rev: st.rev, ID: st.id, Created: st.created, Root: st.root}
 	for _, u := range st.users {
 		r.Users = append(r.Users, u)
 	}
@@ -223,10 +306,26 @@ func (st *state) encode() ([]byte, error) {
 	return json.Marshal(&r)
 }
 
-// publish makes st the account's current state and re-indexes its keys.
-func (db *DB) publish(sl *slot, st *state, id string) {
+// advance moves st to the next revision and encodes it as the value to store.
+func (st *state) advance() ([]byte, error) {
+	st.rev++
+	data, err := st.encode()
+	st.raw = data
+	return data, err
+}
+
+// publish makes st the account's current state and re-indexes its keys,
+// unless a state of the same or a later revision is published already.
+func (db *DB) publish(st *state) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
+	sl := db.accounts[st.id]
+	if sl == nil {
+		sl = &slot{}
+		db.accounts[st.id] = sl
+	} else if sl.st.rev >= st.rev {
+		return
+	}
 	for _, k := range sl.keys {
 		delete(db.keys, k)
 	}
@@ -235,60 +334,72 @@ func (db *DB) publish(sl *slot, st *state, id string) {
 		db.keys[k.ID] = keyEntry{p: p, secret: k.secret, active: k.Status == KeyActive}
 		sl.keys = append(sl.keys, k.ID)
 	}
-	add(st.root, Principal{Account: id})
+	add(st.root, Principal{Account: st.id})
 	for _, u := range st.users {
 		for _, k := range u.Keys {
-			add(k, Principal{Account: id, User: u.Name})
+			add(k, Principal{Account: st.id, User: u.Name})
 		}
 	}
-	sl.st.Store(st)
-	db.accounts[id] = sl
+	sl.st = st
 }
 
 // errNoChange, returned by an update function, ends the update without a write.
 var errNoChange = errors.New("no change")
 
-// update applies fn to a copy of the account's state, persists the result
-// and publishes it. Updates of one account are serialised.
+// update applies fn to the account as stored in the catalog, stores the
+// result and publishes it, all inside one UpdateConfig: fn decides against
+// the stored state, and concurrent updates from any node are serialised by
+// the catalog. fn may be called more than once (an engine may retry), each
+// time on a fresh copy. fn's errors come back unchanged.
 func (db *DB) update(ctx context.Context, account string, fn func(st *state) error) error {
-	db.mu.RLock()
-	sl := db.accounts[account]
-	db.mu.RUnlock()
-	if sl == nil {
-		return ErrNoSuchAccount
-	}
-	sl.wmu.Lock()
-	defer sl.wmu.Unlock()
-	next := sl.st.Load().clone()
-	if err := fn(next); err != nil {
-		if err == errNoChange {
-			return nil
+	var next *state
+	var fnErr error
+	err := db.cat.UpdateConfig(ctx, accountNamePrefix+account, func(cur []byte) ([]byte, error) {
+		next, fnErr = nil, nil
+		if cur == nil {
+			fnErr = ErrNoSuchAccount
+			return nil, fnErr
 		}
+		st, err := db.stored(account, cur)
+		if err != nil {
+			return nil, err
+		}
+		if err := fn(st); err != nil {
+			if err == errNoChange {
+				return nil, nil
+			}
+			fnErr = err
+			return nil, err
+		}
+		data, err := st.advance()
+		next = st
+		return data, err
+	})
+	switch {
+	case err != nil && err == fnErr:
 		return err
-	}
-	data, err := next.encode()
-	if err != nil {
-		return err
-	}
-	if err := db.cat.PutConfig(ctx, accountNamePrefix+account, data); err != nil {
+	case err != nil:
 		return fmt.Errorf("iam: saving account %s: %w", account, err)
 	}
-	db.publish(sl, next, account)
+	if next != nil {
+		db.publish(next)
+	}
 	return nil
 }
 
 // view returns the account's current state.
 func (db *DB) view(account string) (*state, error) {
 	db.mu.RLock()
+	defer db.mu.RUnlock()
 	sl := db.accounts[account]
-	db.mu.RUnlock()
 	if sl == nil {
 		return nil, ErrNoSuchAccount
 	}
-	return sl.st.Load(), nil
+	return sl.st, nil
 }
 
-// keyInUse reports whether an access key id is taken by anyone but p.
+// keyInUse reports whether an access key id is taken by anyone but p, as
+// far as this DB knows.
 func (db *DB) keyInUse(akid string, p Principal) bool {
 	db.mu.RLock()
 	e, ok := db.keys[akid]
@@ -300,7 +411,8 @@ func (db *DB) keyInUse(akid string, p Principal) bool {
 // key; it is called at start-up for the default account and the accounts
 // of the configuration file. It is idempotent; when the account exists
 // with another root key, the root key is replaced (the old one stops
-// working).
+// working). Nodes starting at once may call it for one account together:
+// the catalog serialises them, and the account is created once.
 func (db *DB) EnsureAccount(ctx context.Context, id, rootAKID, rootSecret string) error {
 	if !ValidAccountID(id) {
 		return fmt.Errorf("iam: account id %q is not 12 digits", id)
@@ -308,58 +420,162 @@ func (db *DB) EnsureAccount(ctx context.Context, id, rootAKID, rootSecret string
 	if rootAKID == "" || rootSecret == "" || strings.ContainsAny(rootAKID, "/ ") {
 		return fmt.Errorf("iam: account %s: root access key id and secret must be set (no '/' or space in the id)", id)
 	}
-	db.createMu.Lock()
-	defer db.createMu.Unlock()
+	taken := fmt.Errorf("iam: account %s: access key %s already belongs to another identity", id, rootAKID)
+	// Other accounts are checked against this node's copy (the key id
+	// would have to be chosen by an operator twice); the account itself
+	// against its stored value below.
 	if db.keyInUse(rootAKID, Principal{Account: id}) {
-		return fmt.Errorf("iam: account %s: access key %s already belongs to another identity", id, rootAKID)
+		return taken
 	}
-	setRoot := func(st *state) error {
-		if st.root.ID == rootAKID && st.root.secret == rootSecret && st.root.Status == KeyActive {
-			return errNoChange
+	var seen *state
+	var fnErr error
+	err := db.cat.UpdateConfig(ctx, accountNamePrefix+id, func(cur []byte) ([]byte, error) {
+		seen, fnErr = nil, nil
+		now := db.stamp()
+		st := &state{id: id, created: now, users: map[string]*userRec{}, policies: map[string]*policyRec{}}
+		if cur != nil {
+			// The value may exist without the index naming it (a crash
+			// between the two writes, or another node's start): adopt it.
+			var err error
+			if st, err = db.stored(id, cur); err != nil {
+				return nil, err
+			}
+			if st.root.ID == rootAKID && st.root.Status == KeyActive &&
+				subtle.ConstantTimeCompare([]byte(st.root.secret), []byte(rootSecret)) == 1 {
+				seen = st
+				return nil, nil
+			}
+			for _, u := range st.users {
+				if _, err := findKey(u, rootAKID); err == nil {
+					fnErr = taken
+					return nil, fnErr
+				}
+			}
 		}
 		st.root = &keyRec{ID: rootAKID, Sealed: db.seal.seal(id, rootAKID, rootSecret),
-			Status: KeyActive, Created: db.now().UTC().Truncate(time.Second), secret: rootSecret}
-		return nil
+			Status: KeyActive, Created: now, secret: rootSecret}
+		data, err := st.advance()
+		seen = st
+		return data, err
+	})
+	switch {
+	case err != nil && err == fnErr:
+		return err
+	case err != nil:
+		return fmt.Errorf("iam: saving account %s: %w", id, err)
 	}
-	db.mu.RLock()
-	_, exists := db.accounts[id]
-	db.mu.RUnlock()
-	if !exists {
-		// The account's value may exist without the index naming it (a
-		// crash between the two writes): adopt it.
-		st, err := db.load(ctx, id)
-		if errors.Is(err, catalog.ErrNotFound) {
-			now := db.now().UTC().Truncate(time.Second)
-			st = &state{id: id, created: now, users: map[string]*userRec{}, policies: map[string]*policyRec{},
-				root: &keyRec{ID: rootAKID, Sealed: db.seal.seal(id, rootAKID, rootSecret), Status: KeyActive, Created: now, secret: rootSecret}}
-			data, err := st.encode()
-			if err != nil {
-				return err
+	db.publish(seen)
+	return db.addToIndex(ctx, id)
+}
+
+// addToIndex names an account in the index, recording the master key's
+// check value with it.
+func (db *DB) addToIndex(ctx context.Context, id string) error {
+	err := db.cat.UpdateConfig(ctx, indexName, func(cur []byte) ([]byte, error) {
+		var idx indexRec
+		if cur != nil {
+			if err := json.Unmarshal(cur, &idx); err != nil {
+				return nil, fmt.Errorf("iam: account index is damaged: %w", err)
 			}
-			if err := db.cat.PutConfig(ctx, accountNamePrefix+id, data); err != nil {
-				return fmt.Errorf("iam: saving account %s: %w", id, err)
-			}
-		} else if err != nil {
-			return err
 		}
-		db.publish(&slot{}, st, id)
-	}
-	if err := db.update(ctx, id, setRoot); err != nil {
-		return err
-	}
-	if slices.Contains(db.index, id) {
-		return nil
-	}
-	idx := indexRec{V: 1, KeyCheck: db.seal.check, Accounts: append(slices.Clone(db.index), id)}
-	data, err := json.Marshal(&idx)
-	if err != nil {
-		return err
-	}
-	if err := db.cat.PutConfig(ctx, indexName, data); err != nil {
+		if err := db.checkKey(idx); err != nil {
+			return nil, err
+		}
+		if idx.KeyCheck != "" && slices.Contains(idx.Accounts, id) {
+			return nil, nil
+		}
+		idx.V, idx.KeyCheck = 1, db.seal.check
+		if !slices.Contains(idx.Accounts, id) {
+			idx.Accounts = append(idx.Accounts, id)
+		}
+		return json.Marshal(&idx)
+	})
+	if err != nil && err != errWrongKey {
 		return fmt.Errorf("iam: saving account index: %w", err)
 	}
-	db.index = idx.Accounts
+	return err
+}
+
+// Refresh applies the changes other nodes made to the store since the
+// last Refresh (or Open): accounts created or changed elsewhere are
+// published here, so a key deleted or deactivated on another node stops
+// authenticating and a new one starts, and cached policies are dropped
+// with the state that held them. After an error nothing is lost: the
+// changes are fetched again next time.
+func (db *DB) Refresh(ctx context.Context) error {
+	db.pollMu.Lock()
+	defer db.pollMu.Unlock()
+	if db.cursor == 0 {
+		// The catalog had recorded no change when the cursor was taken,
+		// and cursor 0 asks only for the cursor: load everything instead.
+		_, cursor, err := db.cat.ConfigChanges(ctx, changesPrefix, 0)
+		if err != nil {
+			return fmt.Errorf("iam: polling for changes: %w", err)
+		}
+		idx, err := readIndex(ctx, db.cat)
+		if err == nil {
+			err = db.checkKey(idx)
+		}
+		if err == nil {
+			err = db.loadAll(ctx, idx)
+		}
+		if err != nil {
+			return err
+		}
+		db.cursor = cursor
+		return nil
+	}
+	vals, cursor, err := db.cat.ConfigChanges(ctx, changesPrefix, db.cursor)
+	if err != nil {
+		return fmt.Errorf("iam: polling for changes: %w", err)
+	}
+	var first error
+	for _, v := range vals {
+		// The index needs no handling: an account it gains comes with a
+		// value of its own.
+		id, ok := strings.CutPrefix(v.Name, accountNamePrefix)
+		if !ok {
+			continue
+		}
+		// One damaged value must not hold back the others; the cursor
+		// stays, so it is tried again.
+		if err := db.apply(id, v.Value); err != nil && first == nil {
+			first = err
+		}
+	}
+	if first != nil {
+		return first
+	}
+	db.cursor = cursor
 	return nil
+}
+
+// Watch keeps the DB up to date with changes made by other nodes sharing
+// the catalog, calling Refresh every `every` until ctx ends. A failed poll
+// is retried at the next tick; a change is never skipped, because the
+// cursor only advances past changes that were applied.
+func (db *DB) Watch(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = db.Refresh(ctx)
+		}
+	}
+}
+
+// RootKey returns an account's current root access key id and secret, as
+// this node last saw them. A node started without configured root
+// credentials adopts the cluster's with it instead of replacing them.
+func (db *DB) RootKey(account string) (akid, secret string, ok bool) {
+	st, err := db.view(account)
+	if err != nil {
+		return "", "", false
+	}
+	return st.root.ID, st.root.secret, true
 }
 
 // LookupKey implements Directory: the owner and secret of an Active access

@@ -138,6 +138,7 @@ func ValidAccountID(id string) bool {
 
 type accountRec struct {
 	V        int          `json:"v"`
+	Rev      uint64       `json:"rev,omitempty"` // grows by one with every write (see DB)
 	ID       string       `json:"id"`
 	Created  time.Time    `json:"created"`
 	Root     *keyRec      `json:"root"`

@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/zonal-dev/zonal/internal/fsutil"
+	"github.com/zonal-dev/zonal/internal/session"
 )
 
 // MasterKeyEnv names the environment variable that gives the path of the
@@ -150,4 +151,43 @@ func generateKeyFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("iam: master key: %w", err)
 	}
 	return key, nil
+}
+
+// Sealer returns a sealer of named configuration values under the master
+// key (AES-256-GCM), for secrets other packages keep in the catalog such
+// as the session key ring. Each value is bound to its name as additional
+// data, and to a purpose distinct from the access key secrets', so no
+// sealed value can stand in for another.
+func (db *DB) Sealer() session.Sealer { return configSealer{db.seal} }
+
+type configSealer struct{ s *sealer }
+
+// configSealVersion leads every sealed config value, so the format can change.
+const configSealVersion = 1
+
+func configAD(name string) []byte { return []byte("zonal-config-value\x00" + name) }
+
+// Seal implements session.Sealer: version | nonce | ciphertext and tag.
+func (c configSealer) Seal(name string, plain []byte) ([]byte, error) {
+	a := c.s.aead
+	out := make([]byte, 1+a.NonceSize(), 1+a.NonceSize()+len(plain)+a.Overhead())
+	out[0] = configSealVersion
+	if _, err := rand.Read(out[1:]); err != nil {
+		return nil, err
+	}
+	return a.Seal(out, out[1:], plain, configAD(name)), nil
+}
+
+// Open implements session.Sealer.
+func (c configSealer) Open(name string, sealed []byte) ([]byte, error) {
+	a := c.s.aead
+	if len(sealed) < 1+a.NonceSize()+a.Overhead() || sealed[0] != configSealVersion {
+		return nil, fmt.Errorf("iam: sealed value %s: unknown format", name)
+	}
+	n := 1 + a.NonceSize()
+	plain, err := a.Open(nil, sealed[1:n], sealed[n:], configAD(name))
+	if err != nil {
+		return nil, fmt.Errorf("iam: sealed value %s cannot be opened with this master key", name)
+	}
+	return plain, nil
 }

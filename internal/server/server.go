@@ -264,7 +264,7 @@ func rotateKeys(ctx context.Context, log *slog.Logger, ring *session.Ring, ttl t
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
-		if _, err := ring.Rotate(time.Now(), 24*time.Hour, ttl); err != nil {
+		if _, err := ring.Rotate(ctx, time.Now(), 24*time.Hour, ttl); err != nil {
 			log.Error("session key rotation failed", "err", err)
 		}
 		select {

@@ -139,9 +139,17 @@ func (r *Ring) Open(token string) (*Session, error) {
 	if err != nil || len(raw) < headerLen+16 || raw[0] != tokenVersion {
 		return nil, ErrMalformed
 	}
-	k := r.lookup(binary.BigEndian.Uint32(raw[1:5]))
+	id := binary.BigEndian.Uint32(raw[1:5])
+	k := r.lookup(id)
 	if k == nil {
-		return nil, ErrUnknownKey
+		// A node cut off from the catalog for a while may not know a key
+		// yet; reload once (rate-limited) before refusing.
+		if !r.reloadForUnknownKey() {
+			return nil, ErrUnknownKey
+		}
+		if k = r.lookup(id); k == nil {
+			return nil, ErrUnknownKey
+		}
 	}
 	plain, err := k.aead.Open(nil, raw[5:headerLen], raw[headerLen:], raw[:headerLen])
 	if err != nil {

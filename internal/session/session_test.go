@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"encoding/base64"
 	"os"
 	"path/filepath"
@@ -82,7 +83,7 @@ func TestRingPersistAndRotate(t *testing.T) {
 		t.Fatalf("reopened ring cannot open token: %v", err)
 	}
 	now := time.Now().Add(48 * time.Hour)
-	changed, err := r2.Rotate(now, 24*time.Hour, 5*time.Minute)
+	changed, err := r2.Rotate(context.Background(), now, 24*time.Hour, 5*time.Minute)
 	if err != nil || !changed {
 		t.Fatalf("rotate: %v %v", changed, err)
 	}
@@ -91,7 +92,7 @@ func TestRingPersistAndRotate(t *testing.T) {
 	}
 	_, tok2 := mint(t, r2)
 	// Much later the retired key is dropped: old tokens no longer open, new ones do.
-	if _, err := r2.Rotate(now.Add(10*time.Minute), 24*time.Hour, 5*time.Minute); err != nil {
+	if _, err := r2.Rotate(context.Background(), now.Add(10*time.Minute), 24*time.Hour, 5*time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	r3, _ := OpenRing(path)
