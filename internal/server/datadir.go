@@ -43,6 +43,7 @@ func (s *Server) rootCredentials() error {
 		if s.cfg.RootAccessKey == "" || s.cfg.RootSecretKey == "" {
 			return errors.New("set both ZONAL_ROOT_ACCESS_KEY and ZONAL_ROOT_SECRET_KEY, or neither")
 		}
+		s.rootExplicit = true
 		return nil
 	}
 	path := filepath.Join(s.cfg.Data, "root-credentials.json")
@@ -58,12 +59,10 @@ func (s *Server) rootCredentials() error {
 	if !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	rf := rootFile{AccessKeyID: "AKIA" + randomString(16, upperAlnum), SecretAccessKey: randomString(40, secretChars)}
-	data, _ = json.MarshalIndent(rf, "", "  ")
-	if err := fsutil.WriteFileAtomic(path, data, 0o600); err != nil {
+	s.cfg.RootAccessKey, s.cfg.RootSecretKey = "AKIA"+randomString(16, upperAlnum), randomString(40, secretChars)
+	if err := s.writeRootFile(); err != nil {
 		return err
 	}
-	s.cfg.RootAccessKey, s.cfg.RootSecretKey = rf.AccessKeyID, rf.SecretAccessKey
 	s.Generated = true
 	return nil
 }
@@ -72,6 +71,13 @@ const (
 	upperAlnum  = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 	secretChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 )
+
+// writeRootFile keeps the default account's root credentials in the data
+// folder (mode 0600), where an operator finds them.
+func (s *Server) writeRootFile() error {
+	data, _ := json.MarshalIndent(rootFile{AccessKeyID: s.cfg.RootAccessKey, SecretAccessKey: s.cfg.RootSecretKey}, "", "  ")
+	return fsutil.WriteFileAtomic(filepath.Join(s.cfg.Data, "root-credentials.json"), data, 0o600)
+}
 
 // randomString draws n characters uniformly from an alphabet of 32 or 64.
 func randomString(n int, alphabet string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
 
 	"github.com/zonal-dev/zonal/internal/iam"
 	"github.com/zonal-dev/zonal/internal/iamapi"
@@ -20,6 +21,9 @@ func (s *Server) openIdentities() (*iam.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.adoptClusterRoot(db); err != nil {
+		return nil, err
+	}
 	if err := db.EnsureAccount(ctx, s.cfg.AccountID, s.cfg.RootAccessKey, s.cfg.RootSecretKey); err != nil {
 		return nil, err
 	}
@@ -33,6 +37,27 @@ func (s *Server) openIdentities() (*iam.DB, error) {
 	}
 	s.ids = db
 	return db, nil
+}
+
+// adoptClusterRoot: a node joining a shared catalog without root
+// credentials in its settings takes the cluster's from the catalog
+// instead of imposing the ones it found in, or generated into, its own
+// data folder, which would change the root key under every other node's
+// clients. Credentials given in the settings still win: that is how an
+// operator rotates the root key.
+func (s *Server) adoptClusterRoot(db *iam.DB) error {
+	if s.cfg.Catalog == "" || s.rootExplicit {
+		return nil
+	}
+	ak, sk, ok := db.RootKey(s.cfg.AccountID)
+	if !ok || (ak == s.cfg.RootAccessKey && sk == s.cfg.RootSecretKey) {
+		return nil
+	}
+	s.cfg.RootAccessKey, s.cfg.RootSecretKey = ak, sk
+	s.Generated = false
+	s.log.Info("using the shared catalog's root credentials for the default account", "account", s.cfg.AccountID, "access_key", ak,
+		"file", filepath.Join(s.cfg.Data, "root-credentials.json"))
+	return s.writeRootFile()
 }
 
 // Identities returns the server's identity store.

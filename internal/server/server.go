@@ -130,6 +130,9 @@ type Server struct {
 
 	// Generated reports that the root credentials were created at this start.
 	Generated bool
+	// rootExplicit says the root credentials came from the settings, not
+	// from the data folder (which a shared catalog's own overrule).
+	rootExplicit bool
 
 	stopGC context.CancelFunc
 	gcDone sync.WaitGroup
@@ -182,14 +185,18 @@ func Open(cfg Config) (*Server, error) {
 	if err := s.setupDiskGuard(); err != nil {
 		return nil, err
 	}
-	ring, err := session.OpenRing(filepath.Join(cfg.Data, "keys", "ring.json"))
-	if err != nil {
-		return nil, err
-	}
 	if err := s.rootCredentials(); err != nil {
 		return nil, err
 	}
 	ids, err := s.openIdentities()
+	if err != nil {
+		return nil, err
+	}
+	// The session key ring lives in the catalog, sealed with the master
+	// key, so every node sharing the catalog mints and opens the same
+	// tokens; a ring file from an older single-node data folder is
+	// imported once.
+	ring, err := session.OpenRingIn(context.Background(), s.cat, ids.Sealer(), filepath.Join(cfg.Data, "keys", "ring.json"))
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +210,14 @@ func Open(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.store = store.New(s.cat, s.blobs, store.Options{InlineMax: cfg.InlineMax, SSE: keyring, PlaintextAtRest: cfg.PlaintextAtRest})
+	sopt := store.Options{InlineMax: cfg.InlineMax, SSE: keyring, PlaintextAtRest: cfg.PlaintextAtRest}
+	if cfg.Catalog != "" {
+		// A reader pins the blobs it streams only on its own node: another
+		// node's GC must leave a replaced blob long enough for a slow GET
+		// that loaded the old record to finish.
+		sopt.GCDelay = sharedGCDelay
+	}
+	s.store = store.New(s.cat, s.blobs, sopt)
 	s.api = s3api.New(s3api.Config{
 		Region: cfg.Region, Zones: cfg.Zones, SessionTTL: cfg.SessionTTL,
 		Store: s.store, Identities: ids, Policies: ids, Sessions: ring, Logger: s.log,
@@ -226,7 +240,17 @@ func Open(cfg Config) (*Server, error) {
 			rotateKeys(ctx, s.log, ring, cfg.SessionTTL)
 		}()
 	}
-	s.gcDone.Add(2)
+	// Identities and the key ring follow changes other nodes make: IAM
+	// changes reach this node within a poll (the bound is 1 s).
+	s.gcDone.Add(4)
+	go func() {
+		defer s.gcDone.Done()
+		ids.Watch(ctx, configPoll)
+	}()
+	go func() {
+		defer s.gcDone.Done()
+		ring.Watch(ctx, ringPoll)
+	}()
 	go func() {
 		defer s.gcDone.Done()
 		s.sampleStorage(ctx)
@@ -250,6 +274,16 @@ func Open(cfg Config) (*Server, error) {
 	ok = true
 	return s, nil
 }
+
+// Shared-catalog timings. configPoll bounds how stale this node's view of
+// identities can be (one indexed query per poll: cheap); the ring changes
+// once a day and a key is staged a day before it mints, so its poll can be
+// slow; sharedGCDelay covers a GET served by another node.
+const (
+	configPoll    = 250 * time.Millisecond
+	ringPoll      = 5 * time.Second
+	sharedGCDelay = 15 * time.Minute
+)
 
 // blobDir is the folder of the blob files.
 func (s *Server) blobDir() string {

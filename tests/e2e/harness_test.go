@@ -9,6 +9,12 @@
 // CA: the Go SDK then sends PutObject/UploadPart as aws-chunked with trailers.
 // The servers are child processes run by tests/internal/zonalproc.
 //
+// With ZONAL_E2E_CATALOG=postgres every server keeps its catalog in
+// PostgreSQL (--catalog): the suite starts a throwaway PostgreSQL 15 (see
+// internal/catalog/postgres/pgtest) and gives each server a database of
+// its own. Without the binaries that mode fails rather than skips: it was
+// asked for.
+//
 // With ZONAL_E2E_ENDPOINT (plus ZONAL_E2E_ACCESS_KEY and
 // ZONAL_E2E_SECRET_KEY, the root keys of account 000000000000) the suite
 // runs against that already running server instead of starting one: the
@@ -30,11 +36,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/zonal-dev/zonal/internal/catalog/postgres/pgtest"
 	"github.com/zonal-dev/zonal/tests/internal/zonalproc"
 )
 
@@ -55,6 +63,10 @@ var (
 	// self-signed certificate, which caFile holds and SSL_CERT_FILE names.
 	tlsMode bool
 	caFile  string
+	// pgServer, in ZONAL_E2E_CATALOG=postgres mode, holds every server's
+	// catalog (a database each, numbered by pgDatabases).
+	pgServer    *pgtest.Server
+	pgDatabases atomic.Int64
 )
 
 func TestMain(m *testing.M) {
@@ -79,6 +91,20 @@ func runMain(m *testing.M) int {
 	tlsMode = os.Getenv("ZONAL_E2E_TLS") == "1"
 	if ext != nil {
 		tlsMode = strings.HasPrefix(ext.Endpoint, "https://")
+	}
+	switch mode := os.Getenv("ZONAL_E2E_CATALOG"); mode {
+	case "", "pebble":
+	case "postgres":
+		// Started before sanitizeEnv, which drops ZONAL_PG_BIN.
+		if pgServer, err = pgtest.Start(pgtest.Options{Settings: []string{"max_connections=500"}}); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: FAIL: ZONAL_E2E_CATALOG=postgres:", err)
+			return 1
+		}
+		defer pgServer.Close()
+		fmt.Fprintln(os.Stderr, "e2e: every server keeps its catalog in PostgreSQL (a database each)")
+	default:
+		fmt.Fprintf(os.Stderr, "e2e: FAIL: ZONAL_E2E_CATALOG=%q: want postgres or pebble\n", mode)
+		return 1
 	}
 	if err := sanitizeEnv(workDir); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: env:", err)
@@ -236,9 +262,21 @@ func launchServer(opts serverOpts) (*zonalServer, error) {
 			}
 		}
 	}
+	args := opts.args()
+	if pgServer != nil {
+		// A database of the server's own, kept across its restarts.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		dsn, err := pgServer.CreateDatabase(ctx, fmt.Sprintf("e2e%d", pgDatabases.Add(1)))
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		opts.ExtraArgs = append([]string{"--catalog", dsn}, opts.ExtraArgs...)
+		args = opts.args()
+	}
 	p, err := zonalproc.Launch(zonalproc.Options{
 		Name: opts.Name, Data: data, LogPath: filepath.Join(base, "zonal.log"),
-		AccessKey: rootAccessKey, SecretKey: rootSecretKey, Args: opts.args(), TLS: tlsMode,
+		AccessKey: rootAccessKey, SecretKey: rootSecretKey, Args: args, TLS: tlsMode,
 	})
 	if err != nil {
 		return nil, err
