@@ -45,6 +45,10 @@ func (s *Server) openSSE(ctx context.Context, path string) (*sse.Keyring, error)
 				return nil, err
 			}
 		}
+		if used && s.cfg.Catalog != "" {
+			return nil, fmt.Errorf("SSE master key %s is missing, and the shared catalog already records the key its objects are encrypted with "+
+				"(check value %s): zonal will not generate another. Give every node the same --sse-key-file (ZONAL_SSE_KEY_FILE)", path, recorded)
+		}
 		if used {
 			return nil, fmt.Errorf("SSE master key %s is missing, but objects in this data folder are encrypted with it: "+
 				"zonal will not generate a new key, which would make them unreadable. Restore the key file, "+
@@ -56,6 +60,9 @@ func (s *Server) openSSE(ctx context.Context, path string) (*sse.Keyring, error)
 		return nil, fmt.Errorf("SSE master key: %w", err)
 	}
 	switch {
+	case recorded != nil && string(recorded) != k.Check() && s.cfg.Catalog != "":
+		return nil, fmt.Errorf("SSE master key %s is not the key the shared catalog's objects are encrypted with "+
+			"(check value %s, recorded %s): give every node the same --sse-key-file (ZONAL_SSE_KEY_FILE)", path, k.Check(), recorded)
 	case recorded != nil && string(recorded) != k.Check():
 		return nil, fmt.Errorf("SSE master key %s is not the key this data folder's objects are encrypted with "+
 			"(check value %s, recorded %s): point --sse-key-file (ZONAL_SSE_KEY_FILE) at the right key", path, k.Check(), recorded)

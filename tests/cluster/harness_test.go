@@ -1,0 +1,245 @@
+// Package cluster runs several zonal processes as one service: one
+// PostgreSQL catalog (--catalog), one blob folder (--blob-dir) and the same
+// key files, each node with a data folder of its own. It drives them with
+// the stock aws-sdk-go-v2 clients and checks that any node serves any
+// request with the same answer: sessions, identities, buckets, conditional
+// writes, background work, and what happens while PostgreSQL is down.
+//
+// PostgreSQL comes from Debian's postgresql-15 binaries (a throwaway
+// cluster, see internal/catalog/postgres/pgtest); without them every test
+// skips saying how to install them, unless ZONAL_REQUIRE_POSTGRES=1 (CI)
+// makes that a failure.
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awsiam "github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go/logging"
+
+	"github.com/zonal-dev/zonal/internal/catalog/postgres/pgtest"
+	"github.com/zonal-dev/zonal/tests/internal/zonalproc"
+)
+
+const (
+	rootAccessKey = "AKIAZONALCLUSTER0001"
+	rootSecretKey = "zonalClusterSecretKey0000000000000000001" // 40 chars
+	region        = "us-east-1"
+	az            = "use1-az4"
+)
+
+var (
+	pg      *pgtest.Server
+	pgErr   error // why there is no PostgreSQL (tests skip or fail on it)
+	workDir string
+	dbSeq   atomic.Int64
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	defer zonalproc.Cleanup()
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "AWS_") {
+			os.Unsetenv(k) // AWS_CA_BUNDLE and friends change how the SDK loads
+		}
+	}
+	var err error
+	if workDir, err = os.MkdirTemp("", "zonal-cluster-"); err != nil {
+		fmt.Fprintln(os.Stderr, "cluster:", err)
+		return 1
+	}
+	defer os.RemoveAll(workDir)
+	empty := filepath.Join(workDir, "empty-aws-config")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		fmt.Fprintln(os.Stderr, "cluster:", err)
+		return 1
+	}
+	os.Setenv("AWS_CONFIG_FILE", empty)
+	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", empty)
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+	pg, pgErr = pgtest.Start(pgtest.Options{Settings: []string{"max_connections=400"}})
+	if pgErr == nil {
+		defer pg.Close()
+	}
+	if _, err := zonalproc.Build(); err != nil {
+		fmt.Fprintf(os.Stderr, "cluster: FAIL: cannot build ./cmd/zonal: %v\n", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// cluster is N zonal nodes on one database, one blob folder and one pair
+// of key files.
+type cluster struct {
+	t       *testing.T
+	dsn     string
+	blobDir string
+	keyDir  string
+	nodes   []*zonalproc.Server
+}
+
+// newCluster starts n nodes on a fresh database. Node 0 starts first and
+// creates the key files; the others start after it, all at once.
+func newCluster(t *testing.T, n int, extra ...string) *cluster {
+	t.Helper()
+	pgtest.Need(t, pgErr)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dsn, err := pg.CreateDatabase(ctx, fmt.Sprintf("cluster%d", dbSeq.Add(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := t.TempDir()
+	c := &cluster{t: t, dsn: dsn, blobDir: filepath.Join(base, "blobs"), keyDir: filepath.Join(base, "keys")}
+	c.nodes = append(c.nodes, c.start(0, extra...))
+	if n > 1 {
+		started := make(chan *zonalproc.Server, n-1)
+		for i := 1; i < n; i++ {
+			go func() { started <- c.launch(i, extra...) }()
+		}
+		for i := 1; i < n; i++ {
+			if s := <-started; s != nil {
+				c.nodes = append(c.nodes, s)
+			}
+		}
+		if len(c.nodes) != n {
+			t.FailNow()
+		}
+	}
+	return c
+}
+
+// args are the flags every node of c gets.
+func (c *cluster) args(extra ...string) []string {
+	return append([]string{"--log-format", "json", "--region", region, "--catalog", c.dsn, "--blob-dir", c.blobDir,
+		"--master-key-file", filepath.Join(c.keyDir, "master.key"), "--sse-key-file", filepath.Join(c.keyDir, "sse.key")}, extra...)
+}
+
+// launch starts node i, reporting a failure on c.t (nil then).
+func (c *cluster) launch(i int, extra ...string) *zonalproc.Server {
+	name := fmt.Sprintf("node%d", i)
+	dir := filepath.Join(c.t.TempDir(), name)
+	s, err := zonalproc.Launch(zonalproc.Options{Name: name, Data: filepath.Join(dir, "data"), LogPath: filepath.Join(dir, "zonal.log"),
+		AccessKey: rootAccessKey, SecretKey: rootSecretKey, Args: c.args(extra...)})
+	if err != nil {
+		c.t.Errorf("start %s: %v", name, err)
+		return nil
+	}
+	s.StopAtEnd(c.t)
+	return s
+}
+
+func (c *cluster) start(i int, extra ...string) *zonalproc.Server {
+	s := c.launch(i, extra...)
+	if s == nil {
+		c.t.FailNow()
+	}
+	return s
+}
+
+// sdkConfig is an SDK configuration with static keys and no retries
+// unless asked: tests see each answer.
+func sdkConfig(t testing.TB, ak, sk string, hc *http.Client) aws.Config {
+	t.Helper()
+	opts := []func(*config.LoadOptions) error{
+		config.WithRegion(region),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(ak, sk, "")),
+		config.WithLogger(logging.Nop{}),
+	}
+	if hc != nil {
+		opts = append(opts, config.WithHTTPClient(hc))
+	}
+	cfg, err := config.LoadDefaultConfig(context.Background(), opts...)
+	if err != nil {
+		t.Fatalf("LoadDefaultConfig: %v", err)
+	}
+	return cfg
+}
+
+// s3Client is a stock S3 client of node s with the root keys.
+func s3Client(t testing.TB, s *zonalproc.Server, optFns ...func(*s3.Options)) *s3.Client {
+	return s3ClientWith(t, s, rootAccessKey, rootSecretKey, optFns...)
+}
+
+func s3ClientWith(t testing.TB, s *zonalproc.Server, ak, sk string, optFns ...func(*s3.Options)) *s3.Client {
+	opts := append([]func(*s3.Options){func(o *s3.Options) { o.BaseEndpoint = aws.String(s.Endpoint) }}, optFns...)
+	return s3.NewFromConfig(sdkConfig(t, ak, sk, nil), opts...)
+}
+
+func iamClient(t testing.TB, s *zonalproc.Server) *awsiam.Client {
+	return awsiam.NewFromConfig(sdkConfig(t, rootAccessKey, rootSecretKey, nil), func(o *awsiam.Options) { o.BaseEndpoint = aws.String(s.Endpoint) })
+}
+
+// noRetries makes a client report the first answer.
+func noRetries(o *s3.Options) { o.RetryMaxAttempts = 1 }
+
+func bucketName(base string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return fmt.Sprintf("%s-%s--%s--x-s3", base, hex.EncodeToString(b), az)
+}
+
+func createBucket(t testing.TB, c *s3.Client, base string) string {
+	t.Helper()
+	name := bucketName(base)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := c.CreateBucket(ctx, &s3.CreateBucketInput{
+		Bucket: aws.String(name),
+		CreateBucketConfiguration: &types.CreateBucketConfiguration{
+			Location: &types.LocationInfo{Type: types.LocationTypeAvailabilityZone, Name: aws.String(az)},
+			Bucket:   &types.BucketInfo{DataRedundancy: types.DataRedundancySingleAvailabilityZone, Type: types.BucketTypeDirectory},
+		},
+	})
+	if err != nil {
+		t.Fatalf("CreateBucket %s: %v", name, err)
+	}
+	return name
+}
+
+func ctxT(t testing.TB) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func getBytes(ctx context.Context, c *s3.Client, bucket, key string) ([]byte, error) {
+	out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)})
+	if err != nil {
+		return nil, err
+	}
+	defer out.Body.Close()
+	return io.ReadAll(out.Body)
+}
+
+// ready returns a node's /_zonal/ready status and body.
+func ready(s *zonalproc.Server) (int, string) {
+	resp, err := http.Get(s.Endpoint + "/_zonal/ready")
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
