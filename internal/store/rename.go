@@ -1,10 +1,11 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/zonal-dev/zonal/internal/catalog"
@@ -33,11 +34,11 @@ func (s *Store) Rename(ctx context.Context, in *RenameInput) error {
 	if len(in.Dst) > MaxKeyLength {
 		return &Error{Kind: KeyTooLong, Op: OpRename, Key: in.Dst}
 	}
-	if err := s.tokens.check(in); err != nil {
-		return err
-	}
 	if in.Src == in.Dst {
 		return invalidRequest("The source and destination keys of a rename must differ.")
+	}
+	if err := s.claimRenameToken(ctx, in); err != nil {
+		return err
 	}
 	refs := []catalog.ObjectRef{{Bucket: in.Bucket, Key: in.Src}, {Bucket: in.Bucket, Key: in.Dst}}
 	err := s.cat.UpdateObjects(ctx, refs, func(cur []*catalog.Object) ([]*catalog.Object, error) {
@@ -64,9 +65,6 @@ func (s *Store) Rename(ctx context.Context, in *RenameInput) error {
 		moved.RenameToken, moved.RenameSource = in.ClientToken, in.Src
 		return []*catalog.Object{nil, &moved}, nil
 	})
-	if err == nil {
-		s.tokens.remember(in)
-	}
 	switch {
 	case errors.Is(err, errNothing):
 		return nil
@@ -99,41 +97,37 @@ func checkDest(dst *catalog.Object, in *RenameInput) error {
 	return nil
 }
 
-// renameTokens remembers recent client tokens with their parameters, so a
-// token reused for another rename is refused even when the destination
-// record (which also carries the token) is not the one it names. It is
-// kept in memory for an hour: long enough for client retries.
-type renameTokens struct {
-	mu sync.Mutex
-	m  map[string]tokenUse
-}
+// renameTokenTTL is how long a RenameObject client token stays bound to
+// its parameters: long enough for client retries.
+const renameTokenTTL = time.Hour
 
-type tokenUse struct {
-	src, dst string
-	at       time.Time
-}
-
-func (rt *renameTokens) check(in *RenameInput) error {
+// claimRenameToken binds a client token to the rename's source and
+// destination in the catalog, shared by every node, so a token reused for
+// another rename is refused even when the destination record (which also
+// carries the token) is not the one it names, and two nodes cannot both
+// act on one token with different parameters. The claim comes before the
+// rename, the only order that excludes that race; so a token whose rename
+// failed stays bound to its parameters too (a retry with the same ones
+// proceeds).
+func (s *Store) claimRenameToken(ctx context.Context, in *RenameInput) error {
 	if in.ClientToken == "" {
 		return nil
 	}
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	u, ok := rt.m[in.Bucket+"\x00"+in.ClientToken]
-	if ok && time.Since(u.at) < time.Hour && (u.src != in.Src || u.dst != in.Dst) {
+	want := renameTokenValue(in.Src, in.Dst)
+	got, err := s.cat.ClaimToken(ctx, in.Bucket, in.ClientToken, want, renameTokenTTL)
+	if err != nil {
+		return wrap(err)
+	}
+	if !bytes.Equal(got, want) {
 		return kindErr(IdempotencyMismatch)
 	}
 	return nil
 }
 
-func (rt *renameTokens) remember(in *RenameInput) {
-	if in.ClientToken == "" {
-		return
-	}
-	rt.mu.Lock()
-	defer rt.mu.Unlock()
-	if rt.m == nil || len(rt.m) > 100000 {
-		rt.m = map[string]tokenUse{}
-	}
-	rt.m[in.Bucket+"\x00"+in.ClientToken] = tokenUse{in.Src, in.Dst, time.Now()}
+// renameTokenValue encodes a rename's parameters unambiguously (keys may
+// hold any byte).
+func renameTokenValue(src, dst string) []byte {
+	b := binary.AppendUvarint(nil, uint64(len(src)))
+	b = append(b, src...)
+	return append(b, dst...)
 }

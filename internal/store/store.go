@@ -78,11 +78,10 @@ func (o *Options) fill() {
 
 // Store is the object layer. It is safe for concurrent use.
 type Store struct {
-	cat    catalog.Catalog
-	blobs  blob.Store
-	opt    Options
-	tokens renameTokens
-	pins   readerPins
+	cat   catalog.Catalog
+	blobs blob.Store
+	opt   Options
+	pins  readerPins
 }
 
 // New returns a Store over cat and blobs.
