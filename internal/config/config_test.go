@@ -289,6 +289,13 @@ func TestDeployExampleLoads(t *testing.T) {
 	if s.Addr != "0.0.0.0:9000" || s.Data != "/var/lib/zonal" {
 		t.Fatalf("deploy/zonal.yaml read as %+v", s)
 	}
+	s, err = Load([]string{"--config", "../../deploy/cluster/zonal.yaml"}, env(nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(s.Catalog, "postgres://") || s.BlobDir != "/srv/zonal-blobs" || s.MasterKeyFile == "" || s.SSEKeyFile == "" {
+		t.Fatalf("deploy/cluster/zonal.yaml read as %+v", s)
+	}
 }
 
 // TestHiddenLifecycleSettings: the test-only lifecycle knobs are read from
