@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/zonal-dev/zonal/internal/catalog"
 )
@@ -53,16 +54,20 @@ func (c *Catalog) CreateBucket(ctx context.Context, b catalog.Bucket) error {
 	if err := c.check(ctx); err != nil {
 		return err
 	}
-	tag, err := c.pool.Exec(ctx, `INSERT INTO buckets (`+bucketCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (name) DO NOTHING`,
-		[]byte(b.Name), b.Owner, b.Region, b.Zone, toNanos(b.CreatedAt), emptyNil(b.Policy), emptyNil(b.Encryption), emptyNil(b.Lifecycle))
-	if err != nil {
-		return c.wrap(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return catalog.ErrExists
-	}
-	return nil
+	// Not retried once sent: after a lost connection, a second try could
+	// find this very insert and report ErrExists.
+	return c.do(ctx, false, func(ctx context.Context, conn *pgxpool.Conn) error {
+		tag, err := conn.Exec(ctx, `INSERT INTO buckets (`+bucketCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+			ON CONFLICT (name) DO NOTHING`,
+			[]byte(b.Name), b.Owner, b.Region, b.Zone, toNanos(b.CreatedAt), emptyNil(b.Policy), emptyNil(b.Encryption), emptyNil(b.Lifecycle))
+		if err != nil {
+			return dbErr(err)
+		}
+		if tag.RowsAffected() == 0 {
+			return catalog.ErrExists
+		}
+		return nil
+	})
 }
 
 // GetBucket implements catalog.Catalog.
@@ -70,11 +75,16 @@ func (c *Catalog) GetBucket(ctx context.Context, name string) (catalog.Bucket, e
 	if err := c.check(ctx); err != nil {
 		return catalog.Bucket{}, err
 	}
-	b, err := scanBucket(c.pool.QueryRow(ctx, "SELECT "+bucketCols+" FROM buckets WHERE name = $1", []byte(name)))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return catalog.Bucket{}, catalog.ErrNotFound
-	}
-	return b, c.wrap(err)
+	var b catalog.Bucket
+	err := c.read(ctx, func(ctx context.Context, conn *pgxpool.Conn) error {
+		var err error
+		b, err = scanBucket(conn.QueryRow(ctx, "SELECT "+bucketCols+" FROM buckets WHERE name = $1", []byte(name)))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return catalog.ErrNotFound
+		}
+		return dbErr(err)
+	})
+	return b, err
 }
 
 // DeleteBucket implements catalog.Catalog. FOR UPDATE on the bucket row
@@ -82,7 +92,7 @@ func (c *Catalog) GetBucket(ctx context.Context, name string) (catalog.Bucket, e
 // upload creation) to finish, so the emptiness check sees their commits,
 // and later writers find the row gone.
 func (c *Catalog) DeleteBucket(ctx context.Context, name string) error {
-	return c.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	return c.inTx(ctx, pgx.TxOptions{}, func(ctx context.Context, tx pgx.Tx) error {
 		var one int
 		err := tx.QueryRow(ctx, "SELECT 1 FROM buckets WHERE name = $1 FOR UPDATE", []byte(name)).Scan(&one)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -113,27 +123,31 @@ func (c *Catalog) ListBuckets(ctx context.Context, owner, after string, limit in
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := c.pool.Query(ctx, "SELECT "+bucketCols+` FROM buckets
-		WHERE ($1 = '' OR owner = $1) AND name > $2 ORDER BY name LIMIT $3`, owner, []byte(after), limit)
-	if err != nil {
-		return nil, c.wrap(err)
-	}
 	var out []catalog.Bucket
-	for rows.Next() {
-		b, err := scanBucket(rows)
+	err := c.read(ctx, func(ctx context.Context, conn *pgxpool.Conn) error {
+		out = nil
+		rows, err := conn.Query(ctx, "SELECT "+bucketCols+` FROM buckets
+			WHERE ($1 = '' OR owner = $1) AND name > $2 ORDER BY name LIMIT $3`, owner, []byte(after), limit)
 		if err != nil {
-			rows.Close()
-			return nil, c.wrap(err)
+			return dbErr(err)
 		}
-		out = append(out, b)
-	}
-	return out, c.wrap(rows.Err())
+		defer rows.Close()
+		for rows.Next() {
+			b, err := scanBucket(rows)
+			if err != nil {
+				return dbErr(err)
+			}
+			out = append(out, b)
+		}
+		return dbErr(rows.Err())
+	})
+	return out, err
 }
 
 // UpdateBucket implements catalog.Catalog. FOR NO KEY UPDATE serialises
 // configuration updates without blocking object writers (FOR KEY SHARE).
 func (c *Catalog) UpdateBucket(ctx context.Context, name string, fn func(b *catalog.Bucket) error) error {
-	return c.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	return c.inTx(ctx, pgx.TxOptions{}, func(ctx context.Context, tx pgx.Tx) error {
 		old, err := scanBucket(tx.QueryRow(ctx, "SELECT "+bucketCols+" FROM buckets WHERE name = $1 FOR NO KEY UPDATE", []byte(name)))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return catalog.ErrNotFound

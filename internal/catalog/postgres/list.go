@@ -196,7 +196,7 @@ func bucketExists(ctx context.Context, tx pgx.Tx, name string) error {
 // ListObjects implements catalog.Catalog.
 func (c *Catalog) ListObjects(ctx context.Context, q catalog.ListQuery) (catalog.ListPage, error) {
 	var page catalog.ListPage
-	err := c.inTx(ctx, readOnly, func(tx pgx.Tx) error {
+	err := c.inTx(ctx, readOnly, func(ctx context.Context, tx pgx.Tx) error {
 		if err := bucketExists(ctx, tx, q.Bucket); err != nil {
 			return err
 		}
@@ -236,7 +236,7 @@ func (c *Catalog) ListObjects(ctx context.Context, q catalog.ListQuery) (catalog
 // ListUploads implements catalog.Catalog.
 func (c *Catalog) ListUploads(ctx context.Context, q catalog.ListQuery) (catalog.UploadPage, error) {
 	var page catalog.UploadPage
-	err := c.inTx(ctx, readOnly, func(tx pgx.Tx) error {
+	err := c.inTx(ctx, readOnly, func(ctx context.Context, tx pgx.Tx) error {
 		if err := bucketExists(ctx, tx, q.Bucket); err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/zonal-dev/zonal/internal/catalog"
 )
@@ -20,14 +21,17 @@ func (c *Catalog) GetObject(ctx context.Context, bucket, key string) (*catalog.O
 		return nil, err
 	}
 	var meta, data []byte
-	err := c.pool.QueryRow(ctx, "SELECT meta, data FROM objects WHERE bucket = $1 AND key = $2",
-		[]byte(bucket), []byte(key)).Scan(&meta, &data)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// Absent bucket and absent key both read as not found.
-		return nil, catalog.ErrNotFound
-	}
+	err := c.read(ctx, func(ctx context.Context, conn *pgxpool.Conn) error {
+		err := conn.QueryRow(ctx, "SELECT meta, data FROM objects WHERE bucket = $1 AND key = $2",
+			[]byte(bucket), []byte(key)).Scan(&meta, &data)
+		if errors.Is(err, pgx.ErrNoRows) {
+			// Absent bucket and absent key both read as not found.
+			return catalog.ErrNotFound
+		}
+		return dbErr(err)
+	})
 	if err != nil {
-		return nil, c.wrap(err)
+		return nil, err
 	}
 	return decodeObject(key, meta, data, true)
 }
@@ -50,7 +54,7 @@ func (c *Catalog) UpdateObjects(ctx context.Context, refs []catalog.ObjectRef, f
 	if err := catalog.CheckRefs(refs); err != nil {
 		return err
 	}
-	return c.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	return c.inTx(ctx, pgx.TxOptions{}, func(ctx context.Context, tx pgx.Tx) error {
 		cur, err := lockAndRead(ctx, tx, refs)
 		if err != nil {
 			return err

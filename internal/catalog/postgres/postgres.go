@@ -16,13 +16,15 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"io/fs"
-	"math/rand/v2"
+	"net"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,7 +32,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/zonal-dev/zonal/internal/catalog"
@@ -42,14 +43,35 @@ var migrations embed.FS
 // migrateLockID is the advisory lock taken while migrating ("zonalmig").
 const migrateLockID int64 = 0x7a6f6e616c6d6967
 
-// Options tune Open; the zero value is usable.
+// Options tune Open. Zero fields take the defaults DefaultOptions shows.
 type Options struct {
-	// MaxConns bounds the pool (default 64). Update callbacks may read the
-	// catalog while their transaction holds a connection, so keep it above
-	// the number of concurrent writers.
+	// MaxConns bounds the pool. Default: max(16, 4 × GOMAXPROCS). A
+	// request holds a connection mostly while it waits for the network
+	// or a commit's fsync, not for CPU, so a few per core keep the cores
+	// busy, and 16 at least lets 16 concurrent writers share one fsync
+	// (group commit). Every zonal process sharing the database opens up
+	// to this many: keep processes × MaxConns under the server's
+	// max_connections (100 by default). Update callbacks must not read
+	// the catalog (the store's do not): with every connection held by
+	// a writer, such a read would wait for a connection until
+	// AcquireTimeout.
 	MaxConns int32
+	// StatementTimeout is the server-side statement_timeout and
+	// lock_timeout of every connection. Default 10 s; negative: none.
+	// A statement or lock wait that runs out fails with
+	// catalog.ErrUnavailable (the database is too busy to answer).
+	StatementTimeout time.Duration
+	// AcquireTimeout bounds the wait for a pooled connection and for
+	// dialing a new one, and how long a call keeps retrying while
+	// PostgreSQL cannot be reached before it fails with
+	// catalog.ErrUnavailable. Default 5 s.
+	AcquireTimeout time.Duration
+	// ConnectWait is how long Open keeps trying to reach an unreachable
+	// server (one starting along with zonal, say). Default 30 s;
+	// negative: one attempt.
+	ConnectWait time.Duration
 	// MaxRetries bounds the retries of a transaction that failed with a
-	// serialization failure or deadlock (default 100).
+	// serialization failure or deadlock. Default 100.
 	MaxRetries int
 	// SearchPath, when set, is the schema search_path of every connection
 	// (tests give each catalog its own schema).
@@ -59,26 +81,55 @@ type Options struct {
 	Tracer pgx.QueryTracer
 }
 
+// DefaultOptions returns the options Open uses for zero fields.
+func DefaultOptions() Options {
+	return Options{
+		MaxConns:         int32(max(16, 4*runtime.GOMAXPROCS(0))),
+		StatementTimeout: 10 * time.Second,
+		AcquireTimeout:   5 * time.Second,
+		ConnectWait:      30 * time.Second,
+		MaxRetries:       100,
+	}
+}
+
+// withDefaults fills o's zero fields from DefaultOptions.
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	o.MaxConns = cmp.Or(o.MaxConns, d.MaxConns)
+	o.StatementTimeout = cmp.Or(o.StatementTimeout, d.StatementTimeout)
+	o.AcquireTimeout = cmp.Or(o.AcquireTimeout, d.AcquireTimeout)
+	o.ConnectWait = cmp.Or(o.ConnectWait, d.ConnectWait)
+	o.MaxRetries = cmp.Or(o.MaxRetries, d.MaxRetries)
+	return o
+}
+
 // Catalog is a catalog.Catalog on PostgreSQL.
 type Catalog struct {
-	pool       *pgxpool.Pool
-	maxRetries int
-	closed     atomic.Bool
-	claims     atomic.Uint64 // ClaimToken calls, to purge expired tokens now and then
+	pool   *pgxpool.Pool
+	opts   Options // with defaults
+	closed atomic.Bool
+	claims atomic.Uint64 // ClaimToken calls, to purge expired tokens now and then
 }
 
 var _ catalog.Catalog = (*Catalog)(nil)
 
 // Open connects to dsn (a postgres:// URL or key=value string), applies
-// pending migrations and returns the catalog.
+// pending migrations and returns the catalog. While the server cannot be
+// reached it keeps trying for opts.ConnectWait, then fails with an error
+// naming host, port and database (never the password) that is
+// catalog.ErrUnavailable.
 func Open(ctx context.Context, dsn string, opts Options) (*Catalog, error) {
+	opts = opts.withDefaults()
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("catalog/postgres: %w", err)
+		return nil, fmt.Errorf("postgres catalog: %w", err) // pgx masks the password
 	}
-	cfg.MaxConns = 64
-	if opts.MaxConns > 0 {
-		cfg.MaxConns = opts.MaxConns
+	cfg.MaxConns = opts.MaxConns
+	cfg.ConnConfig.ConnectTimeout = opts.AcquireTimeout
+	if opts.StatementTimeout > 0 {
+		ms := strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+		cfg.ConnConfig.RuntimeParams["statement_timeout"] = ms
+		cfg.ConnConfig.RuntimeParams["lock_timeout"] = ms
 	}
 	if opts.SearchPath != "" {
 		cfg.ConnConfig.RuntimeParams["search_path"] = opts.SearchPath
@@ -88,17 +139,78 @@ func Open(ctx context.Context, dsn string, opts Options) (*Catalog, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("catalog/postgres: %w", err)
+		return nil, fmt.Errorf("postgres catalog: %w", err)
 	}
-	c := &Catalog{pool: pool, maxRetries: 100}
-	if opts.MaxRetries > 0 {
-		c.maxRetries = opts.MaxRetries
+	c := &Catalog{pool: pool, opts: opts}
+	if err := c.connect(ctx, cfg); err != nil {
+		pool.Close()
+		return nil, err
 	}
 	if err := c.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err
 	}
 	return c, nil
+}
+
+// connect waits until a connection succeeds, for up to ConnectWait.
+func (c *Catalog) connect(ctx context.Context, cfg *pgxpool.Config) error {
+	deadline := time.Now().Add(c.opts.ConnectWait)
+	for wait := 50 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		err := c.Ping(ctx)
+		if err == nil || !errors.Is(err, catalog.ErrUnavailable) {
+			return err
+		}
+		remaining := time.Until(deadline)
+		if ctx.Err() != nil || remaining <= 0 {
+			cause := err
+			var te txErr
+			if errors.As(err, &te) {
+				cause = te.err
+			}
+			cc := cfg.ConnConfig
+			return connectErr{net.JoinHostPort(cc.Host, strconv.Itoa(int(cc.Port))), cc.Database, cause}
+		}
+		select {
+		case <-time.After(min(wait, remaining)):
+		case <-ctx.Done():
+		}
+	}
+}
+
+// connectErr is Open's failure to reach the server: catalog.ErrUnavailable.
+type connectErr struct {
+	addr, db string
+	err      error
+}
+
+func (e connectErr) Error() string {
+	return fmt.Sprintf("postgres catalog: cannot connect to %s/%s: %v", e.addr, e.db, e.err)
+}
+func (e connectErr) Unwrap() error        { return e.err }
+func (e connectErr) Is(target error) bool { return target == catalog.ErrUnavailable }
+
+// Ping checks that the database answers now (one attempt, bounded by
+// AcquireTimeout), for readiness probes: nil, or an error that is
+// catalog.ErrUnavailable (or ErrClosed).
+func (c *Catalog) Ping(ctx context.Context) error {
+	if err := c.check(ctx); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, c.opts.AcquireTimeout)
+	defer cancel()
+	err := c.attempt(ctx, true, func(ctx context.Context, conn *pgxpool.Conn) error {
+		return dbErr(conn.Ping(ctx))
+	})
+	switch {
+	case err == nil:
+		return nil
+	case c.closed.Load():
+		return catalog.ErrClosed
+	case unavailable(err):
+		return unavailableErr{err}
+	}
+	return err
 }
 
 // migrate applies the embedded migrations not yet recorded in
@@ -110,6 +222,12 @@ func (c *Catalog) migrate(ctx context.Context) error {
 		return fmt.Errorf("catalog/postgres: %w", err)
 	}
 	defer conn.Release()
+	// Another process may hold the lock for a long migration: wait for it
+	// whatever lock_timeout says, and let the migration take its time.
+	if _, err := conn.Exec(ctx, "SET lock_timeout = 0; SET statement_timeout = 0"); err != nil {
+		return fmt.Errorf("catalog/postgres: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "RESET lock_timeout; RESET statement_timeout")
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrateLockID); err != nil {
 		return fmt.Errorf("catalog/postgres: migration lock: %w", err)
 	}
@@ -195,82 +313,6 @@ func (c *Catalog) check(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// retryable reports a failure that running the transaction again can fix:
-// serialization failure, deadlock, or a unique-index race between two
-// inserts of a key that was absent when both looked.
-func retryable(err error) bool {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "40001", "40P01", "23505":
-			return true
-		}
-	}
-	return false
-}
-
-// txErr wraps an error that came from the database (not from a caller's
-// function, which is returned unchanged).
-type txErr struct{ err error }
-
-func (e txErr) Error() string { return "catalog/postgres: " + e.err.Error() }
-func (e txErr) Unwrap() error { return e.err }
-
-// inTx runs fn in a transaction and commits, retrying retryable failures
-// with a short randomized backoff. fn's own errors (caller conditions,
-// catalog errors) abort without retry and are returned unchanged.
-func (c *Catalog) inTx(ctx context.Context, opts pgx.TxOptions, fn func(tx pgx.Tx) error) error {
-	if err := c.check(ctx); err != nil {
-		return err
-	}
-	for attempt := 0; ; attempt++ {
-		err := c.tryTx(ctx, opts, fn)
-		if err == nil || !retryable(err) || attempt >= c.maxRetries {
-			if c.closed.Load() && err != nil {
-				return catalog.ErrClosed
-			}
-			return err
-		}
-		d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
-		select {
-		case <-time.After(d):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-}
-
-func (c *Catalog) tryTx(ctx context.Context, opts pgx.TxOptions, fn func(tx pgx.Tx) error) (err error) {
-	tx, err := c.pool.BeginTx(ctx, opts)
-	if err != nil {
-		return txErr{err}
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback(context.WithoutCancel(ctx))
-		}
-	}()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return txErr{err}
-	}
-	return nil
-}
-
-// dbErr marks an error from a statement so callers can tell it from fn's.
-func dbErr(err error) error {
-	if err == nil {
-		return nil
-	}
-	var te txErr
-	if errors.As(err, &te) {
-		return err
-	}
-	return txErr{err}
-}
-
 // lockID is the transaction advisory lock id of a name made of parts
 // (bucket and key, or an upload's part): FNV-1a, 64 bits. A collision
 // only serialises two unrelated updates.
@@ -306,26 +348,18 @@ func (c *Catalog) GetConfig(ctx context.Context, name string) ([]byte, error) {
 		return nil, err
 	}
 	var v []byte
-	err := c.pool.QueryRow(ctx, "SELECT value FROM config WHERE name = $1", name).Scan(&v)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, catalog.ErrNotFound
-	}
+	err := c.read(ctx, func(ctx context.Context, conn *pgxpool.Conn) error {
+		err := conn.QueryRow(ctx, "SELECT value FROM config WHERE name = $1", name).Scan(&v)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return catalog.ErrNotFound
+		}
+		return dbErr(err)
+	})
 	if err != nil {
-		return nil, c.wrap(err)
+		return nil, err
 	}
 	if v == nil {
 		v = []byte{}
 	}
 	return v, nil
-}
-
-// wrap turns a pool error into catalog.ErrClosed after Close.
-func (c *Catalog) wrap(err error) error {
-	if err == nil {
-		return nil
-	}
-	if c.closed.Load() {
-		return catalog.ErrClosed
-	}
-	return dbErr(err)
 }

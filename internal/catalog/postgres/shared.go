@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/zonal-dev/zonal/internal/catalog"
 )
@@ -47,7 +48,7 @@ func (c *Catalog) PutConfig(ctx context.Context, name string, value []byte) erro
 	if value == nil {
 		value = []byte{}
 	}
-	return c.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	return c.inTx(ctx, pgx.TxOptions{}, func(ctx context.Context, tx pgx.Tx) error {
 		batch := &pgx.Batch{}
 		batch.Queue("SELECT pg_advisory_xact_lock($1, $2)", configLockClass, configLockKey(name))
 		batch.Queue(writeConfigSQL, name, value)
@@ -66,7 +67,7 @@ func (c *Catalog) UpdateConfig(ctx context.Context, name string, fn func(cur []b
 	if err := c.check(ctx); err != nil {
 		return err
 	}
-	return c.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	return c.inTx(ctx, pgx.TxOptions{}, func(ctx context.Context, tx pgx.Tx) error {
 		batch := &pgx.Batch{}
 		batch.Queue("SELECT pg_advisory_xact_lock($1, $2)", configLockClass, configLockKey(name))
 		batch.Queue("SELECT value FROM config WHERE name = $1 FOR UPDATE", name)
@@ -105,35 +106,38 @@ func (c *Catalog) ConfigChanges(ctx context.Context, prefix string, cursor uint6
 		return nil, 0, err
 	}
 	var clock int64
-	if cursor == 0 {
-		err := c.pool.QueryRow(ctx, "SELECT v FROM config_clock").Scan(&clock)
-		return nil, uint64(clock), c.wrap(err)
-	}
-	// Few config rows exist, so starts_with need not use an index; the
-	// version index finds the changed rows.
-	rows, err := c.pool.Query(ctx, `SELECT k.v, c.name, c.value FROM config_clock k
-		LEFT JOIN config c ON c.version > $1 AND starts_with(c.name, $2)
-		ORDER BY c.version`, int64(cursor), prefix)
-	if err != nil {
-		return nil, 0, c.wrap(err)
-	}
-	defer rows.Close()
 	var out []catalog.ConfigValue
-	for rows.Next() {
-		var name *string
-		var value []byte
-		if err := rows.Scan(&clock, &name, &value); err != nil {
-			return nil, 0, c.wrap(err)
+	err := c.read(ctx, func(ctx context.Context, conn *pgxpool.Conn) error {
+		if cursor == 0 {
+			return dbErr(conn.QueryRow(ctx, "SELECT v FROM config_clock").Scan(&clock))
 		}
-		if name != nil {
-			if value == nil {
-				value = []byte{}
+		out = nil
+		// Few config rows exist, so starts_with need not use an index;
+		// the version index finds the changed rows.
+		rows, err := conn.Query(ctx, `SELECT k.v, c.name, c.value FROM config_clock k
+			LEFT JOIN config c ON c.version > $1 AND starts_with(c.name, $2)
+			ORDER BY c.version`, int64(cursor), prefix)
+		if err != nil {
+			return dbErr(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var name *string
+			var value []byte
+			if err := rows.Scan(&clock, &name, &value); err != nil {
+				return dbErr(err)
 			}
-			out = append(out, catalog.ConfigValue{Name: *name, Value: value})
+			if name != nil {
+				if value == nil {
+					value = []byte{}
+				}
+				out = append(out, catalog.ConfigValue{Name: *name, Value: value})
+			}
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, c.wrap(err)
+		return dbErr(rows.Err())
+	})
+	if err != nil {
+		return nil, 0, err
 	}
 	return out, uint64(clock), nil
 }
@@ -172,8 +176,10 @@ func (c *Catalog) ClaimToken(ctx context.Context, scope, token string, value []b
 		value = []byte{}
 	}
 	var got []byte
-	err := c.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
-		return dbErr(tx.QueryRow(ctx, claimSQL, []byte(scope), []byte(token), value, ttl.Nanoseconds()).Scan(&got))
+	// One autocommit statement, so not retried once sent: a second try
+	// would find the first's claim and report it as someone else's.
+	err := c.do(ctx, false, func(ctx context.Context, conn *pgxpool.Conn) error {
+		return dbErr(conn.QueryRow(ctx, claimSQL, []byte(scope), []byte(token), value, ttl.Nanoseconds()).Scan(&got))
 	})
 	if err != nil {
 		return nil, err
@@ -187,8 +193,10 @@ func (c *Catalog) ClaimToken(ctx context.Context, scope, token string, value []b
 
 // purgeTokens deletes up to purgeBatch expired tokens.
 func (c *Catalog) purgeTokens(ctx context.Context) error {
-	_, err := c.pool.Exec(ctx, `DELETE FROM client_tokens WHERE (scope, token) IN (
-		SELECT scope, token FROM client_tokens WHERE expires_ns <= `+nowNS+`
-		ORDER BY expires_ns LIMIT $1)`, purgeBatch)
-	return c.wrap(err)
+	return c.read(ctx, func(ctx context.Context, conn *pgxpool.Conn) error {
+		_, err := conn.Exec(ctx, `DELETE FROM client_tokens WHERE (scope, token) IN (
+			SELECT scope, token FROM client_tokens WHERE expires_ns <= `+nowNS+`
+			ORDER BY expires_ns LIMIT $1)`, purgeBatch)
+		return dbErr(err)
+	})
 }

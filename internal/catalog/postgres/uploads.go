@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/zonal-dev/zonal/internal/catalog"
 )
@@ -27,7 +28,7 @@ func (c *Catalog) CreateUpload(ctx context.Context, u catalog.Upload) error {
 	if err != nil {
 		return err
 	}
-	return c.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	return c.inTx(ctx, pgx.TxOptions{}, func(ctx context.Context, tx pgx.Tx) error {
 		if err := lockBuckets(ctx, tx, []string{u.Bucket}); err != nil {
 			return err
 		}
@@ -64,10 +65,12 @@ func (c *Catalog) GetUpload(ctx context.Context, bucket, key, id string) (*catal
 	if err := c.check(ctx); err != nil {
 		return nil, err
 	}
-	u, err := lockUpload(ctx, c.pool, bucket, key, id, "")
-	if err != nil && !errors.Is(err, catalog.ErrNotFound) {
-		return nil, c.wrap(err)
-	}
+	var u *catalog.Upload
+	err := c.read(ctx, func(ctx context.Context, conn *pgxpool.Conn) error {
+		var err error
+		u, err = lockUpload(ctx, conn, bucket, key, id, "")
+		return err
+	})
 	return u, err
 }
 
@@ -80,7 +83,7 @@ func (c *Catalog) PutPart(ctx context.Context, bucket, key, id string, p catalog
 	if err != nil {
 		return err
 	}
-	return c.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	return c.inTx(ctx, pgx.TxOptions{}, func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := lockUpload(ctx, tx, bucket, key, id, "FOR SHARE"); err != nil {
 			return err
 		}
@@ -138,7 +141,7 @@ func readParts(ctx context.Context, tx pgx.Tx, bucket, key, id string, after, li
 func (c *Catalog) ListParts(ctx context.Context, bucket, key, id string, after, limit int) ([]catalog.Part, bool, error) {
 	var parts []catalog.Part
 	var more bool
-	err := c.inTx(ctx, readOnly, func(tx pgx.Tx) error {
+	err := c.inTx(ctx, readOnly, func(ctx context.Context, tx pgx.Tx) error {
 		if _, err := lockUpload(ctx, tx, bucket, key, id, ""); err != nil {
 			return err
 		}
@@ -162,7 +165,7 @@ func (c *Catalog) CompleteUpload(ctx context.Context, bucket, key, id string, fn
 	if err := c.check(ctx); err != nil {
 		return err
 	}
-	return c.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	return c.inTx(ctx, pgx.TxOptions{}, func(ctx context.Context, tx pgx.Tx) error {
 		// The bucket cannot go while the upload exists (DeleteBucket
 		// refuses), so the upload row lock stands for it.
 		if err := lockIDs(ctx, tx, []int64{lockID(bucket, key)}); err != nil {
@@ -220,7 +223,7 @@ func (c *Catalog) AbortUpload(ctx context.Context, bucket, key, id string, fn fu
 	if err := c.check(ctx); err != nil {
 		return err
 	}
-	return c.inTx(ctx, pgx.TxOptions{}, func(tx pgx.Tx) error {
+	return c.inTx(ctx, pgx.TxOptions{}, func(ctx context.Context, tx pgx.Tx) error {
 		u, err := lockUpload(ctx, tx, bucket, key, id, "FOR UPDATE")
 		if err != nil {
 			return err

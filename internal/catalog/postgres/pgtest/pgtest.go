@@ -221,10 +221,11 @@ func (s *Server) Stop() error {
 	return nil
 }
 
-// Kill ends the postmaster and every backend at once with SIGKILL (their
-// process group), as a crash of the machine would; the next Start runs
-// crash recovery. Killing the postmaster alone would leave backends
-// running for a moment, holding the shared memory a restart needs.
+// Kill ends the postmaster and every backend at once with SIGKILL, as a
+// crash of the machine would; the next Start runs crash recovery. Killing
+// the postmaster alone would leave its backends running for a moment,
+// holding the shared memory a restart needs (and they are not in its
+// process group: each calls setsid).
 func (s *Server) Kill() error {
 	if s.external {
 		return ErrExternal
@@ -241,25 +242,74 @@ func (s *Server) stopLocked(sig syscall.Signal) {
 	}
 	pid := s.cmd.Process.Pid
 	if sig == syscall.SIGKILL {
-		syscall.Kill(-pid, syscall.SIGKILL)
+		killTree(pid)
 	} else {
 		s.cmd.Process.Signal(sig)
 	}
 	select {
 	case <-s.exited:
 	case <-time.After(30 * time.Second):
-		syscall.Kill(-pid, syscall.SIGKILL)
+		killTree(pid)
 		<-s.exited
-	}
-	if sig == syscall.SIGKILL {
-		// The backends are in the group too; wait until none is left
-		// (signal 0 fails with ESRCH once the group is empty).
-		for i := 0; i < 500 && syscall.Kill(-pid, 0) == nil; i++ {
-			time.Sleep(10 * time.Millisecond)
-		}
 	}
 	s.logf.Close()
 	s.cmd, s.exited, s.logf = nil, nil, nil
+}
+
+// killTree SIGKILLs process pid and its children and waits (up to 10 s)
+// until the children are gone. The parent is stopped first so that it
+// cannot fork while its children are listed.
+func killTree(pid int) {
+	syscall.Kill(pid, syscall.SIGSTOP)
+	kids := children(pid)
+	syscall.Kill(pid, syscall.SIGKILL)
+	for _, k := range kids {
+		syscall.Kill(k, syscall.SIGKILL)
+	}
+	for _, k := range kids {
+		for i := 0; i < 1000 && alive(k); i++ {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// children lists the processes whose parent is pid (from /proc).
+func children(pid int) []int {
+	entries, _ := os.ReadDir("/proc")
+	var kids []int
+	for _, e := range entries {
+		k, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, _, ok := procStat(k); ok && ppid == pid {
+			kids = append(kids, k)
+		}
+	}
+	return kids
+}
+
+// alive reports whether pid exists and is not a zombie (a zombie holds
+// no memory, shared memory included).
+func alive(pid int) bool {
+	_, state, ok := procStat(pid)
+	return ok && state != 'Z'
+}
+
+// procStat reads the parent pid and state of pid from /proc/pid/stat.
+func procStat(pid int) (ppid int, state byte, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0, false
+	}
+	// "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 2 || len(f[0]) != 1 {
+		return 0, 0, false
+	}
+	ppid, err = strconv.Atoi(f[1])
+	return ppid, f[0][0], err == nil
 }
 
 // Close stops the server and removes its folder. The Server is unusable
