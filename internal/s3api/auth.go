@@ -85,7 +85,7 @@ func authError(err error) error {
 	case auth.ExpiredToken:
 		return s3err.ExpiredToken.With("Token-0", "")
 	}
-	return s3err.InternalError.Wrap(e.Err)
+	return internalError(e.Err)
 }
 
 // authorize maps the operation to its IAM action and asks auth; it is the
@@ -150,7 +150,7 @@ func (h *Handler) denied(r *http.Request, c *caller, op Op, d auth.Decision) err
 	case d.Allowed:
 		return nil
 	case d.Err != nil:
-		return s3err.InternalError.Wrap(d.Err)
+		return internalError(d.Err)
 	}
 	switch d.Denial {
 	case auth.SessionBucket:
@@ -283,7 +283,7 @@ func sigv4Error(e *sigv4.Error) error {
 	case sigv4.ChunkTooLarge:
 		return s3err.EntityTooLarge.Msg("%s", e.Message)
 	}
-	return s3err.InternalError.Wrap(e)
+	return internalError(e)
 }
 
 const isoTime = "2006-01-02T15:04:05Z"

@@ -120,7 +120,7 @@ func (h *Handler) getBucketLifecycle(w http.ResponseWriter, r *http.Request, t t
 	// Re-render the stored rules so the answer is canonical S3 XML.
 	cfg, err := store.ParseLifecycle(b.Lifecycle)
 	if err != nil {
-		return s3err.InternalError.Wrap(err)
+		return internalError(err)
 	}
 	cfg.NS = s3NS
 	return writeXML(w, cfg)

@@ -19,10 +19,15 @@ func s3Error(err error) *s3err.Error {
 	if e, ok := wireError(err); ok {
 		return e
 	}
+	return internalError(err)
+}
+
+// internalError answers a failure no layer classified: InternalError, or
+// 503 ServiceUnavailable when a shared catalog was out of reach (on any
+// path: the session's bucket lookup, the identity store, the store),
+// which every SDK retries, rather than a 500 that blames the request.
+func internalError(err error) *s3err.Error {
 	if errors.Is(err, catalog.ErrUnavailable) {
-		// A shared catalog out of reach on a path outside the store (the
-		// session's bucket lookup, the identity store): 503, which every
-		// SDK retries, rather than a 500 that blames the request.
 		return s3err.ServiceUnavailable.Wrap(err)
 	}
 	return s3err.InternalError.Wrap(err)
@@ -62,7 +67,7 @@ func wireError(err error) (*s3err.Error, bool) {
 func checksumError(e *checksum.Error) *s3err.Error {
 	switch e.Kind {
 	case checksum.Internal:
-		return s3err.InternalError.Wrap(e)
+		return internalError(e)
 	case checksum.Mismatch:
 		return s3err.BadDigest.Msg("%s", e.Error())
 	case checksum.MalformedTrailer:
@@ -151,7 +156,7 @@ func storeError(e *store.Error) *s3err.Error {
 	case store.ObjectSizeMismatch:
 		return s3err.InvalidRequest.Msg("The provided 'x-amz-mp-object-size' header value %d does not match what was computed: %d", e.Want, e.Size)
 	}
-	return s3err.InternalError.Wrap(e)
+	return internalError(e)
 }
 
 // withMsg is e with msg as its message, or e itself when msg is empty.

@@ -46,7 +46,7 @@ func (h *Handler) createSession(w http.ResponseWriter, r *http.Request, c *calle
 	}
 	tok, err := h.cfg.Sessions.Mint(s, h.now(), h.cfg.SessionTTL)
 	if err != nil {
-		return s3err.InternalError.Wrap(err)
+		return internalError(err)
 	}
 	var res createSessionResult
 	res.NS = s3NS

@@ -22,7 +22,7 @@ func writeXML(w http.ResponseWriter, v any) error {
 	var b bytes.Buffer
 	b.WriteString(xml.Header)
 	if err := xml.NewEncoder(&b).Encode(v); err != nil {
-		return s3err.InternalError.Wrap(err)
+		return internalError(err)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/xml")

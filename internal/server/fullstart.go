@@ -66,7 +66,10 @@ func (s *Server) openCatalog() error {
 // openSharedCatalog connects to the PostgreSQL catalog. Its errors name
 // the host and database, never the password (pgx leaves it out).
 func (s *Server) openSharedCatalog() error {
-	opts := postgres.Options{MaxConns: int32(s.cfg.CatalogMaxConns)}
+	// One --catalog-timeout bounds both waits a request can meet: for a
+	// connection (PostgreSQL unreachable) and for a statement or lock.
+	opts := postgres.Options{MaxConns: int32(s.cfg.CatalogMaxConns),
+		StatementTimeout: s.cfg.CatalogTimeout, AcquireTimeout: s.cfg.CatalogTimeout}
 	c, err := postgres.Open(context.Background(), s.cfg.Catalog, opts)
 	if err != nil {
 		return fmt.Errorf("catalog: %w", err)

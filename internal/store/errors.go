@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/zonal-dev/zonal/internal/catalog"
 )
 
 // Kind classifies a store error by what went wrong, not by how a protocol
@@ -204,7 +206,14 @@ func IsKind(err error, k Kind) bool {
 }
 
 func kindErr(k Kind) *Error             { return &Error{Kind: k} }
-func internal(err error) *Error         { return &Error{Kind: Internal, Err: err} }
+// internal classifies an engine failure; an engine out of reach for now
+// is Unavailable (a retry may succeed), anything else Internal.
+func internal(err error) *Error {
+	if errors.Is(err, catalog.ErrUnavailable) {
+		return &Error{Kind: Unavailable, Err: err}
+	}
+	return &Error{Kind: Internal, Err: err}
+}
 func noSuchBucket(name string) *Error   { return &Error{Kind: NoSuchBucket, Bucket: name} }
 func noSuchUpload(id string) *Error     { return &Error{Kind: NoSuchUpload, UploadID: id} }
 func precondition(c Cond) *Error        { return &Error{Kind: PreconditionFailed, Cond: c} }

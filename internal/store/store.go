@@ -183,9 +183,6 @@ func wrap(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return incompleteBody("", err)
 	}
-	if errors.Is(err, catalog.ErrUnavailable) {
-		return &Error{Kind: Unavailable, Err: err}
-	}
 	return internal(err)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -266,4 +267,42 @@ func TestRunGCWaitsForLease(t *testing.T) {
 	if n := backlog(); n != 0 {
 		t.Fatalf("GC backlog %d with the lease, want 0", n)
 	}
+}
+
+// TestUnavailableCatalogIsUnavailable: a catalog out of reach is the
+// Unavailable kind (a 503 above), never Internal, whatever path met it.
+func TestUnavailableCatalogIsUnavailable(t *testing.T) {
+	s := store.New(downCatalog{catmem.New()}, blobmem.New(), store.Options{})
+	ctx := context.Background()
+	_, err := s.Put(ctx, &store.PutInput{Bucket: bucket, Key: "k", Body: strings.NewReader("x"), Size: 1})
+	if !store.IsKind(err, store.Unavailable) {
+		t.Fatalf("Put: %v, want the Unavailable kind", err)
+	}
+	if _, err := s.Head(ctx, bucket, "k"); !store.IsKind(err, store.Unavailable) {
+		t.Fatalf("Head: %v, want the Unavailable kind", err)
+	}
+	if _, err := s.List(ctx, catalog.ListQuery{Bucket: bucket, Limit: 10}); !store.IsKind(err, store.Unavailable) {
+		t.Fatalf("List: %v, want the Unavailable kind", err)
+	}
+}
+
+// downCatalog fails every object call as an unreachable shared catalog does.
+type downCatalog struct{ catalog.Catalog }
+
+var errDown = fmt.Errorf("%w: dial tcp 127.0.0.1:5432: connection refused", catalog.ErrUnavailable)
+
+func (downCatalog) GetObject(context.Context, string, string) (*catalog.Object, error) {
+	return nil, errDown
+}
+func (downCatalog) UpdateObject(context.Context, string, string, catalog.ObjectUpdate) error {
+	return errDown
+}
+func (downCatalog) UpdateObjects(context.Context, []catalog.ObjectRef, catalog.ObjectsUpdate) error {
+	return errDown
+}
+func (downCatalog) ListObjects(context.Context, catalog.ListQuery) (catalog.ListPage, error) {
+	return catalog.ListPage{}, errDown
+}
+func (downCatalog) GetBucket(context.Context, string) (catalog.Bucket, error) {
+	return catalog.Bucket{}, errDown
 }

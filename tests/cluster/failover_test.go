@@ -118,6 +118,11 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	for code, n := range codes {
 		if code != "ServiceUnavailable" && code != "SlowDown" {
 			t.Errorf("%d requests failed with %q during the outage: only 503s are right", n, code)
+			for i, n := range c.nodes {
+				for _, line := range n.LogGrep(5, `"status":500`) {
+					t.Logf("node %d: %s", i, line)
+				}
+			}
 		}
 	}
 	if slowest > 15*time.Second {
