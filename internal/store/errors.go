@@ -205,7 +205,8 @@ func IsKind(err error, k Kind) bool {
 	return errors.As(err, &e) && e.Kind == k
 }
 
-func kindErr(k Kind) *Error             { return &Error{Kind: k} }
+func kindErr(k Kind) *Error { return &Error{Kind: k} }
+
 // internal classifies an engine failure; an engine out of reach for now
 // is Unavailable (a retry may succeed), anything else Internal.
 func internal(err error) *Error {
