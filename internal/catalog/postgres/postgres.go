@@ -325,21 +325,6 @@ func lockID(parts ...string) int64 {
 	return int64(h.Sum64())
 }
 
-// lockIDs takes the transaction advisory locks ids in ascending order (the
-// canonical order that keeps concurrent multi-key updates deadlock-free).
-func lockIDs(ctx context.Context, tx pgx.Tx, ids []int64) error {
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for i, id := range ids {
-		if i > 0 && id == ids[i-1] {
-			continue
-		}
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", id); err != nil {
-			return dbErr(err)
-		}
-	}
-	return nil
-}
-
 var readOnly = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
 
 // GetConfig implements catalog.Catalog.
