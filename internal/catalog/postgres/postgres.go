@@ -1,18 +1,3 @@
-// Package postgres is a catalog.Catalog on PostgreSQL (pgx/v5), so that
-// several zonal processes can share one catalog (issue 13, scale-out).
-//
-// Semantics match the Pebble engine: every mutation is one transaction
-// acknowledged only after COMMIT returned; read-modify-write operations
-// lock what they read in a canonical order (object keys by transaction
-// advisory locks sorted by lock id, then rows with SELECT ... FOR UPDATE),
-// so concurrent multi-key updates cannot deadlock among themselves; blob
-// reference counts and the GC queue change in the same transaction as the
-// records; serialization failures, deadlocks and unique-index races are
-// retried with the caller's function run again on fresh state.
-//
-// The schema lives in versioned migrations embedded in the binary and
-// applied by Open under a session advisory lock, so N nodes starting at
-// once migrate once; a database with a newer schema is refused.
 package postgres
 
 import (
