@@ -1,13 +1,14 @@
-// Package binrec has the primitives of the catalog engines' hand-written
-// binary records: length-prefixed strings, varints, times and sorted maps
-// appended to a byte slice, and a Decoder that reads them back.
+// Package binrec is the catalog engines' hand-written binary record
+// encoding: primitives (length-prefixed strings, varints, times, sorted
+// maps) appended to a byte slice, a Decoder that reads them back, and on
+// them the bodies of the object, upload and part records (records.go).
 //
 //	string = uvarint len | bytes
 //	map    = uvarint n | n × (string key | string value), keys sorted
 //	time   = 0 (zero time) | 1 varint unixNanos
 //
-// Each engine lays out its own records (and their leading format byte)
-// with these; the primitives themselves carry no version.
+// Nothing here carries a version: each engine leads its records with its
+// own format byte and refuses formats it does not know.
 package binrec
 
 import (
@@ -105,6 +106,17 @@ func (d *Decoder) Varint() int64 {
 		return 0
 	}
 	d.b = d.b[n:]
+	return v
+}
+
+// Fixed64 reads eight little-endian bytes.
+func (d *Decoder) Fixed64() uint64 {
+	if len(d.b) < 8 {
+		d.fail()
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(d.b)
+	d.b = d.b[8:]
 	return v
 }
 
