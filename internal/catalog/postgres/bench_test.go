@@ -84,3 +84,36 @@ func BenchmarkGetObjectInline4K(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMultipart is one whole multipart upload of four blob parts:
+// CreateUpload, four PutPart, CompleteUpload (six transactions).
+func BenchmarkMultipart(b *testing.B) {
+	c := openTest(b)
+	ctx := context.Background()
+	if err := c.CreateBucket(ctx, catalog.Bucket{Name: "b", Owner: "o"}); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		id := fmt.Sprint("u", i)
+		if err := c.CreateUpload(ctx, catalog.Upload{Bucket: "b", Key: "k", ID: id}); err != nil {
+			b.Fatal(err)
+		}
+		for n := 1; n <= 4; n++ {
+			p := catalog.Part{Number: n, Size: 1 << 20, ETag: "e", Extents: []catalog.Extent{{BlobID: fmt.Sprint(id, "-", n), Length: 1 << 20}}}
+			if err := c.PutPart(ctx, "b", "k", id, p); err != nil {
+				b.Fatal(err)
+			}
+		}
+		err := c.CompleteUpload(ctx, "b", "k", id, func(_ *catalog.Upload, parts []catalog.Part, _ *catalog.Object) (*catalog.Object, error) {
+			o := &catalog.Object{Key: "k", Size: 4 << 20, ETag: id, Parts: len(parts)}
+			for _, p := range parts {
+				o.Extents = append(o.Extents, p.Extents...)
+			}
+			return o, nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

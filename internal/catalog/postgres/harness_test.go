@@ -27,7 +27,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	server, serverErr = pgtest.Start(pgtest.Options{})
+	server, serverErr = pgtest.Start(pgtest.Options{
+		Bin:      os.Getenv("ZONAL_PG_BIN"),
+		Existing: os.Getenv("ZONAL_TEST_POSTGRES"),
+	})
 	if serverErr == nil {
 		testDSN = server.DSN("")
 	}

@@ -78,16 +78,13 @@ func (c *Catalog) UpdateObjects(ctx context.Context, refs []catalog.ObjectRef, f
 			}
 			newIDs[i] = catalog.BlobIDs(o)
 		}
-		batch := &pgx.Batch{}
+		writes := &pgx.Batch{}
 		for i, r := range refs {
-			if err := queuePut(batch, r.Bucket, r.Key, next[i], cur[i] != nil); err != nil {
+			if err := queuePut(writes, r.Bucket, r.Key, next[i], cur[i] != nil); err != nil {
 				return err
 			}
 		}
-		if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-			return dbErr(err)
-		}
-		return applyRefs(ctx, tx, catalog.RefDeltasOf(oldIDs, newIDs))
+		return applyRefs(ctx, tx, writes, catalog.RefDeltasOf(oldIDs, newIDs))
 	})
 }
 
@@ -147,29 +144,8 @@ func lockAndRead(ctx context.Context, tx pgx.Tx, refs []catalog.ObjectRef) ([]*c
 	return cur, dbErr(br.Close())
 }
 
-func selectForUpdate(ctx context.Context, tx pgx.Tx, bucket, key string) (*catalog.Object, error) {
-	var meta, data []byte
-	err := tx.QueryRow(ctx, "SELECT meta, data FROM objects WHERE bucket = $1 AND key = $2 FOR UPDATE",
-		[]byte(bucket), []byte(key)).Scan(&meta, &data)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, dbErr(err)
-	}
-	return decodeObject(key, meta, data, true)
-}
-
-// putObject writes o under key, or deletes the key when o is nil.
-func putObject(ctx context.Context, tx pgx.Tx, bucket, key string, o *catalog.Object, existed bool) error {
-	batch := &pgx.Batch{}
-	if err := queuePut(batch, bucket, key, o, existed); err != nil {
-		return err
-	}
-	return dbErr(tx.SendBatch(ctx, batch).Close())
-}
-
-// queuePut queues putObject's statement (none for deleting an absent key).
+// queuePut queues the statement writing o under key, or deleting the
+// key when o is nil (none for deleting an absent key).
 func queuePut(batch *pgx.Batch, bucket, key string, o *catalog.Object, existed bool) error {
 	if o == nil {
 		if existed {
@@ -187,22 +163,39 @@ func queuePut(batch *pgx.Batch, bucket, key string, o *catalog.Object, existed b
 	return nil
 }
 
-// applyRefs applies reference changes in two round trips. First it locks
-// the existing count rows of every changed blob in blob-id order (ORDER BY
-// under FOR UPDATE locks rows in that order: the canonical order, so two
-// transactions sharing blobs cannot deadlock on them). Then it writes the
-// new counts: a blob whose count reaches zero loses its row and joins the
-// GC queue; one referenced again leaves the queue. A blob without a row
-// is created with an upsert, in case another transaction creates it first.
-func applyRefs(ctx context.Context, tx pgx.Tx, deltas []catalog.RefDelta) error {
-	if len(deltas) == 0 {
-		return nil
-	}
+// applyRefs sends writes (the record changes, in the order queued) and
+// applies the reference changes they make, in as few round trips as the
+// locking allows: one when no blob count changes, else two. The first
+// carries the writes and locks the existing count rows of every changed
+// blob in blob-id order (ORDER BY under FOR UPDATE locks rows in that
+// order: the canonical order, so two transactions sharing blobs cannot
+// deadlock on them). The second writes the new counts: a blob whose count
+// reaches zero loses its row and joins the GC queue; one referenced again
+// leaves the queue. A blob without a row is created with an upsert, in
+// case another transaction creates it first.
+func applyRefs(ctx context.Context, tx pgx.Tx, writes *pgx.Batch, deltas []catalog.RefDelta) error {
+	nw := writes.Len()
 	ids := make([][]byte, len(deltas))
 	for i, d := range deltas {
 		ids[i] = []byte(d.BlobID)
 	}
-	rows, err := tx.Query(ctx, "SELECT blob_id, refs FROM blob_refs WHERE blob_id = ANY($1) ORDER BY blob_id FOR UPDATE", ids)
+	if len(deltas) > 0 {
+		writes.Queue("SELECT blob_id, refs FROM blob_refs WHERE blob_id = ANY($1) ORDER BY blob_id FOR UPDATE", ids)
+	}
+	if writes.Len() == 0 {
+		return nil
+	}
+	br := tx.SendBatch(ctx, writes)
+	defer br.Close()
+	for range nw {
+		if _, err := br.Exec(); err != nil {
+			return dbErr(err)
+		}
+	}
+	if len(deltas) == 0 {
+		return dbErr(br.Close())
+	}
+	rows, err := br.Query()
 	if err != nil {
 		return dbErr(err)
 	}
@@ -217,6 +210,9 @@ func applyRefs(ctx context.Context, tx pgx.Tx, deltas []catalog.RefDelta) error 
 		counts[string(id)] = n
 	}
 	if err := rows.Err(); err != nil {
+		return dbErr(err)
+	}
+	if err := br.Close(); err != nil {
 		return dbErr(err)
 	}
 	sort.Slice(deltas, func(i, j int) bool { return deltas[i].BlobID < deltas[j].BlobID })

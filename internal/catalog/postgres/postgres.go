@@ -1,18 +1,3 @@
-// Package postgres is a catalog.Catalog on PostgreSQL (pgx/v5), so that
-// several zonal processes can share one catalog (issue 13, scale-out).
-//
-// Semantics match the Pebble engine: every mutation is one transaction
-// acknowledged only after COMMIT returned; read-modify-write operations
-// lock what they read in a canonical order (object keys by transaction
-// advisory locks sorted by lock id, then rows with SELECT ... FOR UPDATE),
-// so concurrent multi-key updates cannot deadlock among themselves; blob
-// reference counts and the GC queue change in the same transaction as the
-// records; serialization failures, deadlocks and unique-index races are
-// retried with the caller's function run again on fresh state.
-//
-// The schema lives in versioned migrations embedded in the binary and
-// applied by Open under a session advisory lock, so N nodes starting at
-// once migrate once; a database with a newer schema is refused.
 package postgres
 
 import (
@@ -323,21 +308,6 @@ func lockID(parts ...string) int64 {
 		h.Write([]byte{0})
 	}
 	return int64(h.Sum64())
-}
-
-// lockIDs takes the transaction advisory locks ids in ascending order (the
-// canonical order that keeps concurrent multi-key updates deadlock-free).
-func lockIDs(ctx context.Context, tx pgx.Tx, ids []int64) error {
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for i, id := range ids {
-		if i > 0 && id == ids[i-1] {
-			continue
-		}
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", id); err != nil {
-			return dbErr(err)
-		}
-	}
-	return nil
 }
 
 var readOnly = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}

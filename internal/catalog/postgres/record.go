@@ -1,170 +1,113 @@
 package postgres
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/zonal-dev/zonal/internal/catalog"
+	"github.com/zonal-dev/zonal/internal/catalog/binrec"
 )
 
-// Records are JSON in bytea columns for now: simple and debuggable. Names
-// that are columns (bucket, key, upload id, part number) are not repeated.
-// TODO(issue 13): a compact binary encoding like the Pebble engine's, if
-// profiles show JSON decoding on the GET path.
+// Records are binary in bytea columns: a listing decodes a thousand per
+// page, and JSON decoding was a third of the client's CPU there. Their
+// bodies are binrec's, as Pebble's are (binrec/records.go has the layout),
+// led by a format byte: a reader refuses a format it does not know instead
+// of guessing. Names that are columns (bucket, key, upload id, part
+// number) are not repeated.
+//
+//	objects.meta = format=1 | binrec object     (objects.data: the inline bytes, concatenated)
+//	uploads.info = format=1 | binrec upload
+//	parts.info   = format=1 | binrec part       (inline bytes included)
+const recordFormat = 1
 
-type objectMeta struct {
-	Size         int64                `json:"s"`
-	ETag         string               `json:"e,omitempty"`
-	LastModified int64                `json:"t,omitempty"`
-	ContentType  string               `json:"ct,omitempty"`
-	Headers      map[string]string    `json:"h,omitempty"`
-	Meta         map[string]string    `json:"m,omitempty"`
-	Checksums    map[string]string    `json:"c,omitempty"`
-	ChecksumType string               `json:"cy,omitempty"`
-	Parts        int                  `json:"p,omitempty"`
-	PartList     []catalog.ObjectPart `json:"pl,omitempty"`
-	SSE          string               `json:"sse,omitempty"`
-	WrappedKey   []byte               `json:"wk,omitempty"`
-	RenameToken  string               `json:"rt,omitempty"`
-	RenameSource string               `json:"rs,omitempty"`
-	Extents      []extentMeta         `json:"x,omitempty"`
+// open reads a record's format byte and returns a decoder of the rest.
+func open(what string, b []byte) (*binrec.Decoder, error) {
+	d := binrec.NewDecoder(b)
+	if f := d.Byte(); d.Err() != nil {
+		return nil, corrupt(what)
+	} else if f != recordFormat {
+		return nil, fmt.Errorf("catalog/postgres: %s record in format %d, which this build does not read (it reads %d): written by a newer zonal?", what, f, recordFormat)
+	}
+	return d, nil
 }
 
-type extentMeta struct {
-	BlobID string `json:"b,omitempty"`
-	Offset int64  `json:"o,omitempty"`
-	Length int64  `json:"l"`
-	IV     []byte `json:"iv,omitempty"`
+// done checks that d read its whole record without error.
+func done(d *binrec.Decoder, what string) error {
+	if d.Err() != nil || d.Len() != 0 {
+		return corrupt(what)
+	}
+	return nil
 }
+
+func corrupt(what string) error { return fmt.Errorf("catalog/postgres: corrupt %s record", what) }
 
 // encodeObject returns o's metadata and its inline bytes, concatenated in
 // extent order.
 func encodeObject(o *catalog.Object) (meta, data []byte, err error) {
-	m := objectMeta{
-		Size: o.Size, ETag: o.ETag, LastModified: toNanos(o.LastModified), ContentType: o.ContentType,
-		Headers: o.Headers, Meta: o.Meta, Checksums: o.Checksums, ChecksumType: o.ChecksumType,
-		Parts: o.Parts, PartList: o.PartList, SSE: o.SSE, WrappedKey: o.WrappedKey,
-		RenameToken: o.RenameToken, RenameSource: o.RenameSource,
-	}
+	meta = binrec.AppendObject(append(make([]byte, 0, 128), recordFormat), o)
 	for _, e := range o.Extents {
-		x := extentMeta{BlobID: e.BlobID, Offset: e.Offset, Length: e.Length, IV: e.IV}
 		if e.BlobID == "" {
-			x.Offset, x.Length = 0, int64(len(e.Inline))
 			data = append(data, e.Inline...)
 		}
-		m.Extents = append(m.Extents, x)
 	}
-	meta, err = json.Marshal(&m)
-	return meta, data, err
+	return meta, data, nil
 }
 
 // decodeObject rebuilds a record in the engines' canonical form. With
 // withData false (listings) inline extents keep their Length but no bytes.
 func decodeObject(key string, meta, data []byte, withData bool) (*catalog.Object, error) {
-	var m objectMeta
-	if err := json.Unmarshal(meta, &m); err != nil {
-		return nil, fmt.Errorf("catalog/postgres: corrupt record of %q: %w", key, err)
+	what := fmt.Sprintf("object %q", key)
+	d, err := open(what, meta)
+	if err != nil {
+		return nil, err
 	}
-	o := &catalog.Object{
-		Key: key, Size: m.Size, ETag: m.ETag, LastModified: fromNanos(m.LastModified), ContentType: m.ContentType,
-		Headers: m.Headers, Meta: m.Meta, Checksums: m.Checksums, ChecksumType: m.ChecksumType,
-		Parts: m.Parts, PartList: m.PartList, SSE: m.SSE, WrappedKey: m.WrappedKey,
-		RenameToken: m.RenameToken, RenameSource: m.RenameSource,
+	o, inline := d.Object(key)
+	if err := done(d, what); err != nil {
+		return nil, err
 	}
-	off := int64(0)
-	for _, x := range m.Extents {
-		e := catalog.Extent{BlobID: x.BlobID, Offset: x.Offset, Length: x.Length, IV: x.IV}
-		if x.BlobID == "" {
-			e.Offset = 0
-			if withData {
-				if off+x.Length > int64(len(data)) {
-					return nil, fmt.Errorf("catalog/postgres: corrupt record of %q: inline bytes short", key)
-				}
-				e.Inline = data[off : off+x.Length : off+x.Length]
-			}
-			off += x.Length
+	if !withData {
+		return o, nil
+	}
+	if data == nil {
+		data = []byte{} // empty inline extents stay recognisably inline
+	}
+	if inline != int64(len(data)) {
+		return nil, fmt.Errorf("catalog/postgres: %s holds %d inline bytes for extents of %d", what, len(data), inline)
+	}
+	for i := range o.Extents {
+		if e := &o.Extents[i]; e.BlobID == "" {
+			e.Inline, data = data[:e.Length:e.Length], data[e.Length:]
 		}
-		o.Extents = append(o.Extents, e)
 	}
 	return o, nil
 }
 
-type uploadInfo struct {
-	Initiated         int64             `json:"t,omitempty"`
-	Owner             string            `json:"o,omitempty"`
-	Initiator         string            `json:"i,omitempty"`
-	ContentType       string            `json:"ct,omitempty"`
-	Headers           map[string]string `json:"h,omitempty"`
-	Meta              map[string]string `json:"m,omitempty"`
-	ChecksumAlgorithm string            `json:"ca,omitempty"`
-	ChecksumType      string            `json:"cy,omitempty"`
-	SSE               string            `json:"sse,omitempty"`
-}
-
 func encodeUpload(u *catalog.Upload) ([]byte, error) {
-	return json.Marshal(uploadInfo{
-		Initiated: toNanos(u.Initiated), Owner: u.Owner, Initiator: u.Initiator, ContentType: u.ContentType,
-		Headers: u.Headers, Meta: u.Meta, ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType, SSE: u.SSE,
-	})
+	return binrec.AppendUpload(append(make([]byte, 0, 64), recordFormat), u), nil
 }
 
 func decodeUpload(bucket, key, id string, b []byte) (*catalog.Upload, error) {
-	var m uploadInfo
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("catalog/postgres: corrupt upload %q: %w", id, err)
+	what := fmt.Sprintf("upload %q", id)
+	d, err := open(what, b)
+	if err != nil {
+		return nil, err
 	}
-	return &catalog.Upload{
-		Bucket: bucket, Key: key, ID: id, Initiated: fromNanos(m.Initiated), Owner: m.Owner, Initiator: m.Initiator,
-		ContentType: m.ContentType, Headers: m.Headers, Meta: m.Meta,
-		ChecksumAlgorithm: m.ChecksumAlgorithm, ChecksumType: m.ChecksumType, SSE: m.SSE,
-	}, nil
-}
-
-// Parts keep their inline bytes in the record: a part is never listed
-// without being used.
-type partInfo struct {
-	Size         int64        `json:"s"`
-	ETag         string       `json:"e,omitempty"`
-	LastModified int64        `json:"t,omitempty"`
-	Checksum     string       `json:"c,omitempty"`
-	Extents      []partExtent `json:"x,omitempty"`
-}
-
-type partExtent struct {
-	Inline []byte `json:"d,omitempty"`
-	BlobID string `json:"b,omitempty"`
-	Offset int64  `json:"o,omitempty"`
-	Length int64  `json:"l"`
-	IV     []byte `json:"iv,omitempty"`
+	u := d.Upload(bucket, key, id)
+	return u, done(d, what)
 }
 
 func encodePart(p *catalog.Part) ([]byte, error) {
-	m := partInfo{Size: p.Size, ETag: p.ETag, LastModified: toNanos(p.LastModified), Checksum: p.Checksum}
-	for _, e := range p.Extents {
-		x := partExtent{BlobID: e.BlobID, Offset: e.Offset, Length: e.Length, IV: e.IV}
-		if e.BlobID == "" {
-			x.Inline, x.Offset, x.Length = e.Inline, 0, int64(len(e.Inline))
-		}
-		m.Extents = append(m.Extents, x)
-	}
-	return json.Marshal(&m)
+	return binrec.AppendPart(append(make([]byte, 0, 64), recordFormat), p), nil
 }
 
 func decodePart(number int, b []byte) (catalog.Part, error) {
-	var m partInfo
-	if err := json.Unmarshal(b, &m); err != nil {
-		return catalog.Part{}, fmt.Errorf("catalog/postgres: corrupt part %d: %w", number, err)
+	what := fmt.Sprintf("part %d", number)
+	d, err := open(what, b)
+	if err != nil {
+		return catalog.Part{}, err
 	}
-	p := catalog.Part{Number: number, Size: m.Size, ETag: m.ETag, LastModified: fromNanos(m.LastModified), Checksum: m.Checksum}
-	for _, x := range m.Extents {
-		e := catalog.Extent{BlobID: x.BlobID, Offset: x.Offset, Length: x.Length, IV: x.IV}
-		if x.BlobID == "" {
-			e.Inline = x.Inline
-			if e.Inline == nil {
-				e.Inline = []byte{}
-			}
-		}
-		p.Extents = append(p.Extents, e)
+	p := d.Part(number)
+	if err := done(d, what); err != nil {
+		return catalog.Part{}, err
 	}
 	return p, nil
 }

@@ -83,40 +83,60 @@ func (c *Catalog) PutPart(ctx context.Context, bucket, key, id string, p catalog
 	if err != nil {
 		return err
 	}
+	b, k, i := []byte(bucket), []byte(key), []byte(id)
 	return c.inTx(ctx, pgx.TxOptions{}, func(ctx context.Context, tx pgx.Tx) error {
-		if _, err := lockUpload(ctx, tx, bucket, key, id, "FOR SHARE"); err != nil {
-			return err
+		// One round trip: the upload row (shared), the part number's
+		// lock, then the part it replaces.
+		batch := &pgx.Batch{}
+		batch.Queue("SELECT 1 FROM uploads WHERE bucket = $1 AND key = $2 AND id = $3 FOR SHARE", b, k, i)
+		batch.Queue("SELECT pg_advisory_xact_lock($1)", lockID(bucket, key, id, strconv.Itoa(p.Number)))
+		batch.Queue("SELECT info FROM parts WHERE bucket = $1 AND key = $2 AND id = $3 AND number = $4", b, k, i, p.Number)
+		br := tx.SendBatch(ctx, batch)
+		var one int
+		if err := br.QueryRow().Scan(&one); err != nil {
+			br.Close()
+			if errors.Is(err, pgx.ErrNoRows) {
+				return catalog.ErrNotFound
+			}
+			return dbErr(err)
 		}
-		if err := lockIDs(ctx, tx, []int64{lockID(bucket, key, id, strconv.Itoa(p.Number))}); err != nil {
-			return err
+		if _, err := br.Exec(); err != nil {
+			br.Close()
+			return dbErr(err)
 		}
 		var oldInfo []byte
-		err := tx.QueryRow(ctx, "SELECT info FROM parts WHERE bucket = $1 AND key = $2 AND id = $3 AND number = $4",
-			[]byte(bucket), []byte(key), []byte(id), p.Number).Scan(&oldInfo)
+		err := br.QueryRow().Scan(&oldInfo)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			br.Close()
+			return dbErr(err)
+		}
+		if err := br.Close(); err != nil {
+			return dbErr(err)
+		}
 		var oldIDs []string
-		switch {
-		case err == nil:
+		if oldInfo != nil {
 			old, err := decodePart(p.Number, oldInfo)
 			if err != nil {
 				return err
 			}
 			oldIDs = catalog.PartBlobIDs(&old)
-		case !errors.Is(err, pgx.ErrNoRows):
-			return dbErr(err)
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO parts (bucket, key, id, number, info) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (bucket, key, id, number) DO UPDATE SET info = EXCLUDED.info`,
-			[]byte(bucket), []byte(key), []byte(id), p.Number, info)
-		if err != nil {
-			return dbErr(err)
-		}
-		return applyRefs(ctx, tx, catalog.RefDeltas(oldIDs, catalog.PartBlobIDs(&p)))
+		writes := &pgx.Batch{}
+		writes.Queue(`INSERT INTO parts (bucket, key, id, number, info) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (bucket, key, id, number) DO UPDATE SET info = EXCLUDED.info`, b, k, i, p.Number, info)
+		return applyRefs(ctx, tx, writes, catalog.RefDeltas(oldIDs, catalog.PartBlobIDs(&p)))
 	})
 }
 
+const partsSQL = `SELECT number, info FROM parts WHERE bucket = $1 AND key = $2 AND id = $3 AND number > $4
+	ORDER BY number LIMIT $5`
+
 func readParts(ctx context.Context, tx pgx.Tx, bucket, key, id string, after, limit int) ([]catalog.Part, error) {
-	rows, err := tx.Query(ctx, `SELECT number, info FROM parts WHERE bucket = $1 AND key = $2 AND id = $3 AND number > $4
-		ORDER BY number LIMIT $5`, []byte(bucket), []byte(key), []byte(id), after, limit)
+	return scanParts(tx.Query(ctx, partsSQL, []byte(bucket), []byte(key), []byte(id), after, limit))
+}
+
+// scanParts reads the rows of partsSQL.
+func scanParts(rows pgx.Rows, err error) ([]catalog.Part, error) {
 	if err != nil {
 		return nil, dbErr(err)
 	}
@@ -166,22 +186,36 @@ func (c *Catalog) CompleteUpload(ctx context.Context, bucket, key, id string, fn
 		return err
 	}
 	return c.inTx(ctx, pgx.TxOptions{}, func(ctx context.Context, tx pgx.Tx) error {
+		// One round trip: the key's lock, the upload row (exclusive: it
+		// waits for parts in flight), its parts and the key's record.
 		// The bucket cannot go while the upload exists (DeleteBucket
 		// refuses), so the upload row lock stands for it.
-		if err := lockIDs(ctx, tx, []int64{lockID(bucket, key)}); err != nil {
-			return err
+		b, k := []byte(bucket), []byte(key)
+		batch := &pgx.Batch{}
+		batch.Queue("SELECT pg_advisory_xact_lock($1)", lockID(bucket, key))
+		queueUploadRead(batch, bucket, key, id)
+		batch.Queue("SELECT meta, data FROM objects WHERE bucket = $1 AND key = $2 FOR UPDATE", b, k)
+		br := tx.SendBatch(ctx, batch)
+		defer br.Close()
+		if _, err := br.Exec(); err != nil {
+			return dbErr(err)
 		}
-		u, err := lockUpload(ctx, tx, bucket, key, id, "FOR UPDATE")
+		u, parts, err := readUpload(br, bucket, key, id)
 		if err != nil {
 			return err
 		}
-		parts, err := readParts(ctx, tx, bucket, key, id, 0, 1<<30)
-		if err != nil {
-			return err
+		var cur *catalog.Object
+		var meta, data []byte
+		switch err := br.QueryRow().Scan(&meta, &data); {
+		case err == nil:
+			if cur, err = decodeObject(key, meta, data, true); err != nil {
+				return err
+			}
+		case !errors.Is(err, pgx.ErrNoRows):
+			return dbErr(err)
 		}
-		cur, err := selectForUpdate(ctx, tx, bucket, key)
-		if err != nil {
-			return err
+		if err := br.Close(); err != nil {
+			return dbErr(err)
 		}
 		old := make([][]string, 0, len(parts)+1)
 		for i := range parts {
@@ -198,24 +232,45 @@ func (c *Catalog) CompleteUpload(ctx context.Context, bucket, key, id string, fn
 		if err := catalog.CheckObject(next); err != nil {
 			return err
 		}
-		if err := putObject(ctx, tx, bucket, key, next, cur != nil); err != nil {
+		writes := &pgx.Batch{}
+		if err := queuePut(writes, bucket, key, next, cur != nil); err != nil {
 			return err
 		}
-		if err := deleteUpload(ctx, tx, bucket, key, id); err != nil {
-			return err
-		}
-		return applyRefs(ctx, tx, catalog.RefDeltasOf(old, [][]string{catalog.BlobIDs(next)}))
+		queueDeleteUpload(writes, bucket, key, id)
+		return applyRefs(ctx, tx, writes, catalog.RefDeltasOf(old, [][]string{catalog.BlobIDs(next)}))
 	})
 }
 
-func deleteUpload(ctx context.Context, tx pgx.Tx, bucket, key, id string) error {
-	if _, err := tx.Exec(ctx, "DELETE FROM parts WHERE bucket = $1 AND key = $2 AND id = $3",
-		[]byte(bucket), []byte(key), []byte(id)); err != nil {
-		return dbErr(err)
+// queueUploadRead queues the reads readUpload takes: the upload's row FOR
+// UPDATE and all its parts in number order.
+func queueUploadRead(batch *pgx.Batch, bucket, key, id string) {
+	b, k, i := []byte(bucket), []byte(key), []byte(id)
+	batch.Queue("SELECT info FROM uploads WHERE bucket = $1 AND key = $2 AND id = $3 FOR UPDATE", b, k, i)
+	batch.Queue(partsSQL, b, k, i, 0, 1<<30)
+}
+
+// readUpload reads queueUploadRead's results: ErrNotFound when the
+// upload is gone.
+func readUpload(br pgx.BatchResults, bucket, key, id string) (*catalog.Upload, []catalog.Part, error) {
+	var info []byte
+	if err := br.QueryRow().Scan(&info); errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil, catalog.ErrNotFound
+	} else if err != nil {
+		return nil, nil, dbErr(err)
 	}
-	_, err := tx.Exec(ctx, "DELETE FROM uploads WHERE bucket = $1 AND key = $2 AND id = $3",
-		[]byte(bucket), []byte(key), []byte(id))
-	return dbErr(err)
+	u, err := decodeUpload(bucket, key, id, info)
+	if err != nil {
+		return nil, nil, err
+	}
+	parts, err := scanParts(br.Query())
+	return u, parts, err
+}
+
+// queueDeleteUpload queues the removal of an upload and its parts.
+func queueDeleteUpload(batch *pgx.Batch, bucket, key, id string) {
+	b, k, i := []byte(bucket), []byte(key), []byte(id)
+	batch.Queue("DELETE FROM parts WHERE bucket = $1 AND key = $2 AND id = $3", b, k, i)
+	batch.Queue("DELETE FROM uploads WHERE bucket = $1 AND key = $2 AND id = $3", b, k, i)
 }
 
 // AbortUpload implements catalog.Catalog.
@@ -224,7 +279,13 @@ func (c *Catalog) AbortUpload(ctx context.Context, bucket, key, id string, fn fu
 		return err
 	}
 	return c.inTx(ctx, pgx.TxOptions{}, func(ctx context.Context, tx pgx.Tx) error {
-		u, err := lockUpload(ctx, tx, bucket, key, id, "FOR UPDATE")
+		batch := &pgx.Batch{}
+		queueUploadRead(batch, bucket, key, id)
+		br := tx.SendBatch(ctx, batch)
+		u, parts, err := readUpload(br, bucket, key, id)
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = dbErr(cerr)
+		}
 		if err != nil {
 			return err
 		}
@@ -233,17 +294,12 @@ func (c *Catalog) AbortUpload(ctx context.Context, bucket, key, id string, fn fu
 				return err
 			}
 		}
-		parts, err := readParts(ctx, tx, bucket, key, id, 0, 1<<30)
-		if err != nil {
-			return err
-		}
 		old := make([][]string, 0, len(parts))
 		for i := range parts {
 			old = append(old, catalog.PartBlobIDs(&parts[i]))
 		}
-		if err := deleteUpload(ctx, tx, bucket, key, id); err != nil {
-			return err
-		}
-		return applyRefs(ctx, tx, catalog.RefDeltasOf(old, nil))
+		writes := &pgx.Batch{}
+		queueDeleteUpload(writes, bucket, key, id)
+		return applyRefs(ctx, tx, writes, catalog.RefDeltasOf(old, nil))
 	})
 }

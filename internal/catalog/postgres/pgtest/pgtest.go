@@ -2,18 +2,26 @@
 // catalog/postgres package's own, tests/e2e and multi-process suites,
 // usually from TestMain.
 //
-// The server runs from Debian's postgresql-15 binaries (ZONAL_PG_BIN
-// overrides /usr/lib/postgresql/15/bin) in a temporary folder, as the
-// unprivileged postgres user when the tests run as root (initdb refuses
-// root), with fsync on, listening on a random free port of 127.0.0.1 and
-// its unix socket in that folder: it never touches a PostgreSQL already
-// running on the machine. ZONAL_TEST_POSTGRES=<dsn> uses an existing server
-// instead; such a server cannot be stopped or killed (ErrExternal).
+// The server runs from Debian's postgresql-15 binaries in a temporary
+// folder, as the unprivileged postgres user when the tests run as root
+// (initdb refuses root), with fsync on, listening on a random free port of
+// 127.0.0.1 and its unix socket in that folder: it never touches a
+// PostgreSQL already running on the machine. Options.Existing names an
+// existing server to use instead; it cannot be stopped or killed
+// (ErrExternal).
 //
-// Typical use:
+// Only internal/config, cmd/zonal and tests/ read the environment
+// (internal/guardrails), so callers pass the variables the project's
+// tests honour themselves, in TestMain:
 //
-//	srv, err := pgtest.Start(pgtest.Options{})
-//	... m.Run() ...; srv.Close()
+//	srv, err := pgtest.Start(pgtest.Options{
+//		Bin:      os.Getenv("ZONAL_PG_BIN"),        // default /usr/lib/postgresql/15/bin
+//		Existing: os.Getenv("ZONAL_TEST_POSTGRES"), // a DSN: use that server
+//	})
+//	code := m.Run()
+//	if srv != nil {
+//		srv.Close()
+//	}
 //
 // and in each test pgtest.Need(t, err), which skips when PostgreSQL is not
 // installed and fails on any other start error, so CI cannot pass by
@@ -45,15 +53,19 @@ import (
 // binaries are missing; its message says how to install them.
 var ErrNotInstalled = errors.New("PostgreSQL 15 is not installed: apt-get install postgresql-15 to run these tests")
 
-// ErrExternal is returned by Stop, Start and Kill of a server given by
-// ZONAL_TEST_POSTGRES, which this package does not control.
+// ErrExternal is returned by Stop, Start and Kill of an existing server
+// (Options.Existing), which this package does not control.
 var ErrExternal = errors.New("pgtest: the server is external (ZONAL_TEST_POSTGRES)")
 
 // Options configure Start; the zero value is the usual server.
 type Options struct {
 	// Bin is the folder holding initdb and postgres (default
-	// $ZONAL_PG_BIN, else /usr/lib/postgresql/15/bin).
+	// /usr/lib/postgresql/15/bin, where Debian's postgresql-15 puts them).
 	Bin string
+	// Existing, when set, is the DSN of a server to use instead of
+	// starting one (tests then create databases or schemas in it and
+	// leave them behind).
+	Existing string
 	// Settings are extra "name=value" server settings (postgres -c),
 	// applied after the defaults, e.g. "max_connections=20".
 	Settings []string
@@ -92,13 +104,13 @@ func Need(tb testing.TB, err error) {
 }
 
 // Start initialises a new database cluster in a temporary folder and
-// starts PostgreSQL on it, or returns the server of ZONAL_TEST_POSTGRES.
-// Close stops it and removes the folder.
+// starts PostgreSQL on it, or returns opts.Existing's server. Close stops
+// it and removes the folder.
 func Start(opts Options) (*Server, error) {
-	if dsn := os.Getenv("ZONAL_TEST_POSTGRES"); dsn != "" {
-		return &Server{base: dsn, external: true}, nil
+	if opts.Existing != "" {
+		return &Server{base: opts.Existing, external: true}, nil
 	}
-	bin := cmp.Or(opts.Bin, os.Getenv("ZONAL_PG_BIN"), "/usr/lib/postgresql/15/bin")
+	bin := cmp.Or(opts.Bin, "/usr/lib/postgresql/15/bin")
 	if _, err := os.Stat(filepath.Join(bin, "initdb")); err != nil {
 		return nil, fmt.Errorf("no %s: %w", filepath.Join(bin, "initdb"), ErrNotInstalled)
 	}
@@ -333,7 +345,7 @@ func (s *Server) Port() int { return s.port }
 
 // DSN returns the URL of database db on the server, as superuser "zonal"
 // without a password (trust authentication). db "" is the default
-// database: "postgres", or the one ZONAL_TEST_POSTGRES names.
+// database: "postgres", or the one Options.Existing names.
 func (s *Server) DSN(db string) string {
 	if s.external && db == "" {
 		return s.base

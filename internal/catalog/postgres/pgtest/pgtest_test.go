@@ -11,7 +11,6 @@ import (
 )
 
 func TestNotInstalled(t *testing.T) {
-	t.Setenv("ZONAL_TEST_POSTGRES", "")
 	_, err := Start(Options{Bin: t.TempDir()})
 	if !errors.Is(err, ErrNotInstalled) || !strings.Contains(err.Error(), "apt-get install postgresql-15") {
 		t.Fatalf("Start without binaries: %v", err)
@@ -33,9 +32,9 @@ func TestWithDatabase(t *testing.T) {
 // recovery with fsync on), and Close leaves no folder behind.
 func TestLifecycle(t *testing.T) {
 	if os.Getenv("ZONAL_TEST_POSTGRES") != "" {
-		t.Skip("the server is external")
+		t.Skip("ZONAL_TEST_POSTGRES names a server: these tests start none")
 	}
-	s, err := Start(Options{Settings: []string{"max_connections=20"}})
+	s, err := Start(Options{Bin: os.Getenv("ZONAL_PG_BIN"), Settings: []string{"max_connections=20"}})
 	Need(t, err)
 	defer s.Close()
 	ctx := context.Background()
