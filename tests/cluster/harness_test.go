@@ -78,7 +78,8 @@ func run(m *testing.M) int {
 	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", empty)
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 
-	pg, pgErr = pgtest.Start(pgtest.Options{Settings: []string{"max_connections=400"}})
+	pg, pgErr = pgtest.Start(pgtest.Options{Settings: []string{"max_connections=400"},
+		Bin: os.Getenv("ZONAL_PG_BIN"), Existing: os.Getenv("ZONAL_TEST_POSTGRES"), Required: os.Getenv("ZONAL_REQUIRE_POSTGRES") == "1"})
 	if pgErr == nil {
 		defer pg.Close()
 	}

@@ -96,7 +96,8 @@ func runMain(m *testing.M) int {
 	case "", "pebble":
 	case "postgres":
 		// Started before sanitizeEnv, which drops ZONAL_PG_BIN.
-		if pgServer, err = pgtest.Start(pgtest.Options{Settings: []string{"max_connections=500"}}); err != nil {
+		if pgServer, err = pgtest.Start(pgtest.Options{Settings: []string{"max_connections=500"},
+			Bin: os.Getenv("ZONAL_PG_BIN"), Existing: os.Getenv("ZONAL_TEST_POSTGRES"), Required: true}); err != nil {
 			fmt.Fprintln(os.Stderr, "e2e: FAIL: ZONAL_E2E_CATALOG=postgres:", err)
 			return 1
 		}

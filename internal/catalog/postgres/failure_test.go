@@ -88,7 +88,7 @@ func TestSurvivesRestart(t *testing.T) {
 	if os.Getenv("ZONAL_TEST_POSTGRES") != "" {
 		t.Skip("needs a server it can stop")
 	}
-	srv, err := pgtest.Start(pgtest.Options{Bin: os.Getenv("ZONAL_PG_BIN")})
+	srv, err := pgtest.Start(pgtest.Options{Bin: os.Getenv("ZONAL_PG_BIN"), Required: os.Getenv("ZONAL_REQUIRE_POSTGRES") == "1"})
 	pgtest.Need(t, err)
 	defer srv.Close()
 	ctx := context.Background()

@@ -30,6 +30,7 @@ func TestMain(m *testing.M) {
 	server, serverErr = pgtest.Start(pgtest.Options{
 		Bin:      os.Getenv("ZONAL_PG_BIN"),
 		Existing: os.Getenv("ZONAL_TEST_POSTGRES"),
+		Required: os.Getenv("ZONAL_REQUIRE_POSTGRES") == "1",
 	})
 	if serverErr == nil {
 		testDSN = server.DSN("")

@@ -17,6 +17,7 @@
 //	srv, err := pgtest.Start(pgtest.Options{
 //		Bin:      os.Getenv("ZONAL_PG_BIN"),        // default /usr/lib/postgresql/15/bin
 //		Existing: os.Getenv("ZONAL_TEST_POSTGRES"), // a DSN: use that server
+//		Required: os.Getenv("ZONAL_REQUIRE_POSTGRES") == "1", // CI: fail, never skip
 //	})
 //	code := m.Run()
 //	if srv != nil {
@@ -69,6 +70,11 @@ type Options struct {
 	// Settings are extra "name=value" server settings (postgres -c),
 	// applied after the defaults, e.g. "max_connections=20".
 	Settings []string
+	// Required makes missing binaries an ordinary error, which Need
+	// fails on instead of skipping: CI sets ZONAL_REQUIRE_POSTGRES=1 and
+	// test harnesses pass it here, since a skipped suite there would pass
+	// without testing anything.
+	Required bool
 }
 
 // Server is a running (or stopped) test server.
@@ -89,13 +95,11 @@ type Server struct {
 }
 
 // Need skips tb when err says PostgreSQL is not installed and fails it on
-// any other error from Start; it does nothing when err is nil.
-//
-// With ZONAL_REQUIRE_POSTGRES=1 (CI sets it) a missing PostgreSQL fails tb
-// too: a skipped suite there would pass without testing anything.
+// any other error from Start (Options.Required included); it does nothing
+// when err is nil.
 func Need(tb testing.TB, err error) {
 	tb.Helper()
-	if errors.Is(err, ErrNotInstalled) && os.Getenv("ZONAL_REQUIRE_POSTGRES") != "1" {
+	if errors.Is(err, ErrNotInstalled) {
 		tb.Skip(err)
 	}
 	if err != nil {
@@ -112,6 +116,9 @@ func Start(opts Options) (*Server, error) {
 	}
 	bin := cmp.Or(opts.Bin, "/usr/lib/postgresql/15/bin")
 	if _, err := os.Stat(filepath.Join(bin, "initdb")); err != nil {
+		if opts.Required {
+			return nil, fmt.Errorf("PostgreSQL is required (ZONAL_REQUIRE_POSTGRES=1) but there is no %s: apt-get install postgresql-15", filepath.Join(bin, "initdb"))
+		}
 		return nil, fmt.Errorf("no %s: %w", filepath.Join(bin, "initdb"), ErrNotInstalled)
 	}
 	dir, err := os.MkdirTemp("", "zonal-pg-")
