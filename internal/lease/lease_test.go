@@ -26,6 +26,15 @@ func (f *flaky) UpdateConfig(ctx context.Context, name string, fn func([]byte) (
 	return f.Catalog.UpdateConfig(ctx, name, fn)
 }
 
+// keep starts a Lease whose context ends with the test, or with the
+// returned stop; the test waits for its goroutine either way.
+func keep(t *testing.T, cat catalog.Catalog, name, holder string, ttl time.Duration) (*Lease, context.CancelFunc) {
+	ctx, stop := context.WithCancel(context.Background())
+	l := Keep(ctx, cat, name, holder, ttl)
+	t.Cleanup(func() { stop(); l.Wait() })
+	return l, stop
+}
+
 // waitHeld waits up to d for l.Held() to become want.
 func waitHeld(t *testing.T, l *Lease, want bool, d time.Duration, what string) {
 	t.Helper()
@@ -64,11 +73,9 @@ func first(a, b *Lease) (holder, other *Lease) {
 
 func TestOneHolderAtATime(t *testing.T) {
 	cat := mem.New()
-	ctx, cancel := context.WithCancel(context.Background())
-	a := Keep(ctx, cat, "gc", "node-a", ttl)
-	b := Keep(ctx, cat, "gc", "node-a", ttl) // same holder name: still two claims
-	c := Keep(ctx, cat, "lifecycle", "node-b", ttl)
-	defer func() { cancel(); a.Wait(); b.Wait(); c.Wait() }()
+	a, _ := keep(t, cat, "gc", "node-a", ttl)
+	b, _ := keep(t, cat, "gc", "node-a", ttl) // same holder name: still two claims
+	c, _ := keep(t, cat, "lifecycle", "node-b", ttl)
 	deadline := time.Now().Add(time.Second)
 	for !a.Held() && !b.Held() {
 		if time.Now().After(deadline) {
@@ -88,20 +95,9 @@ func TestOneHolderAtATime(t *testing.T) {
 
 func TestTakeoverWhenHolderStops(t *testing.T) {
 	cat := mem.New()
-	ctxA, stopA := context.WithCancel(context.Background())
-	ctxB, stopB := context.WithCancel(context.Background())
-	a := Keep(ctxA, cat, "gc", "node-a", ttl)
-	var b *Lease
-	defer func() {
-		stopA()
-		stopB()
-		a.Wait()
-		if b != nil {
-			b.Wait()
-		}
-	}()
+	a, stopA := keep(t, cat, "gc", "node-a", ttl)
 	waitHeld(t, a, true, time.Second, "first holder")
-	b = Keep(ctxB, cat, "gc", "node-b", ttl)
+	b, _ := keep(t, cat, "gc", "node-b", ttl)
 	if _, total := sample(t, a, b, ttl); b.Held() || total == 0 {
 		t.Fatal("the second node took a held lease")
 	}
@@ -117,18 +113,9 @@ func TestTakeoverWhenHolderStops(t *testing.T) {
 func TestHolderCutOffFromCatalogStops(t *testing.T) {
 	shared := mem.New()
 	fa := &flaky{Catalog: shared}
-	ctx, cancel := context.WithCancel(context.Background())
-	a := Keep(ctx, fa, "gc", "node-a", ttl)
-	var b *Lease
-	defer func() {
-		cancel()
-		a.Wait()
-		if b != nil {
-			b.Wait()
-		}
-	}()
+	a, _ := keep(t, fa, "gc", "node-a", ttl)
 	waitHeld(t, a, true, time.Second, "first holder")
-	b = Keep(ctx, shared, "gc", "node-b", ttl)
+	b, _ := keep(t, shared, "gc", "node-b", ttl)
 
 	fa.down.Store(true)
 	// a notices at its next renewal, before its lease runs out...
@@ -154,11 +141,9 @@ func TestHolderCutOffFromCatalogStops(t *testing.T) {
 
 func TestReleaseWritesExpiredValue(t *testing.T) {
 	cat := mem.New()
-	ctx, cancel := context.WithCancel(context.Background())
-	l := Keep(ctx, cat, "gc", "node-a", time.Hour)
-	defer func() { cancel(); l.Wait() }()
+	l, stop := keep(t, cat, "gc", "node-a", time.Hour)
 	waitHeld(t, l, true, time.Second, "holder")
-	cancel()
+	stop()
 	l.Wait()
 	raw, err := cat.GetConfig(context.Background(), Prefix+"gc")
 	if err != nil {
@@ -169,8 +154,6 @@ func TestReleaseWritesExpiredValue(t *testing.T) {
 		t.Fatalf("released lease = %s", raw)
 	}
 	// A stopped Lease with an hour-long ttl is taken at once by another.
-	ctx2, cancel2 := context.WithCancel(context.Background())
-	l2 := Keep(ctx2, cat, "gc", "node-b", time.Hour)
-	defer func() { cancel2(); l2.Wait() }()
+	l2, _ := keep(t, cat, "gc", "node-b", time.Hour)
 	waitHeld(t, l2, true, time.Second, "taking a released lease")
 }
