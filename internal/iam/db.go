@@ -375,16 +375,22 @@ func (db *DB) update(ctx context.Context, account string, fn func(st *state) err
 		next = st
 		return data, err
 	})
-	switch {
-	case err != nil && err == fnErr:
-		return err
-	case err != nil:
-		return fmt.Errorf("iam: saving account %s: %w", account, err)
+	if err != nil {
+		return saveError(account, err, fnErr)
 	}
 	if next != nil {
 		db.publish(next)
 	}
 	return nil
+}
+
+// saveError returns an update function's own error unchanged and wraps
+// the catalog's.
+func saveError(account string, err, fnErr error) error {
+	if err == fnErr {
+		return err
+	}
+	return fmt.Errorf("iam: saving account %s: %w", account, err)
 }
 
 // view returns the account's current state.
@@ -458,13 +464,12 @@ func (db *DB) EnsureAccount(ctx context.Context, id, rootAKID, rootSecret string
 		seen = st
 		return data, err
 	})
-	switch {
-	case err != nil && err == fnErr:
-		return err
-	case err != nil:
-		return fmt.Errorf("iam: saving account %s: %w", id, err)
+	if err != nil {
+		return saveError(id, err, fnErr)
 	}
-	db.publish(seen)
+	if seen != nil {
+		db.publish(seen)
+	}
 	return db.addToIndex(ctx, id)
 }
 

@@ -445,13 +445,8 @@ func TestConcurrentWriters(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			name := fmt.Sprintf("u%02d", i)
-			if _, err := db.CreateUser(ctx, acct, name, "", nil); err != nil {
-				t.Error(err)
-				return
-			}
-			k, err := db.CreateAccessKey(ctx, acct, name)
-			if err != nil {
-				t.Error(err)
+			k, ok := userWithKey(t, db, name)
+			if !ok {
 				return
 			}
 			if _, s, err := db.LookupKey(ctx, k.ID); err != nil || s != k.Secret {
@@ -465,4 +460,19 @@ func TestConcurrentWriters(t *testing.T) {
 	if len(users) != 20 || users[0].Name != "u00" || users[19].Name != "u19" {
 		t.Fatalf("ListUsers: %d users", len(users))
 	}
+}
+
+// userWithKey creates a user with one access key, reporting failures with
+// t.Error (it runs in goroutines).
+func userWithKey(t *testing.T, db *iam.DB, name string) (iam.AccessKey, bool) {
+	if _, err := db.CreateUser(ctx, acct, name, "", nil); err != nil {
+		t.Error(err)
+		return iam.AccessKey{}, false
+	}
+	k, err := db.CreateAccessKey(ctx, acct, name)
+	if err != nil {
+		t.Error(err)
+		return iam.AccessKey{}, false
+	}
+	return k, true
 }

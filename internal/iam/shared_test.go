@@ -174,17 +174,9 @@ func TestConcurrentWritersOnTwoNodes(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			name := fmt.Sprintf("u%02d", i)
-			if _, err := db.CreateUser(ctx, acct, name, "", nil); err != nil {
-				t.Error(err)
-				return
+			if k, ok := userWithKey(t, db, fmt.Sprintf("u%02d", i)); ok {
+				keys <- k
 			}
-			k, err := db.CreateAccessKey(ctx, acct, name)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			keys <- k
 		}()
 	}
 	wg.Wait()
