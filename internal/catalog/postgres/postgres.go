@@ -30,11 +30,11 @@ const migrateLockID int64 = 0x7a6f6e616c6d6967
 
 // Options tune Open. Zero fields take the defaults DefaultOptions shows.
 type Options struct {
-	// MaxConns bounds the pool. Default: max(16, 4 × GOMAXPROCS). A
-	// request holds a connection mostly while it waits for the network
-	// or a commit's fsync, not for CPU, so a few per core keep the cores
-	// busy, and 16 at least lets 16 concurrent writers share one fsync
-	// (group commit). Every zonal process sharing the database opens up
+	// MaxConns bounds the pool. Default (and when not positive):
+	// max(16, 4 × GOMAXPROCS). A request holds a connection mostly while
+	// it waits for the network or a commit's fsync, not for CPU, so a few
+	// per core keep the cores busy, and 16 at least lets 16 concurrent
+	// writers share one fsync (group commit). Every zonal process sharing the database opens up
 	// to this many: keep processes × MaxConns under the server's
 	// max_connections (100 by default). Update callbacks must not read
 	// the catalog (the store's do not): with every connection held by
@@ -49,7 +49,7 @@ type Options struct {
 	// AcquireTimeout bounds the wait for a pooled connection and for
 	// dialing a new one, and how long a call keeps retrying while
 	// PostgreSQL cannot be reached before it fails with
-	// catalog.ErrUnavailable. Default 5 s.
+	// catalog.ErrUnavailable. Default (and when not positive) 5 s.
 	AcquireTimeout time.Duration
 	// ConnectWait is how long Open keeps trying to reach an unreachable
 	// server (one starting along with zonal, say). Default 30 s;
@@ -62,7 +62,7 @@ type Options struct {
 	// (tests give each catalog its own schema).
 	SearchPath string
 	// Tracer, when set, sees every query (tests count the rows a listing
-	// reads).
+	// reads, and round trips when it is also a pgx.BatchTracer).
 	Tracer pgx.QueryTracer
 }
 
@@ -80,9 +80,13 @@ func DefaultOptions() Options {
 // withDefaults fills o's zero fields from DefaultOptions.
 func (o Options) withDefaults() Options {
 	d := DefaultOptions()
-	o.MaxConns = cmp.Or(o.MaxConns, d.MaxConns)
+	if o.MaxConns <= 0 {
+		o.MaxConns = d.MaxConns
+	}
+	if o.AcquireTimeout <= 0 {
+		o.AcquireTimeout = d.AcquireTimeout // no wait at all would fail every call
+	}
 	o.StatementTimeout = cmp.Or(o.StatementTimeout, d.StatementTimeout)
-	o.AcquireTimeout = cmp.Or(o.AcquireTimeout, d.AcquireTimeout)
 	o.ConnectWait = cmp.Or(o.ConnectWait, d.ConnectWait)
 	o.MaxRetries = cmp.Or(o.MaxRetries, d.MaxRetries)
 	return o

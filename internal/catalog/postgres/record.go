@@ -19,26 +19,28 @@ import (
 //	parts.info   = format=1 | binrec part       (inline bytes included)
 const recordFormat = 1
 
-// open reads a record's format byte and returns a decoder of the rest.
-func open(what string, b []byte) (*binrec.Decoder, error) {
-	d := binrec.NewDecoder(b)
+// checkFormat reads a record's format byte. what names the record for
+// errors, formatted only when there is one (a listing decodes thousands).
+func checkFormat(d *binrec.Decoder, what func() string) error {
 	if f := d.Byte(); d.Err() != nil {
-		return nil, corrupt(what)
+		return corrupt(what)
 	} else if f != recordFormat {
-		return nil, fmt.Errorf("catalog/postgres: %s record in format %d, which this build does not read (it reads %d): written by a newer zonal?", what, f, recordFormat)
+		return fmt.Errorf("catalog/postgres: %s record in format %d, which this build does not read (it reads %d): written by a newer zonal?", what(), f, recordFormat)
 	}
-	return d, nil
+	return nil
 }
 
 // done checks that d read its whole record without error.
-func done(d *binrec.Decoder, what string) error {
+func done(d *binrec.Decoder, what func() string) error {
 	if d.Err() != nil || d.Len() != 0 {
 		return corrupt(what)
 	}
 	return nil
 }
 
-func corrupt(what string) error { return fmt.Errorf("catalog/postgres: corrupt %s record", what) }
+func corrupt(what func() string) error {
+	return fmt.Errorf("catalog/postgres: corrupt %s record", what())
+}
 
 // encodeObject returns o's metadata and its inline bytes, concatenated in
 // extent order.
@@ -55,9 +57,9 @@ func encodeObject(o *catalog.Object) (meta, data []byte, err error) {
 // decodeObject rebuilds a record in the engines' canonical form. With
 // withData false (listings) inline extents keep their Length but no bytes.
 func decodeObject(key string, meta, data []byte, withData bool) (*catalog.Object, error) {
-	what := fmt.Sprintf("object %q", key)
-	d, err := open(what, meta)
-	if err != nil {
+	what := func() string { return fmt.Sprintf("object %q", key) }
+	d := binrec.NewDecoder(meta)
+	if err := checkFormat(d, what); err != nil {
 		return nil, err
 	}
 	o, inline := d.Object(key)
@@ -71,7 +73,7 @@ func decodeObject(key string, meta, data []byte, withData bool) (*catalog.Object
 		data = []byte{} // empty inline extents stay recognisably inline
 	}
 	if inline != int64(len(data)) {
-		return nil, fmt.Errorf("catalog/postgres: %s holds %d inline bytes for extents of %d", what, len(data), inline)
+		return nil, fmt.Errorf("catalog/postgres: %s holds %d inline bytes for extents of %d", what(), len(data), inline)
 	}
 	for i := range o.Extents {
 		if e := &o.Extents[i]; e.BlobID == "" {
@@ -86,9 +88,9 @@ func encodeUpload(u *catalog.Upload) ([]byte, error) {
 }
 
 func decodeUpload(bucket, key, id string, b []byte) (*catalog.Upload, error) {
-	what := fmt.Sprintf("upload %q", id)
-	d, err := open(what, b)
-	if err != nil {
+	what := func() string { return fmt.Sprintf("upload %q", id) }
+	d := binrec.NewDecoder(b)
+	if err := checkFormat(d, what); err != nil {
 		return nil, err
 	}
 	u := d.Upload(bucket, key, id)
@@ -100,9 +102,9 @@ func encodePart(p *catalog.Part) ([]byte, error) {
 }
 
 func decodePart(number int, b []byte) (catalog.Part, error) {
-	what := fmt.Sprintf("part %d", number)
-	d, err := open(what, b)
-	if err != nil {
+	what := func() string { return fmt.Sprintf("part %d", number) }
+	d := binrec.NewDecoder(b)
+	if err := checkFormat(d, what); err != nil {
 		return catalog.Part{}, err
 	}
 	p := d.Part(number)

@@ -20,6 +20,14 @@ func openPair(t *testing.T) (a, b *Catalog) {
 	return openSchema(t, schema, Options{}), openSchema(t, schema, Options{})
 }
 
+// alternate is a for even i, b for odd.
+func alternate(a, b *Catalog, i int) *Catalog {
+	if i%2 == 1 {
+		return b
+	}
+	return a
+}
+
 func TestSharedConfigAcrossHandles(t *testing.T) {
 	a, b := openPair(t)
 	ctx := context.Background()
@@ -49,10 +57,7 @@ func TestSharedConfigAcrossHandles(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := a
-			if i%2 == 1 {
-				c = b
-			}
+			c := alternate(a, b, i)
 			for range per {
 				err := c.UpdateConfig(ctx, "n", func(cur []byte) ([]byte, error) {
 					n, _ := strconv.Atoi(string(cur))
@@ -86,10 +91,7 @@ func TestClaimTokenRaceAcrossHandles(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				c := a
-				if i%2 == 1 {
-					c = b
-				}
+				c := alternate(a, b, i)
 				v, err := c.ClaimToken(ctx, "bucket", token, []byte(fmt.Sprint("claimant", i)), time.Hour)
 				if err != nil {
 					t.Error(err)
@@ -159,10 +161,7 @@ func TestConfigChangesNeverSkip(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c := a
-			if w%2 == 1 {
-				c = b
-			}
+			c := alternate(a, b, w)
 			for i := range each {
 				// Distinct names, so no writer waits for another's
 				// name lock: only the clock orders them.
