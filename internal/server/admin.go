@@ -146,17 +146,20 @@ func (s *Server) probeStorage(ctx context.Context) error {
 // sampleEvery (longer when a sample itself is slow), never per scrape.
 const sampleEvery = 30 * time.Second
 
-func (s *Server) sampleStorage(ctx context.Context) {
+func (s *Server) sampleStorage(ctx context.Context, active func() bool) {
 	for {
-		smp := s.takeSample(ctx)
-		if ctx.Err() != nil {
-			return
+		wait := time.Second // until this node holds the background lease
+		if active() {
+			smp := s.takeSample(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			s.metrics.SetStorage(smp)
+			if smp.Err != nil {
+				s.log.Warn("storage metrics sample incomplete", "err", smp.Err)
+			}
+			wait = max(sampleEvery, 10*smp.Took)
 		}
-		s.metrics.SetStorage(smp)
-		if smp.Err != nil {
-			s.log.Warn("storage metrics sample incomplete", "err", smp.Err)
-		}
-		wait := max(sampleEvery, 10*smp.Took)
 		select {
 		case <-ctx.Done():
 			return

@@ -23,6 +23,7 @@ import (
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/fsutil"
 	"github.com/zonal-dev/zonal/internal/iam"
+	"github.com/zonal-dev/zonal/internal/lease"
 	"github.com/zonal-dev/zonal/internal/metrics"
 	"github.com/zonal-dev/zonal/internal/s3api"
 	"github.com/zonal-dev/zonal/internal/session"
@@ -225,15 +226,31 @@ func Open(cfg Config) (*Server, error) {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopGC = cancel
-	if s.degraded == "" { // the workers below write; read-only they would only fail
-		s.gcDone.Add(3)
+	active := func() bool { return true } // read-only, no lease: only sampling runs
+	if s.degraded == "" {                 // the workers below write; read-only they would only fail
+		// Background work runs on one node at a time among nodes sharing
+		// the catalog: the holder of this lease (with Pebble, always this
+		// process, once it took the lease at start).
+		bg := lease.Keep(ctx, s.cat, "background", holderName(cfg), leaseTTL(cfg))
+		active = bg.Held
+		s.gcDone.Add(5)
 		go func() {
 			defer s.gcDone.Done()
-			s.store.RunGC(ctx, s.log, 10*time.Second, time.Hour, nil)
+			bg.Wait() // the release writes to the catalog: before it closes
 		}()
 		go func() {
 			defer s.gcDone.Done()
-			s.store.RunLifecycle(ctx, s.log, lifecycleOptions(cfg))
+			s.publishLease(ctx, bg)
+		}()
+		go func() {
+			defer s.gcDone.Done()
+			s.store.RunGC(ctx, s.log, 10*time.Second, time.Hour, bg.Held)
+		}()
+		go func() {
+			defer s.gcDone.Done()
+			opt := lifecycleOptions(cfg)
+			opt.Active = bg.Held
+			s.store.RunLifecycle(ctx, s.log, opt)
 		}()
 		go func() {
 			defer s.gcDone.Done()
@@ -253,7 +270,7 @@ func Open(cfg Config) (*Server, error) {
 	}()
 	go func() {
 		defer s.gcDone.Done()
-		s.sampleStorage(ctx)
+		s.sampleStorage(ctx, active)
 	}()
 	go func() {
 		defer s.gcDone.Done()
@@ -291,6 +308,36 @@ func (s *Server) blobDir() string {
 		return s.cfg.BlobDir
 	}
 	return filepath.Join(s.cfg.Data, "blobs")
+}
+
+// leaseTTL is the background lease's lifetime: a dead holder's work
+// resumes on another node within it.
+func leaseTTL(cfg Config) time.Duration {
+	if cfg.LeaseTTL > 0 {
+		return cfg.LeaseTTL
+	}
+	return 30 * time.Second
+}
+
+// holderName names this node in the lease record, for operators.
+func holderName(cfg Config) string {
+	host, _ := os.Hostname()
+	return host + " " + cfg.Addr
+}
+
+// publishLease keeps zonal_background_lease_held current.
+func (s *Server) publishLease(ctx context.Context, bg *lease.Lease) {
+	t := time.NewTicker(min(time.Second, leaseTTL(s.cfg)/4))
+	defer t.Stop()
+	for {
+		s.metrics.SetLeaseHeld(bg.Held())
+		select {
+		case <-ctx.Done():
+			s.metrics.SetLeaseHeld(false)
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // rotateKeys rotates the session key ring daily.
