@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 )
 
@@ -114,8 +115,14 @@ func treeCPU(pid int) (float64, error) {
 			return 0, err
 		}
 		total += c + cc
-		kids, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", p, p))
-		if err == nil {
+		// Each thread lists the children it forked: read them all (a Go
+		// process forks from whichever thread runs).
+		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", p))
+		for _, tf := range tasks {
+			kids, err := os.ReadFile(tf)
+			if err != nil {
+				continue
+			}
 			for _, f := range bytes.Fields(kids) {
 				if k, err := strconv.Atoi(string(f)); err == nil {
 					queue = append(queue, k)
