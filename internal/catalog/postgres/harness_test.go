@@ -70,8 +70,19 @@ func newSchema(t testing.TB) string {
 // openSchema opens a catalog on schema, closed when t ends.
 func openSchema(t testing.TB, schema string, opts Options) *Catalog {
 	t.Helper()
+	return openSchemaOpts(t, testDSN, schema, opts)
+}
+
+// openSchemaDSN is openSchema through another DSN of the test server.
+func openSchemaDSN(t testing.TB, dsn, schema string) *Catalog {
+	t.Helper()
+	return openSchemaOpts(t, dsn, schema, Options{})
+}
+
+func openSchemaOpts(t testing.TB, dsn, schema string, opts Options) *Catalog {
+	t.Helper()
 	opts.SearchPath = schema
-	c, err := Open(context.Background(), testDSN, opts)
+	c, err := Open(context.Background(), dsn, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -165,20 +165,39 @@ func queryRows(ctx context.Context, tx pgx.Tx, sql string, withID, withPayload b
 		return nil, dbErr(err)
 	}
 	defer rs.Close()
+	// The columns are bytea, whose binary wire format is the bytes
+	// themselves: read them raw rather than through Scan, which costs a
+	// few allocations per row, and keep the payloads in one arena. In the
+	// text format (the simple protocol, which a pooler may require) Scan
+	// decodes them.
+	raw := true
+	for _, fd := range rs.FieldDescriptions() {
+		raw = raw && fd.Format == pgx.BinaryFormatCode
+	}
 	var out []row
+	var arena []byte
 	for rs.Next() {
-		var k, id, p []byte
-		dst := []any{&k}
+		vals := rs.RawValues()
+		if !raw {
+			vals = make([][]byte, len(vals))
+			dst := make([]any, len(vals))
+			for i := range vals {
+				dst[i] = &vals[i]
+			}
+			if err := rs.Scan(dst...); err != nil {
+				return nil, dbErr(err)
+			}
+		}
+		r := row{key: string(vals[0])}
 		if withID {
-			dst = append(dst, &id)
+			r.id = string(vals[1])
 		}
 		if withPayload {
-			dst = append(dst, &p)
+			start := len(arena)
+			arena = append(arena, vals[len(vals)-1]...)
+			r.payload = arena[start:len(arena):len(arena)]
 		}
-		if err := rs.Scan(dst...); err != nil {
-			return nil, dbErr(err)
-		}
-		out = append(out, row{key: string(k), id: string(id), payload: p})
+		out = append(out, r)
 	}
 	return out, dbErr(rs.Err())
 }

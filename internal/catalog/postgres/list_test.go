@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -144,4 +145,42 @@ func BenchmarkList1000(b *testing.B) {
 			b.Fatal(err, len(p.Entries))
 		}
 	}
+}
+
+// TestListingSimpleProtocol: listings read text-format rows too (the
+// simple protocol, which some connection poolers require), not only the
+// binary rows they read raw.
+func TestListingSimpleProtocol(t *testing.T) {
+	schema := newSchema(t)
+	c := openSchema(t, schema, Options{})
+	fillDirs(t, c, "b", 3, 4)
+	simple := openSchemaDSN(t, testDSN+dsnSep(testDSN)+"default_query_exec_mode=simple_protocol", schema)
+	ctx := context.Background()
+	for _, delim := range []string{"", "/"} {
+		want, err := c.ListObjects(ctx, catalog.ListQuery{Bucket: "b", Delimiter: delim, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := simple.ListObjects(ctx, catalog.ListQuery{Bucket: "b", Delimiter: delim, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Entries) != len(want.Entries) || len(got.Entries) == 0 {
+			t.Fatalf("delimiter %q: %d entries over the simple protocol, %d over the extended", delim, len(got.Entries), len(want.Entries))
+		}
+		for i := range got.Entries {
+			g, w := got.Entries[i], want.Entries[i]
+			if g.Name() != w.Name() || (g.Object == nil) != (w.Object == nil) || (g.Object != nil && g.Object.ETag != w.Object.ETag) {
+				t.Fatalf("delimiter %q, entry %d: %+v, want %+v", delim, i, g, w)
+			}
+		}
+	}
+}
+
+// dsnSep is what joins a parameter to dsn: "?" or "&" for a URL.
+func dsnSep(dsn string) string {
+	if strings.Contains(dsn, "?") {
+		return "&"
+	}
+	return "?"
 }

@@ -56,7 +56,7 @@ var ErrNotInstalled = errors.New("PostgreSQL 15 is not installed: apt-get instal
 
 // ErrExternal is returned by Stop, Start and Kill of an existing server
 // (Options.Existing), which this package does not control.
-var ErrExternal = errors.New("pgtest: the server is external (ZONAL_TEST_POSTGRES)")
+var ErrExternal = errors.New("pgtest: the server is external (Options.Existing): it cannot be stopped or started here")
 
 // Options configure Start; the zero value is the usual server.
 type Options struct {
