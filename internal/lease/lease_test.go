@@ -64,13 +64,6 @@ func sample(t *testing.T, a, b *Lease, d time.Duration) (one, total int) {
 	return one, total
 }
 
-func first(a, b *Lease) (holder, other *Lease) {
-	if a.Held() {
-		return a, b
-	}
-	return b, a
-}
-
 func TestOneHolderAtATime(t *testing.T) {
 	cat := mem.New()
 	a, _ := keep(t, cat, "gc", "node-a", ttl)

@@ -38,8 +38,12 @@ type Config struct {
 	// Directory buckets do not promise lexicographic order; this lets users
 	// catch code that depends on it before AWS does.
 	ShuffleListing bool
-	Logger         *slog.Logger
-	Now            func() time.Time // clock (tests); time.Now when nil
+	// PrefetchObjects lets a GetObject or HeadObject read its object with
+	// the bucket lookup of the session check (catalog.ObjectHint): worth
+	// it with a catalog that pays a round trip per call.
+	PrefetchObjects bool
+	Logger          *slog.Logger
+	Now             func() time.Time // clock (tests); time.Now when nil
 }
 
 // Handler is the S3 API http.Handler.
@@ -118,6 +122,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, info *
 	// signature covers headers too large to be worth checking.
 	if err := checkHeaderSize(r); err != nil {
 		return err
+	}
+	if h.cfg.PrefetchObjects && (t.Op == OpGetObject || t.Op == OpHeadObject) && t.Key != "" {
+		// The session check looks the bucket up; the handler then reads
+		// the object: a shared catalog answers both in one round trip.
+		r = r.WithContext(catalog.WithObjectHint(r.Context(), t.Bucket, t.Key))
 	}
 	// Authenticate first: an unsigned or forged request learns nothing,
 	// not even which features are missing.

@@ -222,7 +222,7 @@ func Open(cfg Config) (*Server, error) {
 	s.api = s3api.New(s3api.Config{
 		Region: cfg.Region, Zones: cfg.Zones, SessionTTL: cfg.SessionTTL,
 		Store: s.store, Identities: ids, Policies: ids, Sessions: ring, Logger: s.log,
-		ShuffleListing: cfg.ShuffleListing,
+		ShuffleListing: cfg.ShuffleListing, PrefetchObjects: cfg.Catalog != "",
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopGC = cancel

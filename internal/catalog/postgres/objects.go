@@ -20,6 +20,9 @@ func (c *Catalog) GetObject(ctx context.Context, bucket, key string) (*catalog.O
 	if err := c.check(ctx); err != nil {
 		return nil, err
 	}
+	if obj, ok, err := catalog.TakeObject(ctx, bucket, key); ok {
+		return obj, err // read along with the bucket (getBucketAndObject)
+	}
 	var meta, data []byte
 	err := c.read(ctx, func(ctx context.Context, conn *pgxpool.Conn) error {
 		err := conn.QueryRow(ctx, "SELECT meta, data FROM objects WHERE bucket = $1 AND key = $2",

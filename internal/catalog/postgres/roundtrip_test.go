@@ -84,3 +84,64 @@ func TestRoundTrips(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestObjectHint: a request that looks its bucket up and then reads one
+// object (catalog.ObjectHint) costs one round trip, and reads what a plain
+// GetObject reads: the record, or ErrNotFound for a missing key or bucket.
+func TestObjectHint(t *testing.T) {
+	schema := newSchema(t)
+	rc := &tripCounter{}
+	c := openSchema(t, schema, Options{Tracer: rc})
+	ctx := context.Background()
+	if err := c.CreateBucket(ctx, catalog.Bucket{Name: "b", Owner: "o"}); err != nil {
+		t.Fatal(err)
+	}
+	want := &catalog.Object{Key: "k", Size: 3, ETag: "e", Parts: 1, Extents: []catalog.Extent{{Inline: []byte("abc"), Length: 3}}}
+	if err := c.UpdateObject(ctx, "b", "k", func(*catalog.Object) (*catalog.Object, error) { return want, nil }); err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		b          catalog.Bucket
+		o          *catalog.Object
+		berr, oerr error
+		trips      int64
+	}
+	read := func(bucket, key string) result {
+		hctx := catalog.WithObjectHint(ctx, bucket, key)
+		before := rc.n.Load()
+		var r result
+		r.b, r.berr = c.GetBucket(hctx, bucket)
+		r.o, r.oerr = c.GetObject(hctx, bucket, key)
+		r.trips = rc.n.Load() - before
+		return r
+	}
+	r := read("b", "k")
+	b, berr, o, oerr, trips := r.b, r.berr, r.o, r.oerr, r.trips
+	if berr != nil || b.Owner != "o" || oerr != nil || o == nil || string(o.Extents[0].Inline) != "abc" || o.ETag != "e" {
+		t.Fatalf("hinted read: bucket %+v %v, object %+v %v", b, berr, o, oerr)
+	}
+	if trips != 1 {
+		t.Fatalf("hinted GetBucket + GetObject took %d round trips, want 1", trips)
+	}
+	if r := read("b", "missing"); r.berr != nil || r.oerr != catalog.ErrNotFound {
+		t.Fatalf("missing key: bucket %v, object %v; want the bucket and ErrNotFound", r.berr, r.oerr)
+	}
+	if r := read("nobucket", "k"); r.berr != catalog.ErrNotFound || r.oerr != catalog.ErrNotFound {
+		t.Fatalf("missing bucket: %v, %v; want ErrNotFound twice", r.berr, r.oerr)
+	}
+	// The hint serves one GetObject: a second one reads again, and sees a
+	// write made since.
+	hctx := catalog.WithObjectHint(ctx, "b", "k")
+	if _, err := c.GetBucket(hctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetObject(hctx, "b", "k"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.UpdateObject(ctx, "b", "k", func(*catalog.Object) (*catalog.Object, error) { return nil, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetObject(hctx, "b", "k"); err != catalog.ErrNotFound {
+		t.Fatalf("second GetObject under a used hint: %v, want ErrNotFound (deleted since)", err)
+	}
+}
