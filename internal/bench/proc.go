@@ -135,41 +135,30 @@ func treeCPU(pid int) (float64, error) {
 
 // parseStatChildCPU reads fields 16 (cutime) and 17 (cstime): the CPU of
 // reaped children.
-func parseStatChildCPU(b []byte) (float64, error) {
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("malformed /proc stat")
-	}
-	f := bytes.Fields(b[i+1:])
-	if len(f) < 15 {
-		return 0, fmt.Errorf("malformed /proc stat")
-	}
-	ut, err1 := strconv.ParseInt(string(f[13]), 10, 64)
-	st, err2 := strconv.ParseInt(string(f[14]), 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("malformed /proc stat")
-	}
-	return float64(ut+st) / clockTicks, nil
-}
+func parseStatChildCPU(b []byte) (float64, error) { return statTicks(b, 16) }
 
 // parseStatCPU reads fields 14 (utime) and 15 (stime) of a /proc/<pid>/stat
-// line; the command name (field 2) may hold spaces and parentheses, so
-// fields are counted from the last ')'.
-func parseStatCPU(b []byte) (float64, error) {
+// line.
+func parseStatCPU(b []byte) (float64, error) { return statTicks(b, 14) }
+
+// statTicks sums fields n and n+1 (1-based, as proc(5) numbers them) of a
+// /proc/<pid>/stat line, in seconds. The command name (field 2) may hold
+// spaces and parentheses, so fields are counted from the last ')'.
+func statTicks(b []byte, n int) (float64, error) {
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
 		return 0, fmt.Errorf("malformed /proc stat")
 	}
 	f := bytes.Fields(b[i+1:]) // f[0] is field 3 (state)
-	if len(f) < 13 {
+	if len(f) < n-1 {
 		return 0, fmt.Errorf("malformed /proc stat")
 	}
-	ut, err1 := strconv.ParseInt(string(f[11]), 10, 64)
-	st, err2 := strconv.ParseInt(string(f[12]), 10, 64)
+	a, err1 := strconv.ParseInt(string(f[n-3]), 10, 64)
+	c, err2 := strconv.ParseInt(string(f[n-2]), 10, 64)
 	if err1 != nil || err2 != nil {
 		return 0, fmt.Errorf("malformed /proc stat")
 	}
-	return float64(ut+st) / clockTicks, nil
+	return float64(a+c) / clockTicks, nil
 }
 
 // procHWM returns VmHWM (peak resident set) of pid in bytes.

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -117,6 +118,23 @@ func (l *LocalTokens) prune(now time.Time) {
 	for k, t := range l.m {
 		if t.expires.Before(cut) {
 			delete(l.m, k)
+		}
+	}
+}
+
+// Poll calls refresh every `every` until ctx ends: how a process follows
+// what other processes sharing the catalog change (ConfigChanges behind
+// refresh). A failed refresh is simply tried again at the next tick, so
+// refresh must only advance its cursor past changes it applied.
+func Poll(ctx context.Context, every time.Duration, refresh func(context.Context) error) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			_ = refresh(ctx)
 		}
 	}
 }

@@ -560,16 +560,7 @@ func (db *DB) Refresh(ctx context.Context) error {
 // is retried at the next tick; a change is never skipped, because the
 // cursor only advances past changes that were applied.
 func (db *DB) Watch(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_ = db.Refresh(ctx)
-		}
-	}
+	catalog.Poll(ctx, every, db.Refresh)
 }
 
 // RootKey returns an account's current root access key id and secret, as

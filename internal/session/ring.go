@@ -484,16 +484,7 @@ func (r *Ring) load(data []byte) error {
 // until ctx ends. A failed poll is retried at the next tick; the cursor
 // only advances past changes that were loaded.
 func (r *Ring) Watch(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			_ = r.Refresh(ctx)
-		}
-	}
+	catalog.Poll(ctx, every, r.Refresh)
 }
 
 // reloadInterval bounds how often a token of an unknown key makes Open
