@@ -27,13 +27,13 @@ func TestServerConfigMapsEverySetting(t *testing.T) {
 		Accounts:          []config.Account{{ID: "222233334444", AccessKeyID: "ak2", SecretAccessKey: "sk2"}},
 		ReadHeaderTimeout: 1, IdleTimeout: 2, BodyIdleTimeout: 3, BodyMinRate: 4, WriteIdleTimeout: 5, MaxInflight: 6, MinFreeDisk: 7,
 		LifecycleInterval: 8, LifecycleDay: 9, LeaseTTL: 10,
-		Catalog: "postgres://zonal@db/zonal", CatalogMaxConns: 11, CatalogTimeout: 12, BlobDir: "blobs",
+		Catalog: "postgres://zonal@db/zonal", CatalogMaxConns: 11, CatalogTimeout: 12, CatalogRetries: 13, BlobDir: "blobs",
 	}
 	cfg := serverConfig(st, nil)
 	if cfg.LifecycleInterval != 8 || cfg.LifecycleDay != 9 || cfg.LeaseTTL != 10 {
 		t.Errorf("lifecycle and lease settings not passed: %v %v %v", cfg.LifecycleInterval, cfg.LifecycleDay, cfg.LeaseTTL)
 	}
-	if cfg.Catalog != st.Catalog || cfg.CatalogMaxConns != 11 || cfg.CatalogTimeout != 12 || cfg.BlobDir != "blobs" {
+	if cfg.Catalog != st.Catalog || cfg.CatalogMaxConns != 11 || cfg.CatalogTimeout != 12 || cfg.CatalogRetries != 13 || cfg.BlobDir != "blobs" {
 		t.Errorf("catalog settings not passed: %q %v %v %q", cfg.Catalog, cfg.CatalogMaxConns, cfg.CatalogTimeout, cfg.BlobDir)
 	}
 	if cfg.Addr != "a:1" || cfg.Data != "d" || cfg.Region != "r" || !reflect.DeepEqual(cfg.Zones, []string{"z"}) ||

@@ -115,6 +115,7 @@ func serverConfig(st *config.Settings, log *slog.Logger) server.Config {
 		Catalog:           st.Catalog,
 		CatalogMaxConns:   st.CatalogMaxConns,
 		CatalogTimeout:    st.CatalogTimeout,
+		CatalogRetries:    st.CatalogRetries,
 		BlobDir:           st.BlobDir,
 		PlaintextAtRest:   !st.EncryptAtRest,
 		TLSCert:           st.TLSCert,

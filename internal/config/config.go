@@ -51,6 +51,7 @@ type Settings struct {
 	Catalog         string
 	CatalogMaxConns int
 	CatalogTimeout  time.Duration
+	CatalogRetries  int
 	// BlobDir holds the blob files; empty means <data>/blobs. Nodes that
 	// share a catalog share a blob folder (a network filesystem).
 	BlobDir string
@@ -229,6 +230,16 @@ var settings = []*setting{
 				return fmt.Errorf("%v is out of range (0 to 1h)", d)
 			}
 			s.CatalogTimeout = d
+			return nil
+		}},
+	{name: "catalog-retries", meta: "N", def: "0",
+		help: "times a shared-catalog transaction that lost a serialization conflict or deadlock is retried before the request fails (0: the engine's default, 100)",
+		set: func(s *Settings, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 100000 {
+				return fmt.Errorf("%q is not a retry count (like 100, or 0 for the default)", v)
+			}
+			s.CatalogRetries = n
 			return nil
 		}},
 	{name: "blob-dir", meta: "DIR", defText: "<data>/blobs",

@@ -69,7 +69,7 @@ func (s *Server) openSharedCatalog() error {
 	// One --catalog-timeout bounds both waits a request can meet: for a
 	// connection (PostgreSQL unreachable) and for a statement or lock.
 	opts := postgres.Options{MaxConns: int32(s.cfg.CatalogMaxConns),
-		StatementTimeout: s.cfg.CatalogTimeout, AcquireTimeout: s.cfg.CatalogTimeout}
+		StatementTimeout: s.cfg.CatalogTimeout, AcquireTimeout: s.cfg.CatalogTimeout, MaxRetries: s.cfg.CatalogRetries}
 	c, err := postgres.Open(context.Background(), s.cfg.Catalog, opts)
 	if err != nil {
 		return fmt.Errorf("catalog: %w", err)

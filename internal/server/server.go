@@ -64,6 +64,7 @@ type Config struct {
 	Catalog         string
 	CatalogMaxConns int
 	CatalogTimeout  time.Duration
+	CatalogRetries  int
 	// BlobDir holds the blob files; empty means <data>/blobs.
 	BlobDir string
 
