@@ -9,8 +9,7 @@
 // recently used copies are removed to keep the folder under a byte budget.
 //
 // The cache is disposable: copies are not fsynced, New empties the folder,
-// and every operation that is not a read (Delete, Walk, Usage) answers from
-// the backend.
+// and Delete, Walk and Usage go to the backend, which is the store.
 package cache
 
 import (
@@ -51,7 +50,7 @@ type Stats struct {
 	Hits      int64 // Opens served from a local copy
 	Misses    int64 // Opens that went to the backend
 	Evictions int64 // copies removed to stay under the byte budget
-	Bytes     int64 // bytes of the copies held now
+	Bytes     int64 // disk space of the copies held now, in whole blocks (see cost)
 	Blobs     int64 // copies held now
 }
 
@@ -263,23 +262,43 @@ func (c *Cache) fill(ctx context.Context, id string, f *fill) (r blob.Reader, er
 	if size > c.maxBlob {
 		return br, nil
 	}
-	defer br.Close()
 	tmp, err = os.CreateTemp(c.dir, tmpPrefix+"*")
 	if err != nil {
 		tmp = nil
-		// No room or no folder: still serve the read.
-		return c.backend.Open(ctx, id)
+		return br, nil // no room or no folder: serve the read uncached
 	}
-	n, err := io.Copy(tmp, io.NewSectionReader(br, 0, size))
-	if err == nil && n != size {
-		err = fmt.Errorf("blob/cache: %s: read %d bytes of %d", id, n, size)
-	}
-	if err != nil {
-		return nil, err
+	defer br.Close()
+	if err := copyIn(tmp, br, size); err != nil {
+		return nil, fmt.Errorf("blob/cache: reading %s: %w", id, err)
 	}
 	// The renamed file stays the same open file, so this Reader keeps
 	// working even if the copy is evicted before the caller reads.
 	return &fileReader{File: tmp, size: size}, nil
+}
+
+// fillChunk is the most a fill asks the backend for at once. Each ReadAt
+// may be one ranged GET on a remote backend, so chunks are large: io.Copy's
+// 32 KiB would make a 64 MiB blob two thousand requests.
+const fillChunk = 4 << 20
+
+// copyIn copies the size bytes of r into f.
+func copyIn(f *os.File, r blob.Reader, size int64) error {
+	buf := make([]byte, min(size, fillChunk))
+	for off := int64(0); off < size; {
+		p := buf[:min(int64(len(buf)), size-off)]
+		n, err := r.ReadAt(p, off)
+		if n < len(p) {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF // shorter than its Size
+			}
+			return err
+		}
+		if _, err := f.Write(p); err != nil {
+			return err
+		}
+		off += int64(n)
+	}
+	return nil
 }
 
 // settle ends fill f of id: the copy at f.path, if any, joins the index
@@ -309,11 +328,11 @@ func (c *Cache) add(id, path string, size int64) {
 
 // addLocked is add with c.mu held; the caller removes the files returned.
 func (c *Cache) addLocked(id, path string, size int64) (victims []string) {
-	if _, ok := c.entries[id]; ok || size > c.maxBlob {
+	if _, ok := c.entries[id]; ok || size > c.maxBlob || cost(size) > c.maxBytes {
 		return []string{path}
 	}
 	c.entries[id] = c.lru.PushFront(&entry{id: id, path: path, size: size})
-	c.bytes += size
+	c.bytes += cost(size)
 	c.nblobs.Add(1)
 	for c.bytes > c.maxBytes {
 		e := c.lru.Remove(c.lru.Back()).(*entry)
@@ -327,10 +346,18 @@ func (c *Cache) addLocked(id, path string, size int64) (victims []string) {
 
 func (c *Cache) forgetLocked(e *entry) {
 	delete(c.entries, e.id)
-	c.bytes -= e.size
+	c.bytes -= cost(e.size)
 	c.nblobs.Add(-1)
 	c.nbytes.Store(c.bytes)
 }
+
+// block is the unit in which copies are charged to the byte budget.
+const block = 4096
+
+// cost is what a copy of size bytes is charged: the disk blocks it takes,
+// and one for an empty copy, whose inode is not free either. Without that,
+// empty blobs could fill the folder with files the budget never counts.
+func cost(size int64) int64 { return max(block, (size+block-1)/block*block) }
 
 // remove unlinks files outside the lock. Readers that have a removed file
 // open keep reading it: on Linux (and POSIX generally) an unlinked file

@@ -27,7 +27,7 @@ func TestConformanceMem(t *testing.T) {
 // TestConformanceTinyCache runs the suite with room for a few small blobs,
 // so most reads evict, or are too large and go to the backend.
 func TestConformanceTinyCache(t *testing.T) {
-	blobtest.Run(t, func(t *testing.T) blob.Store { return newCache(t, mem.New(), 4096) })
+	blobtest.Run(t, func(t *testing.T) blob.Store { return newCache(t, mem.New(), 4*block) })
 }
 
 func TestConformanceFS(t *testing.T) {
@@ -59,7 +59,7 @@ var errBroken = errors.New("backend broken")
 type counting struct {
 	blob.Store
 	opens      atomic.Int64
-	failReads  atomic.Bool
+	failReads  atomic.Int32 // 0: read well, failBroken or failShort
 	failCommit bool
 	gate       chan struct{} // Open waits here, after opening, if non-nil
 	opened     chan struct{} // Open signals here before waiting at gate
@@ -83,11 +83,19 @@ type countingReader struct {
 	s *counting
 }
 
-// ReadAt fails half way when the store is set to fail reads.
+const (
+	failBroken = 1 + iota // ReadAt returns half the bytes and errBroken
+	failShort             // ReadAt returns half the bytes and io.EOF: the blob is shorter than its Size
+)
+
 func (r *countingReader) ReadAt(p []byte, off int64) (int, error) {
-	if r.s.failReads.Load() {
+	switch r.s.failReads.Load() {
+	case failBroken:
 		n, _ := r.Reader.ReadAt(p[:len(p)/2], off)
 		return n, errBroken
+	case failShort:
+		n, _ := r.Reader.ReadAt(p[:len(p)/2], off)
+		return n, io.EOF
 	}
 	return r.Reader.ReadAt(p, off)
 }
@@ -175,7 +183,7 @@ func TestMissFillsThenHitSkipsBackend(t *testing.T) {
 	if n := backend.opens.Load(); n != 1 {
 		t.Fatalf("hits opened the backend: %d opens, want 1", n)
 	}
-	want := Stats{Hits: 3, Misses: 1, Bytes: int64(len(data)), Blobs: 1}
+	want := Stats{Hits: 3, Misses: 1, Bytes: cost(int64(len(data))), Blobs: 1}
 	if s := c.Stats(); s != want {
 		t.Fatalf("Stats = %+v, want %+v", s, want)
 	}
@@ -220,6 +228,21 @@ func TestFailedCommitCachesNothing(t *testing.T) {
 	}
 }
 
+// TestEmptyBlobsAreCharged: empty copies count against the budget, so
+// they cannot pile up without bound.
+func TestEmptyBlobsAreCharged(t *testing.T) {
+	c := newCache(t, mem.New(), 2*block)
+	for range 5 {
+		put(t, c, nil)
+	}
+	if s := c.Stats(); s.Blobs != 2 || s.Evictions != 3 || s.Bytes != 2*block {
+		t.Fatalf("Stats = %+v, want 2 empty copies charged a block each", s)
+	}
+	if f := files(t, c); len(f) != 2 {
+		t.Fatalf("cache folder holds %d files, want 2", len(f))
+	}
+}
+
 func TestAbortLeavesNoFile(t *testing.T) {
 	c := newCache(t, mem.New(), 1<<20)
 	w, err := c.Create(ctx)
@@ -237,14 +260,14 @@ func TestAbortLeavesNoFile(t *testing.T) {
 
 func TestEvictsLeastRecentlyUsed(t *testing.T) {
 	backend := &counting{Store: mem.New()}
-	c := newCache(t, backend, 300)
-	blk := func(b byte) []byte { return bytes.Repeat([]byte{b}, 100) }
+	c := newCache(t, backend, 3*block)
+	blk := func(b byte) []byte { return bytes.Repeat([]byte{b}, block) }
 	a, b, cc := put(t, c, blk('a')), put(t, c, blk('b')), put(t, c, blk('c'))
 	get(t, c, a) // a is now more recent than b
 	d := put(t, c, blk('d'))
 	s := c.Stats()
-	if s.Bytes > 300 || s.Blobs != 3 || s.Evictions != 1 {
-		t.Fatalf("Stats = %+v; want 300 bytes at most, 3 blobs, 1 eviction", s)
+	if s.Bytes != 3*block || s.Blobs != 3 || s.Evictions != 1 {
+		t.Fatalf("Stats = %+v; want 3 blobs of one block, 1 eviction", s)
 	}
 	if f := files(t, c); len(f) != 3 {
 		t.Fatalf("cache folder holds %d files, want 3", len(f))
@@ -261,13 +284,13 @@ func TestEvictsLeastRecentlyUsed(t *testing.T) {
 	if n := backend.opens.Load(); n != 1 {
 		t.Fatalf("the least recently used blob was not the one evicted: %d backend opens", n)
 	}
-	if s := c.Stats(); s.Bytes > 300 {
+	if s := c.Stats(); s.Bytes > 3*block {
 		t.Fatalf("refilling went over budget: %+v", s)
 	}
 }
 
 func TestEvictedBlobStaysReadableWhileOpen(t *testing.T) {
-	c := newCache(t, mem.New(), 100)
+	c := newCache(t, mem.New(), block)
 	data := bytes.Repeat([]byte("x"), 100)
 	id := put(t, c, data)
 	r, err := c.Open(ctx, id)
@@ -340,16 +363,21 @@ func TestConcurrentMissesShareOneRead(t *testing.T) {
 }
 
 func TestFailedFillCachesNothing(t *testing.T) {
+	t.Run("error", func(t *testing.T) { testFailedFill(t, failBroken, errBroken) })
+	t.Run("short", func(t *testing.T) { testFailedFill(t, failShort, io.ErrUnexpectedEOF) })
+}
+
+func testFailedFill(t *testing.T, mode int32, want error) {
 	backend := &counting{Store: mem.New()}
 	data := bytes.Repeat([]byte("z"), 5000)
 	id := put(t, backend, data)
 	c := newCache(t, backend, 1<<20)
-	backend.failReads.Store(true)
-	if r, err := c.Open(ctx, id); !errors.Is(err, errBroken) {
+	backend.failReads.Store(mode)
+	if r, err := c.Open(ctx, id); !errors.Is(err, want) {
 		if err == nil {
 			r.Close()
 		}
-		t.Fatalf("Open during a failing backend = %v, want %v", err, errBroken)
+		t.Fatalf("Open during a failing backend = %v, want %v", err, want)
 	}
 	if f := files(t, c); len(f) != 0 {
 		t.Fatalf("a failed fill left %v", f)
@@ -357,7 +385,7 @@ func TestFailedFillCachesNothing(t *testing.T) {
 	if s := c.Stats(); s.Blobs != 0 || s.Bytes != 0 {
 		t.Fatalf("Stats = %+v after a failed fill", s)
 	}
-	backend.failReads.Store(false)
+	backend.failReads.Store(0)
 	if got, _ := get(t, c, id); !bytes.Equal(got, data) {
 		t.Fatal("read after the backend recovered returned wrong bytes")
 	}
