@@ -567,3 +567,51 @@ func BenchmarkHotRead(b *testing.B) {
 		})
 	}
 }
+
+// TestConcurrentReadsUnderEviction reads blobs from several goroutines
+// through a cache with room for a quarter of them, so hits, fills, shared
+// fills and evictions interleave; every read must return the blob's bytes.
+func TestConcurrentReadsUnderEviction(t *testing.T) {
+	backend := mem.New()
+	c := newCache(t, backend, 5*block)
+	var ids []string
+	var want [][]byte
+	for i := range 20 {
+		data := bytes.Repeat([]byte{byte(i)}, 1000+i*100)
+		ids = append(ids, put(t, backend, data))
+		want = append(want, data)
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				k := (i*7 + g*3) % len(ids)
+				if i%3 == 0 {
+					k %= 4 // a hot few, so hits happen too
+				}
+				r, err := c.Open(ctx, ids[k])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				buf := make([]byte, r.Size())
+				_, err = r.ReadAt(buf, 0)
+				r.Close()
+				if (err != nil && err != io.EOF) || !bytes.Equal(buf, want[k]) {
+					t.Errorf("blob %d read %v or wrong bytes", k, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	s := c.Stats()
+	if s.Bytes > 5*block || s.Hits == 0 || s.Evictions == 0 {
+		t.Fatalf("Stats = %+v; want hits, evictions and at most 5 blocks", s)
+	}
+	if f := files(t, c); int64(len(f)) != s.Blobs {
+		t.Fatalf("cache folder holds %d files for %d copies", len(f), s.Blobs)
+	}
+}
