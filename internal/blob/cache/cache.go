@@ -17,6 +17,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -202,6 +203,9 @@ func (c *Cache) Open(ctx context.Context, id string) (blob.Reader, error) {
 		return nil, ctx.Err()
 	}
 	if f.err != nil {
+		if errors.Is(f.err, context.Canceled) || errors.Is(f.err, context.DeadlineExceeded) {
+			return c.Open(ctx, id) // the first miss's ctx, not ours
+		}
 		return nil, f.err
 	}
 	if f.path != "" {
@@ -234,8 +238,8 @@ func (c *Cache) openLocal(id string) blob.Reader {
 }
 
 // fill reads id from the backend into a local copy and returns a Reader of
-// it, then tells the misses waiting on f. The fill uses the first miss's
-// ctx: should it be cancelled, the waiters get its error too.
+// it, then tells the misses waiting on f. The fill runs under the first
+// miss's ctx; should that be cancelled, the waiters still live try again.
 func (c *Cache) fill(ctx context.Context, id string, f *fill) (r blob.Reader, err error) {
 	var tmp *os.File
 	defer func() {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -71,6 +72,9 @@ func (s *counting) Open(ctx context.Context, id string) (blob.Reader, error) {
 	if s.gate != nil {
 		s.opened <- struct{}{}
 		<-s.gate
+		if err == nil {
+			err = ctx.Err() // as a remote backend's request would fail
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -359,6 +363,53 @@ func TestConcurrentMissesShareOneRead(t *testing.T) {
 	}
 	if s := c.Stats(); s.Misses != n || s.Blobs != 1 {
 		t.Fatalf("Stats = %+v, want %d misses and 1 blob", s, n)
+	}
+}
+
+// TestCancelledFillRetries: when the miss doing a shared fill is cancelled,
+// the misses waiting for it are not: they fill again.
+func TestCancelledFillRetries(t *testing.T) {
+	backend := &counting{Store: mem.New()}
+	data := []byte("wanted by two")
+	id := put(t, backend, data)
+	backend.gate, backend.opened = make(chan struct{}), make(chan struct{}, 1)
+	c := newCache(t, backend, 1<<20)
+	joined := make(chan struct{})
+	c.onJoin = func() { close(joined) }
+
+	cctx, cancel := context.WithCancel(ctx)
+	first := make(chan error)
+	go func() {
+		_, err := c.Open(cctx, id)
+		first <- err
+	}()
+	<-backend.opened
+	second := make(chan error, 1)
+	go func() {
+		r, err := c.Open(ctx, id)
+		if err == nil {
+			buf := make([]byte, len(data)+1)
+			if n, _ := r.ReadAt(buf, 0); !bytes.Equal(buf[:n], data) {
+				err = fmt.Errorf("read %q, want %q", buf[:n], data)
+			}
+			r.Close()
+		}
+		second <- err
+	}()
+	<-joined
+	cancel()
+	backend.gate <- struct{}{} // the first miss's backend Open fails
+	if err := <-first; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Open = %v, want context.Canceled", err)
+	}
+	select {
+	case <-backend.opened: // the second miss fills again
+	case err := <-second:
+		t.Fatalf("the waiting Open did not fill again: %v", err)
+	}
+	close(backend.gate)
+	if err := <-second; err != nil {
+		t.Fatalf("waiting Open: %v", err)
 	}
 }
 
