@@ -17,6 +17,14 @@ import (
 // ErrNotFound is returned for a blob id the store does not hold.
 var ErrNotFound = errors.New("blob: not found")
 
+// ErrUnavailable is wrapped by the errors of a store whose backend cannot
+// be reached for now (a remote store down, overloaded or timing out after
+// its own retries). Nothing a caller can see changed: a Commit failing with
+// it returned no id (at most an unreferenced leftover for the orphan
+// sweeper), and the same call may succeed later, so the API can answer 503
+// rather than 500.
+var ErrUnavailable = errors.New("blob: backend unavailable")
+
 // Writer receives a new blob's bytes. Exactly one of Commit or Abort must be
 // called. Commit makes the bytes durable (for durable stores: file data and
 // its directory entry synced) and returns the blob's id; nothing is visible
