@@ -1,6 +1,5 @@
 // Package s3 is a blob.Store in a bucket of any S3-compatible service: one
-// object per blob, keyed <prefix>/<id>, where id is 32 random hex
-// characters as in the fs store.
+// object per blob, keyed <prefix>/<id> with ids from blob.NewID.
 //
 // Requests go to Options.Endpoint with path-style addressing (custom
 // endpoints rarely serve virtual-hosted bucket names) and plain SigV4, over
@@ -17,8 +16,6 @@ package s3
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -39,8 +36,6 @@ import (
 
 	"github.com/zonal-dev/zonal/internal/blob"
 )
-
-const idLen = 32 // hex characters: 128 random bits
 
 // Defaults of Options.
 const (
@@ -174,26 +169,6 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// validID reports whether id can name a blob: exactly idLen lower-case hex
-// characters. Checking it first also keeps keys like "../x" out.
-func validID(id string) bool {
-	if len(id) != idLen {
-		return false
-	}
-	for i := range len(id) {
-		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-func newID() string {
-	var b [idLen / 2]byte
-	rand.Read(b[:]) // never fails (crypto/rand panics instead)
-	return hex.EncodeToString(b[:])
-}
-
 func (s *Store) key(id string) string { return s.prefix + id }
 
 // Create implements blob.Store. Nothing is sent before the first PartSize
@@ -202,7 +177,7 @@ func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return newWriter(ctx, s, newID()), nil
+	return newWriter(ctx, s, blob.NewID()), nil
 }
 
 // Open implements blob.Store with a HeadObject for the size; the Reader's
@@ -211,7 +186,7 @@ func (s *Store) Open(ctx context.Context, id string) (blob.Reader, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if !validID(id) {
+	if !blob.ValidID(id) {
 		return nil, blob.ErrNotFound
 	}
 	key := s.key(id)
@@ -228,7 +203,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !validID(id) {
+	if !blob.ValidID(id) {
 		return nil
 	}
 	key := s.key(id)
@@ -267,7 +242,7 @@ func (s *Store) list(ctx context.Context, fn func(id string, size int64, mod tim
 		}
 		for _, o := range page.Contents {
 			id, ok := strings.CutPrefix(aws.ToString(o.Key), s.prefix)
-			if !ok || !validID(id) {
+			if !ok || !blob.ValidID(id) {
 				continue
 			}
 			if err := fn(id, aws.ToInt64(o.Size), aws.ToTime(o.LastModified)); err != nil {
