@@ -92,7 +92,8 @@ var prefixes sync.Map
 
 // openStore opens a store under a prefix of its own, with opts over the
 // server's endpoint and keys; its requests go through the returned
-// counter.
+// counter, unless opts has an HTTPClient or sets ReadTimeout, which only
+// the SDK's own HTTP client honours.
 func openStore(t *testing.T, opts s3.Options) (*s3.Store, *counter, s3.Options) {
 	t.Helper()
 	s3test.Need(t, srvErr)
@@ -103,7 +104,9 @@ func openStore(t *testing.T, opts s3.Options) (*s3.Store, *counter, s3.Options) 
 	if _, dup := prefixes.LoadOrStore(opts.Prefix, true); dup {
 		t.Fatalf("prefix %s used twice", opts.Prefix)
 	}
-	opts.HTTPClient = &http.Client{Transport: c}
+	if opts.ReadTimeout == 0 && opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Transport: c}
+	}
 	s, err := s3.Open(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -328,6 +331,8 @@ func TestBackendDown(t *testing.T) {
 		}
 		if d := time.Since(start); d > bound {
 			t.Errorf("%s took %v to fail, want under %v", what, d, bound)
+		} else {
+			t.Logf("%s failed in %v: %v", what, d.Round(time.Millisecond), err)
 		}
 	}
 	for _, size := range []int{10, s3.MinPartSize + 10} { // single PUT, multipart
@@ -381,5 +386,97 @@ func TestBackendDown(t *testing.T) {
 	}
 	if n := pending(t, opts); n != 0 {
 		t.Errorf("%d multipart uploads left after the outage", n)
+	}
+}
+
+// TestBackendHung freezes SeaweedFS: requests then connect but get no
+// answer, and must fail after ReadTimeout and the retries with
+// blob.ErrUnavailable rather than hang; once it thaws the store works.
+func TestBackendHung(t *testing.T) {
+	s, _, _ := openStore(t, s3.Options{MaxAttempts: 2, MaxBackoff: 100 * time.Millisecond, ReadTimeout: 500 * time.Millisecond})
+	id := writeBlob(t, s, []byte("before"), 6)
+	if err := srv.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	resumed := false
+	defer func() {
+		if !resumed {
+			srv.Resume()
+		}
+	}()
+	start := time.Now()
+	_, err := s.Open(ctx, id)
+	d := time.Since(start)
+	if !errors.Is(err, blob.ErrUnavailable) {
+		t.Errorf("Open of a hung backend: %v, want ErrUnavailable", err)
+	}
+	// Two attempts of 0.5 s and a short backoff.
+	if d > 5*time.Second {
+		t.Errorf("Open of a hung backend took %v", d)
+	}
+	t.Logf("Open of a hung backend failed in %v", d.Round(time.Millisecond))
+	if err := srv.Resume(); err != nil {
+		t.Fatal(err)
+	}
+	resumed = true
+	if got := readBlob(t, s, id); string(got) != "before" {
+		t.Fatalf("after the backend thawed the blob reads %q", got)
+	}
+}
+
+// flaky answers the next fail requests with 503 SlowDown itself, then
+// passes requests on.
+type flaky struct {
+	mu   sync.Mutex
+	fail int
+	seen int
+}
+
+func (f *flaky) RoundTrip(req *http.Request) (*http.Response, error) {
+	f.mu.Lock()
+	f.seen++
+	fail := f.fail > 0
+	if fail {
+		f.fail--
+	}
+	f.mu.Unlock()
+	if !fail {
+		return http.DefaultTransport.RoundTrip(req)
+	}
+	if req.Body != nil {
+		io.Copy(io.Discard, req.Body)
+		req.Body.Close()
+	}
+	body := "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+	return &http.Response{
+		StatusCode: http.StatusServiceUnavailable, Status: "503 Service Unavailable",
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header:        http.Header{"Content-Type": {"application/xml"}},
+		Body:          io.NopCloser(strings.NewReader(body)),
+		ContentLength: int64(len(body)), Request: req,
+	}, nil
+}
+
+// TestSlowDown checks that 503 SlowDown answers are retried within
+// MaxAttempts, and wrap blob.ErrUnavailable once the attempts run out.
+func TestSlowDown(t *testing.T) {
+	s3test.Need(t, srvErr)
+	f := &flaky{}
+	s, _, _ := openStore(t, s3.Options{MaxAttempts: 3, MaxBackoff: 50 * time.Millisecond, HTTPClient: &http.Client{Transport: f}})
+	f.mu.Lock()
+	f.fail, f.seen = 2, 0
+	f.mu.Unlock()
+	id := writeBlob(t, s, []byte("slow"), 4)
+	f.mu.Lock()
+	if f.seen != 3 {
+		t.Errorf("a PUT answered 503 twice took %d requests, want 3", f.seen)
+	}
+	f.fail = 3
+	f.mu.Unlock()
+	if _, err := s.Open(ctx, id); !errors.Is(err, blob.ErrUnavailable) {
+		t.Fatalf("Open answered 503 on every attempt: %v, want ErrUnavailable", err)
+	}
+	if got := readBlob(t, s, id); string(got) != "slow" {
+		t.Fatalf("blob reads %q", got)
 	}
 }

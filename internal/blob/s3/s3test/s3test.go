@@ -315,11 +315,29 @@ func (s *Server) Kill() error {
 	return nil
 }
 
+// Pause freezes the server with SIGSTOP: it still accepts connections (the
+// kernel does) but answers nothing, as a hung backend would. Resume ends
+// the pause.
+func (s *Server) Pause() error { return s.signal(syscall.SIGSTOP) }
+
+// Resume lets a paused server go on (SIGCONT).
+func (s *Server) Resume() error { return s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return errors.New("s3test: the server is not running")
+	}
+	return syscall.Kill(-s.cmd.Process.Pid, sig)
+}
+
 func (s *Server) stopLocked(sig syscall.Signal) {
 	if s.cmd == nil {
 		return
 	}
 	pid := s.cmd.Process.Pid
+	syscall.Kill(-pid, syscall.SIGCONT) // a paused server would not act on SIGTERM
 	if sig == syscall.SIGKILL {
 		syscall.Kill(-pid, sig)
 	} else {
