@@ -34,8 +34,10 @@ cp -R "$dir" "$work/src"
 chmod -R u+w "$work/src"
 
 say "building weed into $cache (several minutes the first time)"
-(cd "$work/src" && GOFLAGS="-mod=mod -buildvcs=false" go build -o "$work/weed" ./weed) >&2 ||
-  { say "FAIL: go build ./weed"; exit 1; }
-mv "$work/weed" "$bin"
+# Built beside its final name and renamed, so an interrupted build never
+# leaves a partial binary that the check above would take for done.
+(cd "$work/src" && GOFLAGS="-mod=mod -buildvcs=false" go build -o "$bin.tmp$$" ./weed) >&2 ||
+  { rm -f "$bin.tmp$$"; say "FAIL: go build ./weed"; exit 1; }
+mv "$bin.tmp$$" "$bin"
 say "built weed in $((SECONDS - start))s"
 echo "$bin"
