@@ -9,6 +9,8 @@ package blob
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"io"
 	"time"
@@ -16,6 +18,41 @@ import (
 
 // ErrNotFound is returned for a blob id the store does not hold.
 var ErrNotFound = errors.New("blob: not found")
+
+// ErrUnavailable is wrapped by the errors of a store whose backend cannot
+// be reached for now (a remote store down, overloaded or timing out after
+// its own retries). Nothing a caller can see changed: a Commit failing with
+// it returned no id (at most an unreferenced leftover for the orphan
+// sweeper), and the same call may succeed later, so the API can answer 503
+// rather than 500.
+var ErrUnavailable = errors.New("blob: backend unavailable")
+
+// IDLen is the length of the ids NewID makes: 32 hex characters, 128
+// random bits, so two blobs never share one.
+const IDLen = 32
+
+// NewID returns a fresh random blob id of IDLen lower-case hex characters.
+// Stores that name files or keys by it check ids with ValidID first.
+func NewID() string {
+	var b [IDLen / 2]byte
+	rand.Read(b[:]) // never fails (crypto/rand panics instead)
+	return hex.EncodeToString(b[:])
+}
+
+// ValidID reports whether id could have come from NewID: exactly IDLen
+// lower-case hex characters. Checking it before building a path or key
+// also keeps names like "../x" out.
+func ValidID(id string) bool {
+	if len(id) != IDLen {
+		return false
+	}
+	for i := range len(id) {
+		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
 
 // Writer receives a new blob's bytes. Exactly one of Commit or Abort must be
 // called. Commit makes the bytes durable (for durable stores: file data and

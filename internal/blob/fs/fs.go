@@ -10,8 +10,6 @@ package fs
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -20,8 +18,6 @@ import (
 
 	"github.com/zonal-dev/zonal/internal/blob"
 )
-
-const idLen = 32 // hex characters: 128 random bits
 
 // Option configures Open.
 type Option func(*Store)
@@ -63,28 +59,8 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
-// validID reports whether id can name a blob: exactly idLen lower-case hex
-// characters. Checking it first also keeps paths like "../x" out.
-func validID(id string) bool {
-	if len(id) != idLen {
-		return false
-	}
-	for i := range len(id) {
-		if c := id[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
 func (s *Store) shardDir(id string) string { return filepath.Join(s.dir, id[:2]) }
 func (s *Store) path(id string) string     { return filepath.Join(s.dir, id[:2], id) }
-
-func newID() string {
-	var b [idLen / 2]byte
-	rand.Read(b[:]) // never fails (crypto/rand panics instead)
-	return hex.EncodeToString(b[:])
-}
 
 // Create implements blob.Store.
 func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
@@ -92,7 +68,7 @@ func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
 		return nil, err
 	}
 	for {
-		id := newID()
+		id := blob.NewID()
 		f, err := s.fs.Create(s.path(id))
 		if errors.Is(err, iofs.ErrExist) {
 			continue // 2^-128 odds, but O_EXCL tells us, so just pick again
@@ -109,7 +85,7 @@ func (s *Store) Open(ctx context.Context, id string) (blob.Reader, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if !validID(id) {
+	if !blob.ValidID(id) {
 		return nil, blob.ErrNotFound
 	}
 	f, err := s.fs.Open(s.path(id))
@@ -155,7 +131,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if !validID(id) {
+	if !blob.ValidID(id) {
 		return nil
 	}
 	if err := s.fs.Remove(s.path(id)); err != nil && !errors.Is(err, iofs.ErrNotExist) {

@@ -7,6 +7,8 @@ import (
 	iofs "io/fs"
 	"path/filepath"
 	"time"
+
+	"github.com/zonal-dev/zonal/internal/blob"
 )
 
 // Walk implements blob.Store. It lists every file with a blob name in its
@@ -43,7 +45,7 @@ func (s *Store) walk(ctx context.Context, fn func(id string, info iofs.FileInfo)
 		}
 		for _, e := range entries {
 			id := e.Name()
-			if !validID(id) || id[:2] != shard || !e.Type().IsRegular() {
+			if !blob.ValidID(id) || id[:2] != shard || !e.Type().IsRegular() {
 				continue
 			}
 			info, err := e.Info()

@@ -1,0 +1,118 @@
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// reader reads a blob with ranged GETs. A read that starts where the
+// previous one ended (or the first read) fetches at least ReadAhead bytes
+// and keeps them as the window the next reads are served from: streaming a
+// blob in the 32 KiB reads of io.Copy then costs one request per window.
+// Reads elsewhere fetch exactly what they ask for, so random access does
+// not pay for bytes it never uses.
+type reader struct {
+	s    *Store
+	ctx  context.Context
+	key  string
+	size int64
+
+	mu     sync.Mutex
+	win    []byte // bytes at winOff, fetched ahead
+	winOff int64
+	next   int64 // where the last read ended
+	reads  int
+	closed bool
+}
+
+var errClosed = errors.New("blob/s3: reader closed")
+
+func (r *reader) Size() int64 { return r.size }
+
+func (r *reader) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed, r.win = true, nil
+	return nil
+}
+
+// ReadAt implements io.ReaderAt; parallel calls are safe, and the GETs of
+// two of them run at once.
+func (r *reader) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("blob/s3: read at negative offset %d", off)
+	}
+	if off >= r.size {
+		return 0, io.EOF
+	}
+	asked := len(p)
+	want := int(min(int64(asked), r.size-off))
+	p = p[:want]
+
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return 0, errClosed
+	}
+	n := 0
+	if off >= r.winOff && off < r.winOff+int64(len(r.win)) {
+		n = copy(p, r.win[off-r.winOff:])
+	}
+	sequential := r.reads == 0 || off == r.next
+	r.reads++
+	r.next = off + int64(want)
+	r.mu.Unlock()
+
+	if n < want {
+		start := off + int64(n)
+		rest := p[n:]
+		if !sequential || len(rest) >= r.s.readAhead {
+			if err := r.get(start, rest); err != nil {
+				return n, err
+			}
+		} else {
+			win := make([]byte, min(int64(r.s.readAhead), r.size-start))
+			if err := r.get(start, win); err != nil {
+				return n, err
+			}
+			copy(rest, win)
+			r.mu.Lock()
+			if !r.closed {
+				r.win, r.winOff = win, start
+			}
+			r.mu.Unlock()
+		}
+	}
+	if want < asked {
+		return want, io.EOF
+	}
+	return want, nil
+}
+
+// get fills buf with the blob's bytes at off by one ranged GET.
+func (r *reader) get(off int64, buf []byte) error {
+	rng := fmt.Sprintf("bytes=%d-%d", off, off+int64(len(buf))-1)
+	out, err := r.s.client.GetObject(r.ctx, &s3.GetObjectInput{Bucket: &r.s.bucket, Key: &r.key, Range: &rng})
+	if err != nil {
+		return wrap(r.ctx, "read "+r.key, err)
+	}
+	defer out.Body.Close()
+	// A service that ignored the range would send the blob from its
+	// start: reading that as the bytes at off would corrupt the read.
+	if cr := aws.ToString(out.ContentRange); !strings.HasPrefix(cr, fmt.Sprintf("bytes %d-", off)) {
+		return fmt.Errorf("blob/s3: read %s: asked for %s, got Content-Range %q", r.key, rng, cr)
+	}
+	if _, err := io.ReadFull(out.Body, buf); err != nil {
+		// The SDK retries requests, not bodies: a connection lost mid-body
+		// ends here, and is transient like one lost before the answer.
+		return wrap(r.ctx, "read "+r.key, err)
+	}
+	return nil
+}
