@@ -28,10 +28,15 @@ func TestServerConfigMapsEverySetting(t *testing.T) {
 		ReadHeaderTimeout: 1, IdleTimeout: 2, BodyIdleTimeout: 3, BodyMinRate: 4, WriteIdleTimeout: 5, MaxInflight: 6, MinFreeDisk: 7,
 		LifecycleInterval: 8, LifecycleDay: 9, LeaseTTL: 10,
 		Catalog: "postgres://zonal@db/zonal", CatalogMaxConns: 11, CatalogTimeout: 12, CatalogRetries: 13, BlobDir: "blobs",
+		Blob: "s3://b/p", BlobEndpoint: "http://e", BlobRegion: "r2", BlobAccessKeyID: "bak", BlobSecretKey: "bsk", CacheDir: "c", CacheSize: 14,
 	}
 	cfg := serverConfig(st, nil)
 	if cfg.LifecycleInterval != 8 || cfg.LifecycleDay != 9 || cfg.LeaseTTL != 10 {
 		t.Errorf("lifecycle and lease settings not passed: %v %v %v", cfg.LifecycleInterval, cfg.LifecycleDay, cfg.LeaseTTL)
+	}
+	if cfg.Blob != "s3://b/p" || cfg.BlobEndpoint != "http://e" || cfg.BlobRegion != "r2" || cfg.BlobAccessKeyID != "bak" ||
+		cfg.BlobSecretKey != "bsk" || cfg.CacheDir != "c" || cfg.CacheSize != 14 {
+		t.Errorf("blob settings not passed: %+v", cfg)
 	}
 	if cfg.Catalog != st.Catalog || cfg.CatalogMaxConns != 11 || cfg.CatalogTimeout != 12 || cfg.CatalogRetries != 13 || cfg.BlobDir != "blobs" {
 		t.Errorf("catalog settings not passed: %q %v %v %q", cfg.Catalog, cfg.CatalogMaxConns, cfg.CatalogTimeout, cfg.BlobDir)

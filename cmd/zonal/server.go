@@ -117,6 +117,13 @@ func serverConfig(st *config.Settings, log *slog.Logger) server.Config {
 		CatalogTimeout:    st.CatalogTimeout,
 		CatalogRetries:    st.CatalogRetries,
 		BlobDir:           st.BlobDir,
+		Blob:              st.Blob,
+		BlobEndpoint:      st.BlobEndpoint,
+		BlobRegion:        st.BlobRegion,
+		BlobAccessKeyID:   st.BlobAccessKeyID,
+		BlobSecretKey:     st.BlobSecretKey,
+		CacheDir:          st.CacheDir,
+		CacheSize:         st.CacheSize,
 		PlaintextAtRest:   !st.EncryptAtRest,
 		TLSCert:           st.TLSCert,
 		TLSKey:            st.TLSKey,
@@ -151,7 +158,7 @@ func serverConfig(st *config.Settings, log *slog.Logger) server.Config {
 // warnLooseConfig warns when a configuration file holding secrets can be
 // read by every user (group-readable is fine: root:zonal 0640).
 func warnLooseConfig(log *slog.Logger, st *config.Settings) {
-	if st.RootSecretKey == "" && st.AdminToken == "" && len(st.Accounts) == 0 && !hasPassword(st.Catalog) {
+	if st.RootSecretKey == "" && st.AdminToken == "" && len(st.Accounts) == 0 && !hasPassword(st.Catalog) && st.BlobSecretKey == "" {
 		return
 	}
 	if fi, err := os.Stat(st.ConfigFile); err == nil && fi.Mode().Perm()&0o004 != 0 {

@@ -55,6 +55,14 @@ type Settings struct {
 	// BlobDir holds the blob files; empty means <data>/blobs. Nodes that
 	// share a catalog share a blob folder (a network filesystem).
 	BlobDir string
+	// Blob, when set, is s3://BUCKET/PREFIX: object bytes go to an
+	// S3-compatible cluster at BlobEndpoint instead of BlobDir.
+	Blob, BlobEndpoint, BlobRegion string
+	BlobAccessKeyID, BlobSecretKey string
+	// CacheDir and CacheSize keep a node-local copy of recently used
+	// blobs of a remote blob store ("" or 0: no cache).
+	CacheDir  string
+	CacheSize int64
 
 	AccountID     string
 	RootAccessKey string
@@ -245,6 +253,49 @@ var settings = []*setting{
 	{name: "blob-dir", meta: "DIR", defText: "<data>/blobs",
 		help: "folder of the object data files; nodes sharing a catalog share it (a network filesystem)",
 		set:  func(s *Settings, v string) error { s.BlobDir = v; return nil }},
+
+	{name: "blob", meta: "URL", defText: "the blob folder (blob-dir)",
+		help: "s3://BUCKET/PREFIX: keep object bytes in an S3-compatible cluster (with blob-endpoint, blob-region and the blob access keys)",
+		set: func(s *Settings, v string) error {
+			if v == "" {
+				s.Blob = ""
+				return nil
+			}
+			rest, ok := strings.CutPrefix(v, "s3://")
+			bucket, _, _ := strings.Cut(rest, "/")
+			if !ok || bucket == "" {
+				return errors.New("not an s3://BUCKET/PREFIX URL")
+			}
+			s.Blob = v
+			return nil
+		}},
+	{name: "blob-endpoint", meta: "URL", help: "http(s):// endpoint of the blob cluster's S3 API",
+		set: func(s *Settings, v string) error {
+			if v != "" && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
+				return errors.New("not an http:// or https:// URL")
+			}
+			s.BlobEndpoint = v
+			return nil
+		}},
+	{name: "blob-region", meta: "REGION", defText: "us-east-1", help: "region the blob cluster signs requests for",
+		set: func(s *Settings, v string) error { s.BlobRegion = v; return nil }},
+	{name: "blob-access-key-id", meta: "AKID", help: "access key id for the blob cluster",
+		set: func(s *Settings, v string) error { s.BlobAccessKeyID = v; return nil }},
+	{name: "blob-secret-access-key", meta: "SECRET", help: "its secret (prefer the variable: flags show in ps)",
+		set: func(s *Settings, v string) error { s.BlobSecretKey = v; return nil }},
+	{name: "cache-dir", meta: "DIR", defText: "none",
+		help: "node-local cache of a remote blob store's blobs (lost harmlessly on restart)",
+		set:  func(s *Settings, v string) error { s.CacheDir = v; return nil }},
+	{name: "cache-size", meta: "SIZE", def: "0",
+		help: "most bytes the cache keeps, least recently used evicted (like 10GiB)",
+		set: func(s *Settings, v string) error {
+			n, err := parseSize(v)
+			if err != nil {
+				return err
+			}
+			s.CacheSize = n
+			return nil
+		}},
 
 	{name: "account-id", meta: "ID", def: "000000000000", help: "the default account's 12-digit id",
 		set: func(s *Settings, v string) error {

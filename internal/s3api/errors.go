@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/zonal-dev/zonal/internal/blob"
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/checksum"
 	"github.com/zonal-dev/zonal/internal/s3err"
@@ -27,7 +28,7 @@ func s3Error(err error) *s3err.Error {
 // path: the session's bucket lookup, the identity store, the store),
 // which every SDK retries, rather than a 500 that blames the request.
 func internalError(err error) *s3err.Error {
-	if errors.Is(err, catalog.ErrUnavailable) {
+	if errors.Is(err, catalog.ErrUnavailable) || errors.Is(err, blob.ErrUnavailable) {
 		return s3err.ServiceUnavailable.Wrap(err)
 	}
 	return s3err.InternalError.Wrap(err)

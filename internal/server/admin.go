@@ -12,9 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/zonal-dev/zonal/internal/blob"
 	"github.com/zonal-dev/zonal/internal/metrics"
 )
 
@@ -137,6 +139,17 @@ func (s *Server) probeStorage(ctx context.Context) error {
 	}
 	if err := s.cat.PutConfig(ctx, "zonal/ready-probe", stamp); err != nil {
 		return fmt.Errorf("catalog write failed: %w", err)
+	}
+	if s.cfg.Blob != "" {
+		// A remote blob store answers a read of a blob that cannot exist
+		// (ids are random; this one is all zeros) with "not found" while
+		// it is reachable.
+		r, err := s.blobs.Open(ctx, strings.Repeat("0", blob.IDLen))
+		if err == nil {
+			r.Close()
+		} else if !errors.Is(err, blob.ErrNotFound) {
+			return fmt.Errorf("blob store unreachable: %w", err)
+		}
 	}
 	return nil
 }

@@ -205,6 +205,9 @@ func (s *Server) refuseUpload(w http.ResponseWriter, r *http.Request) {
 func (s *Server) setupDiskGuard() error {
 	s.disk.min.Store(s.limits.MinFreeDisk)
 	s.disk.dirs = []string{s.blobDir()}
+	if s.cfg.Blob != "" { // the cluster's disks are its own to watch
+		s.disk.dirs = []string{s.cfg.Data}
+	}
 	if s.cfg.Catalog == "" { // a shared catalog's disk is the database server's to watch
 		s.disk.dirs = append(s.disk.dirs, filepath.Join(s.cfg.Data, "meta"))
 	}

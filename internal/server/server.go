@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/zonal-dev/zonal/internal/blob"
-	blobfs "github.com/zonal-dev/zonal/internal/blob/fs"
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/fsutil"
 	"github.com/zonal-dev/zonal/internal/iam"
@@ -67,6 +66,13 @@ type Config struct {
 	CatalogRetries  int
 	// BlobDir holds the blob files; empty means <data>/blobs.
 	BlobDir string
+	// Blob, when set (s3://BUCKET/PREFIX), keeps blobs in an S3-compatible
+	// cluster at BlobEndpoint, signed for BlobRegion with the blob keys;
+	// CacheDir and CacheSize then keep a node-local cache of them.
+	Blob, BlobEndpoint, BlobRegion string
+	BlobAccessKeyID, BlobSecretKey string
+	CacheDir                       string
+	CacheSize                      int64
 
 	// TLSCert and TLSKey are PEM files to serve HTTPS with (ReloadTLS reads
 	// them again); TLSSelfSigned instead uses a certificate generated once
@@ -181,8 +187,8 @@ func Open(cfg Config) (*Server, error) {
 	if err := s.openCatalog(); err != nil {
 		return nil, err
 	}
-	if s.blobs, err = blobfs.Open(s.blobDir()); err != nil {
-		return nil, fmt.Errorf("blob store: %w", err)
+	if s.blobs, err = s.openBlobs(); err != nil {
+		return nil, err
 	}
 	if err := s.setupDiskGuard(); err != nil {
 		return nil, err

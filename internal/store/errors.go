@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zonal-dev/zonal/internal/blob"
 	"github.com/zonal-dev/zonal/internal/catalog"
 )
 
@@ -73,7 +74,8 @@ const (
 	// the parts' total [Want: the asserted size, Size: the total].
 	ObjectSizeMismatch
 	// Unavailable: an engine cannot be reached for now (a shared catalog
-	// down or restarting); nothing was changed, a retry may succeed [Err].
+	// or a remote blob store down or restarting); nothing was changed, a
+	// retry may succeed [Err].
 	Unavailable
 )
 
@@ -210,7 +212,7 @@ func kindErr(k Kind) *Error { return &Error{Kind: k} }
 // internal classifies an engine failure; an engine out of reach for now
 // is Unavailable (a retry may succeed), anything else Internal.
 func internal(err error) *Error {
-	if errors.Is(err, catalog.ErrUnavailable) {
+	if errors.Is(err, catalog.ErrUnavailable) || errors.Is(err, blob.ErrUnavailable) {
 		return &Error{Kind: Unavailable, Err: err}
 	}
 	return &Error{Kind: Internal, Err: err}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zonal-dev/zonal/internal/blob"
 	blobmem "github.com/zonal-dev/zonal/internal/blob/mem"
 	"github.com/zonal-dev/zonal/internal/catalog"
 	catmem "github.com/zonal-dev/zonal/internal/catalog/mem"
@@ -305,4 +306,30 @@ func (downCatalog) ListObjects(context.Context, catalog.ListQuery) (catalog.List
 }
 func (downCatalog) GetBucket(context.Context, string) (catalog.Bucket, error) {
 	return catalog.Bucket{}, errDown
+}
+
+// TestUnavailableBlobStoreIsUnavailable: a remote blob store out of reach
+// is the Unavailable kind too (503 above), and the object stays as it was.
+func TestUnavailableBlobStoreIsUnavailable(t *testing.T) {
+	cat := catmem.New()
+	s := store.New(cat, downBlobs{blobmem.New()}, store.Options{InlineMax: 10})
+	ctx := context.Background()
+	if err := s.CreateBucket(ctx, catalog.Bucket{Name: bucket, Owner: "000000000000"}); err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Repeat("x", 100) // past InlineMax: a blob
+	_, err := s.Put(ctx, &store.PutInput{Bucket: bucket, Key: "k", Body: strings.NewReader(body), Size: int64(len(body))})
+	if !store.IsKind(err, store.Unavailable) {
+		t.Fatalf("Put: %v, want the Unavailable kind", err)
+	}
+	if _, err := s.Head(ctx, bucket, "k"); !store.IsKind(err, store.NoSuchKey) {
+		t.Fatalf("after a failed Put: %v, want NoSuchKey", err)
+	}
+}
+
+// downBlobs fails every write as an unreachable remote blob store does.
+type downBlobs struct{ blob.Store }
+
+func (downBlobs) Create(context.Context) (blob.Writer, error) {
+	return nil, fmt.Errorf("%w: dial tcp 127.0.0.1:8333: connection refused", blob.ErrUnavailable)
 }

@@ -9,6 +9,11 @@
 // CA: the Go SDK then sends PutObject/UploadPart as aws-chunked with trailers.
 // The servers are child processes run by tests/internal/zonalproc.
 //
+// With ZONAL_E2E_BLOB=s3 every server keeps its blobs in a throwaway
+// SeaweedFS (--blob s3://..., a bucket each, behind a 32 MiB node-local
+// cache; ZONAL_WEED_BIN names the weed binary tests/tools/seaweedfs.sh
+// builds); tests that read blob files on the server's disk skip then.
+//
 // With ZONAL_E2E_CATALOG=postgres every server keeps its catalog in
 // PostgreSQL (--catalog): the suite starts a throwaway PostgreSQL 15 (see
 // internal/catalog/postgres/pgtest) and gives each server a database of
@@ -42,6 +47,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/zonal-dev/zonal/internal/blob/s3/s3test"
 	"github.com/zonal-dev/zonal/internal/catalog/postgres/pgtest"
 	"github.com/zonal-dev/zonal/tests/internal/zonalproc"
 )
@@ -67,6 +73,10 @@ var (
 	// catalog (a database each, numbered by pgDatabases).
 	pgServer    *pgtest.Server
 	pgDatabases atomic.Int64
+	// weedServer, in ZONAL_E2E_BLOB=s3 mode, holds every server's blobs
+	// (a bucket each, numbered by weedBuckets).
+	weedServer  *s3test.Server
+	weedBuckets atomic.Int64
 )
 
 func TestMain(m *testing.M) {
@@ -105,6 +115,19 @@ func runMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: every server keeps its catalog in PostgreSQL (a database each)")
 	default:
 		fmt.Fprintf(os.Stderr, "e2e: FAIL: ZONAL_E2E_CATALOG=%q: want postgres or pebble\n", mode)
+		return 1
+	}
+	switch mode := os.Getenv("ZONAL_E2E_BLOB"); mode {
+	case "", "fs":
+	case "s3":
+		if weedServer, err = s3test.Start(s3test.Options{Bin: os.Getenv("ZONAL_WEED_BIN"), Required: true}); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: FAIL: ZONAL_E2E_BLOB=s3:", err)
+			return 1
+		}
+		defer weedServer.Close()
+		fmt.Fprintln(os.Stderr, "e2e: every server keeps its blobs in SeaweedFS (a bucket each)")
+	default:
+		fmt.Fprintf(os.Stderr, "e2e: FAIL: ZONAL_E2E_BLOB=%q: want s3 or fs\n", mode)
 		return 1
 	}
 	if err := sanitizeEnv(workDir); err != nil {
@@ -273,6 +296,22 @@ func launchServer(opts serverOpts) (*zonalServer, error) {
 			return nil, err
 		}
 		opts.ExtraArgs = append([]string{"--catalog", dsn}, opts.ExtraArgs...)
+		args = opts.args()
+	}
+	if weedServer != nil {
+		bucket := fmt.Sprintf("e2e%d", weedBuckets.Add(1))
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := weedServer.CreateBucket(ctx, bucket)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		// With a small node-local cache: written through on PUT, filled
+		// on GET, evicted under load, emptied at each restart (so reads
+		// after a restart come from SeaweedFS).
+		opts.ExtraArgs = append([]string{"--blob", "s3://" + bucket + "/blobs", "--blob-endpoint", weedServer.Endpoint(),
+			"--blob-access-key-id", weedServer.AccessKey(), "--blob-secret-access-key", weedServer.SecretKey(),
+			"--cache-dir", filepath.Join(base, "cache"), "--cache-size", "32MiB"}, opts.ExtraArgs...)
 		args = opts.args()
 	}
 	p, err := zonalproc.Launch(zonalproc.Options{
