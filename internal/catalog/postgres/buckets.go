@@ -13,11 +13,14 @@ import (
 
 const bucketCols = "name, owner, region, zone, created_ns, policy, encryption, lifecycle"
 
-func scanBucket(row pgx.Row) (catalog.Bucket, error) {
+// scanBucket reads a row of bucketCols, then into more the columns a
+// query selects after them (the object of getBucketAndObject).
+func scanBucket(row pgx.Row, more ...any) (catalog.Bucket, error) {
 	var b catalog.Bucket
 	var name []byte
 	var ns int64
-	if err := row.Scan(&name, &b.Owner, &b.Region, &b.Zone, &ns, &b.Policy, &b.Encryption, &b.Lifecycle); err != nil {
+	dest := append([]any{&name, &b.Owner, &b.Region, &b.Zone, &ns, &b.Policy, &b.Encryption, &b.Lifecycle}, more...)
+	if err := row.Scan(dest...); err != nil {
 		return catalog.Bucket{}, err
 	}
 	b.Name = string(name)
@@ -97,21 +100,14 @@ func (c *Catalog) getBucketAndObject(ctx context.Context, h *catalog.ObjectHint)
 	var b catalog.Bucket
 	var meta, data []byte
 	err := c.read(ctx, func(ctx context.Context, conn *pgxpool.Conn) error {
-		var name []byte
-		var ns int64
-		err := conn.QueryRow(ctx, `SELECT b.name, b.owner, b.region, b.zone, b.created_ns, b.policy, b.encryption, b.lifecycle, o.meta, o.data
+		var err error
+		b, err = scanBucket(conn.QueryRow(ctx, `SELECT b.name, b.owner, b.region, b.zone, b.created_ns, b.policy, b.encryption, b.lifecycle, o.meta, o.data
 			FROM buckets b LEFT JOIN objects o ON o.bucket = b.name AND o.key = $2 WHERE b.name = $1`,
-			[]byte(h.Bucket), []byte(h.Key)).Scan(&name, &b.Owner, &b.Region, &b.Zone, &ns, &b.Policy, &b.Encryption, &b.Lifecycle, &meta, &data)
+			[]byte(h.Bucket), []byte(h.Key)), &meta, &data)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return catalog.ErrNotFound
 		}
-		if err != nil {
-			return dbErr(err)
-		}
-		b.Name = string(name)
-		b.CreatedAt = fromNanos(ns)
-		b.Policy, b.Encryption, b.Lifecycle = emptyNil(b.Policy), emptyNil(b.Encryption), emptyNil(b.Lifecycle)
-		return nil
+		return dbErr(err)
 	})
 	if err != nil {
 		return catalog.Bucket{}, err
