@@ -26,11 +26,14 @@ func TestServerConfigMapsEverySetting(t *testing.T) {
 		Hostnames: []string{"s3.example.internal"}, AdminToken: "tok", Pprof: true, LogFormat: "json", LogLevel: "debug", AccessLog: false, ListOrder: "shuffled",
 		Accounts:          []config.Account{{ID: "222233334444", AccessKeyID: "ak2", SecretAccessKey: "sk2"}},
 		ReadHeaderTimeout: 1, IdleTimeout: 2, BodyIdleTimeout: 3, BodyMinRate: 4, WriteIdleTimeout: 5, MaxInflight: 6, MinFreeDisk: 7,
-		LifecycleInterval: 8, LifecycleDay: 9, LeaseTTL: 10,
+		LifecycleInterval: 8, LifecycleDay: 9, LeaseTTL: 10, GCInterval: 15, GCDelay: 16,
 		Catalog: "postgres://zonal@db/zonal", CatalogMaxConns: 11, CatalogTimeout: 12, CatalogRetries: 13, BlobDir: "blobs",
 		Blob: "s3://b/p", BlobEndpoint: "http://e", BlobRegion: "r2", BlobAccessKeyID: "bak", BlobSecretKey: "bsk", CacheDir: "c", CacheSize: 14,
 	}
 	cfg := serverConfig(st, nil)
+	if cfg.GCInterval != 15 || cfg.GCDelay != 16 {
+		t.Errorf("gc settings not passed: %v %v", cfg.GCInterval, cfg.GCDelay)
+	}
 	if cfg.LifecycleInterval != 8 || cfg.LifecycleDay != 9 || cfg.LeaseTTL != 10 {
 		t.Errorf("lifecycle and lease settings not passed: %v %v %v", cfg.LifecycleInterval, cfg.LifecycleDay, cfg.LeaseTTL)
 	}

@@ -136,6 +136,8 @@ func serverConfig(st *config.Settings, log *slog.Logger) server.Config {
 		LifecycleInterval: st.LifecycleInterval,
 		LifecycleDay:      st.LifecycleDay,
 		LeaseTTL:          st.LeaseTTL,
+		GCInterval:        st.GCInterval,
+		GCDelay:           st.GCDelay,
 		Logger:            log,
 		Version:           version,
 		Commit:            buildCommit(),

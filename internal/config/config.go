@@ -109,6 +109,11 @@ type Settings struct {
 	// LeaseTTL is the background lease's lifetime (hidden; tests shorten
 	// the failover of background work). Zero: the server's default.
 	LeaseTTL time.Duration
+	// GCInterval and GCDelay (hidden) shorten the blob GC's period (10 s)
+	// and how long a freed blob waits before it is deleted, so cluster
+	// tests see GC across nodes within seconds. Zero: the defaults.
+	GCInterval time.Duration
+	GCDelay    time.Duration
 }
 
 // kind is the type of a setting's value.
@@ -446,6 +451,10 @@ var settings = []*setting{
 		set: positiveDuration(func(s *Settings, d time.Duration) { s.LifecycleDay = d })},
 	{name: "lease-ttl", kind: kDuration, hidden: true,
 		set: positiveDuration(func(s *Settings, d time.Duration) { s.LeaseTTL = d })},
+	{name: "gc-interval", kind: kDuration, hidden: true,
+		set: positiveDuration(func(s *Settings, d time.Duration) { s.GCInterval = d })},
+	{name: "gc-delay", kind: kDuration, hidden: true,
+		set: positiveDuration(func(s *Settings, d time.Duration) { s.GCDelay = d })},
 }
 
 // positiveDuration sets a duration that must be above zero.

@@ -101,7 +101,11 @@ type Config struct {
 	LifecycleInterval, LifecycleDay time.Duration
 	// LeaseTTL is the background lease's lifetime; zero means 30 s.
 	LeaseTTL time.Duration
-	Logger   *slog.Logger
+	// GCInterval is the blob GC's period (zero: 10 s); GCDelay how long a
+	// freed blob waits before deletion (zero: the store's default, or 15
+	// minutes with a shared catalog). Tests shorten both.
+	GCInterval, GCDelay time.Duration
+	Logger              *slog.Logger
 	// Version and Commit label zonal_build_info.
 	Version, Commit string
 }
@@ -225,6 +229,9 @@ func Open(cfg Config) (*Server, error) {
 		// that loaded the old record to finish.
 		sopt.GCDelay = sharedGCDelay
 	}
+	if cfg.GCDelay > 0 {
+		sopt.GCDelay = cfg.GCDelay
+	}
 	s.store = store.New(s.cat, s.blobs, sopt)
 	s.api = s3api.New(s3api.Config{
 		Region: cfg.Region, Zones: cfg.Zones, SessionTTL: cfg.SessionTTL,
@@ -251,7 +258,7 @@ func Open(cfg Config) (*Server, error) {
 		}()
 		go func() {
 			defer s.gcDone.Done()
-			s.store.RunGC(ctx, s.log, 10*time.Second, time.Hour, bg.Held)
+			s.store.RunGC(ctx, s.log, gcInterval(cfg), time.Hour, bg.Held)
 		}()
 		go func() {
 			defer s.gcDone.Done()
@@ -308,6 +315,14 @@ const (
 	ringPoll      = 5 * time.Second
 	sharedGCDelay = 15 * time.Minute
 )
+
+// gcInterval is how often the blob GC looks for freed blobs.
+func gcInterval(cfg Config) time.Duration {
+	if cfg.GCInterval > 0 {
+		return cfg.GCInterval
+	}
+	return 10 * time.Second
+}
 
 // blobDir is the folder of the blob files.
 func (s *Server) blobDir() string {
