@@ -114,3 +114,28 @@ func BenchmarkObserve(b *testing.B) {
 		}
 	})
 }
+
+func TestBlobCacheMetrics(t *testing.T) {
+	m := New(BuildInfo{})
+	stats := CacheStats{Hits: 7, Misses: 3, Evictions: 2, Bytes: 8192, Blobs: 2, CapacityBytes: 1 << 20}
+	m.RegisterBlobCache(func() CacheStats { return stats })
+	scrape := func() string {
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/_zonal/metrics", nil))
+		return rec.Body.String()
+	}
+	body := scrape()
+	for _, want := range []string{
+		"zonal_blob_cache_hits_total 7", "zonal_blob_cache_misses_total 3", "zonal_blob_cache_evictions_total 2",
+		"zonal_blob_cache_bytes 8192", "zonal_blob_cache_blobs 2", "zonal_blob_cache_capacity_bytes 1.048576e+06",
+	} {
+		if !strings.Contains(body, want+"\n") {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	// Read at each scrape, not copied once.
+	stats.Hits = 8
+	if body := scrape(); !strings.Contains(body, "zonal_blob_cache_hits_total 8\n") {
+		t.Error("a later scrape still reports the old hit count")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	blobcache "github.com/zonal-dev/zonal/internal/blob/cache"
 	blobfs "github.com/zonal-dev/zonal/internal/blob/fs"
 	blobs3 "github.com/zonal-dev/zonal/internal/blob/s3"
+	"github.com/zonal-dev/zonal/internal/metrics"
 )
 
 // openBlobs opens the blob store: the blob folder, or with Config.Blob an
@@ -39,5 +40,10 @@ func (s *Server) openBlobs() (blob.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blob cache %s: %w", s.cfg.CacheDir, err)
 	}
+	limit := s.cfg.CacheSize
+	s.metrics.RegisterBlobCache(func() metrics.CacheStats {
+		st := c.Stats()
+		return metrics.CacheStats{Hits: st.Hits, Misses: st.Misses, Evictions: st.Evictions, Bytes: st.Bytes, Blobs: st.Blobs, CapacityBytes: limit}
+	})
 	return c, nil
 }
