@@ -1,13 +1,28 @@
 // Package cluster runs several zonal processes as one service: one
-// PostgreSQL catalog (--catalog), one blob folder (--blob-dir) and the same
-// key files, each node with a data folder of its own. It drives them with
-// the stock aws-sdk-go-v2 clients and checks that any node serves any
-// request with the same answer: sessions, identities, buckets, conditional
-// writes, background work, and what happens while PostgreSQL is down.
+// PostgreSQL catalog (--catalog), one blob store and the same key files,
+// each node with a data folder of its own. It drives them with the stock
+// aws-sdk-go-v2 clients and checks that any node serves any request with
+// the same answer: sessions, identities, buckets, conditional writes,
+// background work, and what happens while PostgreSQL is down.
+//
+// The blob store is a shared folder (--blob-dir) or, for the three-node
+// tests, a bucket of a throwaway SeaweedFS (internal/blob/s3/s3test), with
+// node-local caches where a test wants them and, for the GC checks, a
+// counting proxy in front that sees every blob created and deleted. Those
+// tests prove, on PostgreSQL + SeaweedFS + three nodes: read-your-writes
+// across nodes (inline, blob and multipart objects, listings too); one
+// winner for racing appends, renames, completions and conditional
+// deletes; no acknowledged write lost and nothing half-written visible
+// when a node is killed with SIGKILL under mixed load; only 503s and
+// readiness naming the blob store while SeaweedFS is stopped, and
+// recovery without a restart; and blob GC across nodes that deletes every
+// freed blob exactly once, never a live one.
 //
 // PostgreSQL comes from Debian's postgresql-15 binaries (a throwaway
-// cluster, see internal/catalog/postgres/pgtest); without them every test
-// skips saying how to install them, unless ZONAL_REQUIRE_POSTGRES=1 (CI)
+// cluster, see internal/catalog/postgres/pgtest), SeaweedFS from
+// ZONAL_WEED_BIN (`bash tests/tools/seaweedfs.sh` builds it and prints the
+// path); without them the tests that need them skip saying how to get
+// them, unless ZONAL_REQUIRE_POSTGRES=1 or ZONAL_REQUIRE_SEAWEEDFS=1 (CI)
 // makes that a failure.
 package cluster
 

@@ -377,7 +377,7 @@ func TestSeaweedFSRestartUnderLoad(t *testing.T) {
 			}
 		}
 	}
-	if slowest > 40*time.Second {
+	if slowest > 30*time.Second { // weed's graceful stop (15 s) plus zonal's bounded retries
 		t.Errorf("a request took %v during the outage", slowest)
 	}
 	// Nodes 1 and 2 have no cache: what they read comes from SeaweedFS.
