@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -249,7 +250,9 @@ func TestKillOneNodeUnderMixedLoad(t *testing.T) {
 }
 
 // TestSeaweedFSRestartUnderLoad stops SeaweedFS while all three nodes take
-// blob writes: requests get 503 and nothing else, within a bound; every
+// blob writes and two of them reads: requests get 503 or the exact body
+// (or a body cut short, when the store went away after the 200) and
+// nothing else, within a bound; every
 // node's readiness turns 503 naming the blob store; when SeaweedFS is back
 // writes resume without restarting zonal, and every acknowledged write
 // reads back from SeaweedFS (through nodes without a cache).
@@ -264,14 +267,16 @@ func TestSeaweedFSRestartUnderLoad(t *testing.T) {
 	cls := c.clients()
 	bucket := createBucket(t, cls[0], "weedout")
 	var (
-		mu       sync.Mutex
-		acked    = map[string][]byte{}
-		perNode  [3]int
-		codes    = map[string]int{}
-		slowest  time.Duration
-		stop     atomic.Bool
-		wg       sync.WaitGroup
-		sequence atomic.Int64
+		mu        sync.Mutex
+		acked     = map[string][]byte{}
+		ackedKeys []string
+		reads     = map[string]int{} // readers' answers by code ("" for exact bodies)
+		perNode   [3]int
+		codes     = map[string]int{}
+		slowest   time.Duration
+		stop      atomic.Bool
+		wg        sync.WaitGroup
+		sequence  atomic.Int64
 	)
 	for w := range 6 {
 		wg.Add(1)
@@ -290,10 +295,51 @@ func TestSeaweedFSRestartUnderLoad(t *testing.T) {
 				slowest = max(slowest, took)
 				if err == nil {
 					acked[key] = body
+					ackedKeys = append(ackedKeys, key)
 					perNode[node]++
 				} else {
 					codes[errCode(err)]++
 				}
+				mu.Unlock()
+				if err != nil {
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	// Readers of acknowledged blobs through the cacheless nodes: 503 or
+	// the exact body, never a missing object or another error.
+	for r := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; !stop.Load(); i++ {
+				mu.Lock()
+				if len(ackedKeys) == 0 {
+					mu.Unlock()
+					time.Sleep(10 * time.Millisecond)
+					continue
+				}
+				key := ackedKeys[(i*7919+r)%len(ackedKeys)]
+				want := acked[key]
+				mu.Unlock()
+				rctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+				start := time.Now()
+				got, err := getBytes(rctx, cls[1+r], bucket, key)
+				took := time.Since(start)
+				cancel()
+				code := errCode(err)
+				switch {
+				case err == nil && !bytes.Equal(got, want):
+					code = "wrong body"
+				case errors.Is(err, io.ErrUnexpectedEOF):
+					// The 200 went out, then the blob store went away: the
+					// body can only be cut short (and the SDK sees it).
+					code = "cut short"
+				}
+				mu.Lock()
+				slowest = max(slowest, took)
+				reads[code]++
 				mu.Unlock()
 				if err != nil {
 					time.Sleep(50 * time.Millisecond)
@@ -375,6 +421,15 @@ func TestSeaweedFSRestartUnderLoad(t *testing.T) {
 					t.Logf("node %d: %s", i, line)
 				}
 			}
+		}
+	}
+	t.Logf("reads of acknowledged keys by answer (\"\" exact): %v", reads)
+	if reads[""] == 0 || reads["ServiceUnavailable"]+reads["SlowDown"] == 0 {
+		t.Error("the readers saw no exact body, or no 503 during the outage")
+	}
+	for code, n := range reads {
+		if code != "" && code != "ServiceUnavailable" && code != "SlowDown" && code != "cut short" {
+			t.Errorf("%d reads of acknowledged keys got %q: only the body, 503 or a body cut short are right", n, code)
 		}
 	}
 	if slowest > 30*time.Second { // weed's graceful stop (15 s) plus zonal's bounded retries
