@@ -326,9 +326,13 @@ func getBytes(ctx context.Context, c *s3.Client, bucket, key string) ([]byte, er
 	return io.ReadAll(out.Body)
 }
 
+// readyClient bounds a readiness probe: a node that hangs on one is a
+// failure, not a stuck test.
+var readyClient = &http.Client{Timeout: 20 * time.Second}
+
 // ready returns a node's /_zonal/ready status and body.
 func ready(s *zonalproc.Server) (int, string) {
-	resp, err := http.Get(s.Endpoint + "/_zonal/ready")
+	resp, err := readyClient.Get(s.Endpoint + "/_zonal/ready")
 	if err != nil {
 		return 0, err.Error()
 	}

@@ -263,7 +263,10 @@ func TestSeaweedFSRestartUnderLoad(t *testing.T) {
 			t.Errorf("SeaweedFS did not come back: %v", err)
 		}
 	})
-	ctx := ctxT(t)
+	// SeaweedFS's stop and start alone take about 30 s: more than ctxT's
+	// minute would leave for the checks on a slow machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 	cls := c.clients()
 	bucket := createBucket(t, cls[0], "weedout")
 	var (
