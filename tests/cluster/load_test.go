@@ -134,6 +134,7 @@ func TestKillOneNodeUnderMixedLoad(t *testing.T) {
 		ops       atomic.Int64
 		liveFails sync.Map // errors but from the victim after the kill
 		refused   atomic.Int64
+		inflight  atomic.Int64 // the victim's workers in an operation
 		wg        sync.WaitGroup
 	)
 	for w := range workers {
@@ -145,8 +146,16 @@ func TestKillOneNodeUnderMixedLoad(t *testing.T) {
 			var mine []string           // this worker's keys whose content is certain
 			have := map[string][]byte{} // and that content
 			refusedHere := 0            // the victim's workers stop after a few
+			idle := func() {
+				if node == victim {
+					inflight.Add(-1)
+				}
+			}
 			for i := 0; i < maxOps && !stop.Load() && refusedHere < 5; i++ {
 				ops.Add(1)
+				if node == victim {
+					inflight.Add(1)
+				}
 				key := fmt.Sprintf("w%d/%03d", w, i)
 				var op string
 				var err error
@@ -169,6 +178,7 @@ func TestKillOneNodeUnderMixedLoad(t *testing.T) {
 					}
 				case 3: // append to the newest key of ours
 					if len(mine) == 0 {
+						idle()
 						continue
 					}
 					op, key = "append", mine[len(mine)-1]
@@ -186,6 +196,7 @@ func TestKillOneNodeUnderMixedLoad(t *testing.T) {
 					}
 				case 4: // copy the newest key of ours to a new one
 					if len(mine) == 0 {
+						idle()
 						continue
 					}
 					op = "copy"
@@ -198,6 +209,7 @@ func TestKillOneNodeUnderMixedLoad(t *testing.T) {
 					}
 				case 5: // delete the oldest key of ours
 					if len(mine) == 0 {
+						idle()
 						continue
 					}
 					op, key = "delete", mine[0]
@@ -207,6 +219,7 @@ func TestKillOneNodeUnderMixedLoad(t *testing.T) {
 						l.set(key, keyState{absent: true})
 					}
 				}
+				idle()
 				l.count(op, err)
 				if err != nil {
 					if node != victim || !killed.Load() {
@@ -225,8 +238,8 @@ func TestKillOneNodeUnderMixedLoad(t *testing.T) {
 		t.Errorf("only %d operations in 20 s before the kill", ops.Load())
 	}
 	killed.Store(true)
+	opsAtKill, inflightAtKill := ops.Load(), inflight.Load()
 	c.nodes[victim].Kill()
-	opsAtKill := ops.Load()
 	time.Sleep(2 * time.Second)
 	stop.Store(true)
 	wg.Wait()
@@ -242,8 +255,8 @@ func TestKillOneNodeUnderMixedLoad(t *testing.T) {
 		}
 	}
 	intact, unsure := l.check(t, ctx, bucket, survivors)
-	t.Logf("killed node %d (the lease holder: %v) after %d operations, %d in all; acknowledged %v; failed %v; %d keys exactly as acknowledged, %d unacknowledged ones whole or absent",
-		victim, held, opsAtKill, ops.Load(), l.acked, l.lost, intact, unsure)
+	t.Logf("killed node %d (the lease holder: %v) after %d operations, %d of its workers in one; %d operations in all; acknowledged %v; failed %v; %d keys exactly as acknowledged, %d unacknowledged ones whole or absent",
+		victim, held, opsAtKill, inflightAtKill, ops.Load(), l.acked, l.lost, intact, unsure)
 	if refused.Load() == 0 {
 		t.Error("no request to the killed node failed: the kill was not under load")
 	}
