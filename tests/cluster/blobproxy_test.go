@@ -121,6 +121,20 @@ func (p *blobProxy) counts() gcCounts {
 	return g
 }
 
+// liveKeys are the keys created and not deleted, sorted.
+func (p *blobProxy) liveKeys() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var keys []string
+	for k := range p.created {
+		if p.deleted[k] == 0 {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 // weedKeys lists the cluster's blob keys in SeaweedFS, behind the nodes'
 // backs.
 func (c *cluster) weedKeys(ctx context.Context) ([]string, error) {

@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -107,6 +108,18 @@ func TestBlobGCAcrossNodesExactlyOnce(t *testing.T) {
 		t.Fatalf("blob-store writes while live objects remain:\n%v", g.problems)
 	} else {
 		t.Logf("after the races: %d blobs created, %d deleted once each, %d live", g.created, g.deleted, g.live)
+	}
+	// SeaweedFS holds exactly what the proxy saw created and not deleted:
+	// no blob write or delete went around the proxy, so its counts are
+	// the whole story.
+	var live, stored []string
+	if _, ok := within(10*time.Second, func() bool {
+		var err error
+		live, stored = c.proxy.liveKeys(), nil
+		stored, err = c.weedKeys(ctx)
+		return err == nil && slices.Equal(live, stored)
+	}); !ok {
+		t.Fatalf("SeaweedFS holds %d blobs, the proxy counts %d live:\n%.10q\n%.10q", len(stored), len(live), stored, live)
 	}
 	read := func(n int, key string) ([]byte, bool) {
 		t.Helper()
