@@ -300,6 +300,7 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, t target) er
 		w.Header().Set("Content-Range", "bytes */"+strconv.FormatInt(obj.Size, 10))
 		return err
 	}
+	partsCount := ""
 	if _, ok := q["partNumber"]; ok {
 		if r.Header.Get("Range") != "" {
 			return s3err.InvalidRequest.Msg("Cannot specify both Range header and partNumber query parameter")
@@ -308,10 +309,24 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, t target) er
 			return err
 		}
 		partial = obj.Parts > 1
-		w.Header().Set("X-Amz-Mp-Parts-Count", strconv.Itoa(max(obj.Parts, 1)))
+		partsCount = strconv.Itoa(max(obj.Parts, 1))
+	}
+	// Open the body before any object header is set: when that fails (a
+	// blob store down), the error response must not carry the object's
+	// checksums, ETag or Content-Encoding, which clients apply to the
+	// error body.
+	var body io.ReadCloser
+	if r.Method != http.MethodHead {
+		if body, err = h.store.Open(r.Context(), obj, off, n); err != nil {
+			return err
+		}
+		defer body.Close()
 	}
 	hd := w.Header()
 	setObjectHeaders(hd, obj, !partial && strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED"))
+	if partsCount != "" {
+		hd.Set("X-Amz-Mp-Parts-Count", partsCount)
+	}
 	overrideHeaders(hd, q)
 	hd.Set("Content-Length", strconv.FormatInt(n, 10))
 	status := http.StatusOK
@@ -323,11 +338,6 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, t target) er
 		w.WriteHeader(status)
 		return nil
 	}
-	body, err := h.store.Open(r.Context(), obj, off, n)
-	if err != nil {
-		return err
-	}
-	defer body.Close()
 	w.WriteHeader(status)
 	// After the header is sent, a read failure can only cut the response
 	// short; the client sees fewer bytes than Content-Length.

@@ -66,61 +66,81 @@ func (p *splitProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.rest.ServeHTTP(w, r)
 }
 
+// sizes are the cluster shapes the session and IAM tests run on: two nodes
+// on a blob folder, and three on SeaweedFS.
+var sizes = []struct {
+	name string
+	n    int
+	weed bool
+}{{"2nodes-folder", 2, false}, {"3nodes-seaweedfs", 3, true}}
+
 func TestSessionMintedOnOneNodeWorksOnAnother(t *testing.T) {
-	c := newCluster(t, 2)
-	ctx := ctxT(t)
-	bucket := createBucket(t, s3Client(t, c.nodes[0]), "sess")
-	endpoint := newSplitProxy(t, c.nodes[0], c.nodes[1])
-	cl := s3.NewFromConfig(sdkConfig(t, rootAccessKey, rootSecretKey, nil), func(o *s3.Options) { o.BaseEndpoint = aws.String(endpoint) })
-	body := []byte("minted on node 0, used on node 1")
-	if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("k"), Body: bytes.NewReader(body)}); err != nil {
-		t.Fatalf("PutObject on node 1 with node 0's session: %v", err)
-	}
-	got, err := getBytes(ctx, cl, bucket, "k")
-	if err != nil || !bytes.Equal(got, body) {
-		t.Fatalf("GetObject on node 1: %q, %v", got, err)
+	for _, sz := range sizes {
+		t.Run(sz.name, func(t *testing.T) {
+			c := newClusterWith(t, sz.n, clusterOpts{Weed: sz.weed})
+			ctx := ctxT(t)
+			bucket := createBucket(t, s3Client(t, c.nodes[0]), "sess")
+			last := c.nodes[sz.n-1]
+			endpoint := newSplitProxy(t, c.nodes[0], last)
+			cl := s3.NewFromConfig(sdkConfig(t, rootAccessKey, rootSecretKey, nil), func(o *s3.Options) { o.BaseEndpoint = aws.String(endpoint) })
+			body := []byte("minted on node 0, used on the last node")
+			if _, err := cl.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("k"), Body: bytes.NewReader(body)}); err != nil {
+				t.Fatalf("PutObject on node %d with node 0's session: %v", sz.n-1, err)
+			}
+			got, err := getBytes(ctx, cl, bucket, "k")
+			if err != nil || !bytes.Equal(got, body) {
+				t.Fatalf("GetObject on node %d: %q, %v", sz.n-1, got, err)
+			}
+		})
 	}
 }
 
+// TestIAMChangesReachEveryNodeWithinASecond: a key created on node 0 works
+// on the last node, and deleted through the node before it (node 0 of
+// two), is refused by the last node, each within a second.
 func TestIAMChangesReachEveryNodeWithinASecond(t *testing.T) {
-	c := newCluster(t, 2)
-	ctx := ctxT(t)
-	ic := iamClient(t, c.nodes[0])
-	if _, err := ic.CreateUser(ctx, &awsiam.CreateUserInput{UserName: aws.String("alice")}); err != nil {
-		t.Fatal(err)
+	for _, sz := range sizes {
+		t.Run(sz.name, func(t *testing.T) {
+			c := newClusterWith(t, sz.n, clusterOpts{Weed: sz.weed})
+			ctx := ctxT(t)
+			ic := iamClient(t, c.nodes[0])
+			if _, err := ic.CreateUser(ctx, &awsiam.CreateUserInput{UserName: aws.String("alice")}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ic.AttachUserPolicy(ctx, &awsiam.AttachUserPolicyInput{UserName: aws.String("alice"),
+				PolicyArn: aws.String("arn:aws:iam::aws:policy/AmazonS3FullAccess")}); err != nil {
+				// A managed-policy ARN zonal may not know: an inline policy does the same.
+				if _, err := ic.PutUserPolicy(ctx, &awsiam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("all"),
+					PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3express:*","s3:*"],"Resource":"*"}]}`)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ck, err := ic.CreateAccessKey(ctx, &awsiam.CreateAccessKeyInput{UserName: aws.String("alice")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ak, sk := aws.ToString(ck.AccessKey.AccessKeyId), aws.ToString(ck.AccessKey.SecretAccessKey)
+			checker, deleter := sz.n-1, sz.n-2
+			other := s3ClientWith(t, c.nodes[checker], ak, sk, noRetries, func(o *s3.Options) { o.DisableS3ExpressSessionAuth = aws.Bool(true) })
+			list := func() error {
+				_, err := other.ListDirectoryBuckets(ctx, &s3.ListDirectoryBucketsInput{})
+				return err
+			}
+			if d, ok := within(time.Second, func() bool { return list() == nil }); !ok {
+				t.Fatalf("a key created on node 0 still refused by node %d after %v: %v", checker, d, list())
+			} else {
+				t.Logf("new key accepted by node %d after %v", checker, d)
+			}
+			if _, err := iamClient(t, c.nodes[deleter]).DeleteAccessKey(ctx, &awsiam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(ak)}); err != nil {
+				t.Fatal(err)
+			}
+			d, ok := within(time.Second, func() bool { return errCode(list()) == "InvalidAccessKeyId" })
+			if !ok {
+				t.Fatalf("a key deleted through node %d still works on node %d after %v (last answer %v)", deleter, checker, d, list())
+			}
+			t.Logf("key deleted through node %d refused by node %d after %v", deleter, checker, d)
+		})
 	}
-	if _, err := ic.AttachUserPolicy(ctx, &awsiam.AttachUserPolicyInput{UserName: aws.String("alice"),
-		PolicyArn: aws.String("arn:aws:iam::aws:policy/AmazonS3FullAccess")}); err != nil {
-		// A managed-policy ARN zonal may not know: an inline policy does the same.
-		if _, err := ic.PutUserPolicy(ctx, &awsiam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("all"),
-			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3express:*","s3:*"],"Resource":"*"}]}`)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ck, err := ic.CreateAccessKey(ctx, &awsiam.CreateAccessKeyInput{UserName: aws.String("alice")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ak, sk := aws.ToString(ck.AccessKey.AccessKeyId), aws.ToString(ck.AccessKey.SecretAccessKey)
-	other := s3ClientWith(t, c.nodes[1], ak, sk, noRetries, func(o *s3.Options) { o.DisableS3ExpressSessionAuth = aws.Bool(true) })
-	list := func() error {
-		_, err := other.ListDirectoryBuckets(ctx, &s3.ListDirectoryBucketsInput{})
-		return err
-	}
-	// A key created on node 0 works on node 1 within a second.
-	if d, ok := within(time.Second, func() bool { return list() == nil }); !ok {
-		t.Fatalf("a key created on node 0 still refused by node 1 after %v: %v", d, list())
-	} else {
-		t.Logf("new key accepted by node 1 after %v", d)
-	}
-	if _, err := ic.DeleteAccessKey(ctx, &awsiam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: aws.String(ak)}); err != nil {
-		t.Fatal(err)
-	}
-	d, ok := within(time.Second, func() bool { return errCode(list()) == "InvalidAccessKeyId" })
-	if !ok {
-		t.Fatalf("a key deleted on node 0 still works on node 1 after %v (last answer %v)", d, list())
-	}
-	t.Logf("deleted key refused by node 1 after %v", d)
 }
 
 // within polls cond until it holds or limit passes, and says how long it took.
