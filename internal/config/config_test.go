@@ -293,7 +293,8 @@ func TestDeployExampleLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(s.Catalog, "postgres://") || s.BlobDir != "/srv/zonal-blobs" || s.MasterKeyFile == "" || s.SSEKeyFile == "" {
+	if !strings.HasPrefix(s.Catalog, "postgres://") || !strings.HasPrefix(s.Blob, "s3://") || s.BlobEndpoint == "" ||
+		s.CacheDir == "" || s.CacheSize <= 0 || s.MasterKeyFile == "" || s.SSEKeyFile == "" {
 		t.Fatalf("deploy/cluster/zonal.yaml read as %+v", s)
 	}
 }
