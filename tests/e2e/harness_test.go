@@ -210,7 +210,7 @@ func runMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: FAIL: shared server:", err)
 		code = 1
 	} else if shared.lb != nil {
-		fmt.Fprintf(os.Stderr, "e2e: shared server: requests served per node %v\n", shared.lb.Served())
+		fmt.Fprintf(os.Stderr, "e2e: shared server: requests served per node %v, 5xx answers (but 501) %v\n", shared.lb.Served(), shared.lb.Failed())
 	}
 	shared.Close()
 	return code
@@ -614,6 +614,8 @@ func startServer(t *testing.T, opts serverOpts) *zonalServer {
 		}
 		if err := s.roundRobinErr(); err != nil {
 			t.Errorf("ZONAL_E2E_NODES: %v", err)
+		} else if s.lb != nil {
+			t.Logf("requests served per node %v, 5xx answers (but 501) %v", s.lb.Served(), s.lb.Failed())
 		}
 		if t.Failed() {
 			t.Logf("---- zonal server %q log (tail) ----\n%s", opts.Name, s.LogTail(60))
