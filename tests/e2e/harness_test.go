@@ -27,7 +27,8 @@
 // proxy that sends each request to the next node (see nodes_test.go). A
 // test's endpoint is the proxy; Stop, Kill and Restart act on every node;
 // the logs are all nodes' logs; DataDir is node 0's. Tests whose subject
-// the proxy changes skip (proxiedSkips). Not combined with ZONAL_E2E_TLS.
+// the proxy changes skip (proxiedSkips). With ZONAL_E2E_TLS=1 the proxy
+// serves HTTPS with the nodes' certificate.
 //
 // With ZONAL_E2E_ENDPOINT (plus ZONAL_E2E_ACCESS_KEY and
 // ZONAL_E2E_SECRET_KEY, the root keys of account 000000000000) the suite
@@ -122,9 +123,8 @@ func runMain(m *testing.M) int {
 		case err != nil || n < 2:
 			fmt.Fprintf(os.Stderr, "e2e: FAIL: ZONAL_E2E_NODES=%q: want a number of nodes, at least 2\n", v)
 			return 1
-		case tlsMode || ext != nil:
-			// The proxy speaks plain HTTP/1.1 to the client.
-			fmt.Fprintln(os.Stderr, "e2e: FAIL: ZONAL_E2E_NODES does not combine with ZONAL_E2E_TLS or ZONAL_E2E_ENDPOINT")
+		case ext != nil:
+			fmt.Fprintln(os.Stderr, "e2e: FAIL: ZONAL_E2E_NODES starts servers: it does not combine with ZONAL_E2E_ENDPOINT")
 			return 1
 		case (catalogMode != "" && catalogMode != "postgres") || (blobMode != "" && blobMode != "s3"):
 			fmt.Fprintln(os.Stderr, "e2e: FAIL: ZONAL_E2E_NODES needs the nodes to share a catalog and blobs: ZONAL_E2E_CATALOG=postgres, ZONAL_E2E_BLOB=s3 (the default in that mode)")
@@ -385,6 +385,20 @@ func launchServer(opts serverOpts) (*zonalServer, error) {
 	if err != nil {
 		return nil, err
 	}
+	tlsDir := ""
+	if tlsMode && nodeCount > 0 {
+		// One certificate for every node and the proxy: node 0's.
+		tlsDir = filepath.Join(p.Data, "tls")
+		for i := 1; i < n; i++ {
+			for _, f := range []string{"cert.pem", "key.pem"} {
+				if err := copyFile(filepath.Join(tlsDir, f), filepath.Join(nodeDir(i), "data", "tls", f), 0o600); err != nil {
+					p.Kill()
+					p.Close()
+					return nil, err
+				}
+			}
+		}
+	}
 	s.nodes = make([]*zonalproc.Server, n)
 	s.nodes[0] = p
 	errs := make([]error, n)
@@ -408,12 +422,12 @@ func launchServer(opts serverOpts) (*zonalServer, error) {
 		for i, p := range s.nodes {
 			backends[i] = p.Addr
 		}
-		if s.lb, err = startRoundRobin(backends); err != nil {
+		if s.lb, err = startRoundRobin(backends, tlsDir); err != nil {
 			s.Kill()
 			s.Close()
 			return nil, err
 		}
-		s.Addr, s.Endpoint = s.lb.Addr, "http://"+s.lb.Addr
+		s.Addr, s.Endpoint = s.lb.Addr, s.lb.scheme+"://"+s.lb.Addr
 	}
 	return s, nil
 }

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"log"
@@ -9,6 +11,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -21,10 +25,13 @@ import (
 // header the client signed, the request target byte for byte, bodies
 // streamed both ways, no headers added. An Expect: 100-continue request
 // waits for the node's 100 (which the proxy passes on) before its body
-// moves, so a node that answers early still stops the upload.
+// moves, so a node that answers early still stops the upload. Over TLS
+// it serves HTTPS (and HTTP/2) with the nodes' certificate and speaks
+// HTTPS/1.1 to them.
 type roundRobin struct {
 	Addr string
 
+	scheme   string // of the nodes and the proxy
 	backends []string
 	next     atomic.Uint64
 	served   []atomic.Int64
@@ -35,12 +42,14 @@ type roundRobin struct {
 
 type backendKey struct{}
 
-func startRoundRobin(backends []string) (*roundRobin, error) {
+// startRoundRobin starts a proxy to the backends (host:port); with
+// tlsDir, the folder of the nodes' cert.pem and key.pem, over HTTPS.
+func startRoundRobin(backends []string, tlsDir string) (*roundRobin, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	rr := &roundRobin{Addr: ln.Addr().String(), backends: backends, served: make([]atomic.Int64, len(backends)),
+	rr := &roundRobin{Addr: ln.Addr().String(), scheme: "http", backends: backends, served: make([]atomic.Int64, len(backends)),
 		failed: make([]atomic.Int64, len(backends))}
 	rr.tr = &http.Transport{
 		Proxy:                 nil,
@@ -49,6 +58,17 @@ func startRoundRobin(backends []string) (*roundRobin, error) {
 		IdleConnTimeout:       30 * time.Second,
 		ExpectContinueTimeout: 5 * time.Second,
 		DisableCompression:    true, // no Accept-Encoding of the proxy's own
+	}
+	certFile, keyFile := filepath.Join(tlsDir, "cert.pem"), filepath.Join(tlsDir, "key.pem")
+	if tlsDir != "" {
+		pem, err := os.ReadFile(certFile)
+		if err != nil {
+			ln.Close()
+			return nil, err
+		}
+		pool := x509.NewCertPool()
+		pool.AppendCertsFromPEM(pem)
+		rr.scheme, rr.tr.TLSClientConfig = "https", &tls.Config{RootCAs: pool}
 	}
 	rp := &httputil.ReverseProxy{
 		Rewrite: rr.rewrite,
@@ -71,12 +91,16 @@ func startRoundRobin(backends []string) (*roundRobin, error) {
 		rr.served[i].Add(1)
 		rp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), backendKey{}, int(i))))
 	}), ErrorLog: log.New(io.Discard, "", 0)}
-	go rr.srv.Serve(ln)
+	if tlsDir != "" {
+		go rr.srv.ServeTLS(ln, certFile, keyFile)
+	} else {
+		go rr.srv.Serve(ln)
+	}
 	return rr, nil
 }
 
 func (rr *roundRobin) rewrite(pr *httputil.ProxyRequest) {
-	pr.Out.URL.Scheme = "http"
+	pr.Out.URL.Scheme = rr.scheme
 	pr.Out.URL.Host = rr.backends[pr.In.Context().Value(backendKey{}).(int)]
 	// The request target as sent (the signature covers its encoding),
 	// not as re-escaped from the parsed path; "//x" cannot be Opaque.
@@ -161,7 +185,7 @@ func TestRoundRobinProxy(t *testing.T) {
 		defer b.Close()
 		backends = append(backends, b.Listener.Addr().String())
 	}
-	rr, err := startRoundRobin(backends)
+	rr, err := startRoundRobin(backends, "")
 	if err != nil {
 		t.Fatal(err)
 	}
