@@ -144,8 +144,11 @@ func (rr *roundRobin) Close() {
 	rr.tr.CloseIdleConnections()
 }
 
-// proxiedSkips lists the tests whose subject the proxy changes; they skip
-// in ZONAL_E2E_NODES mode.
+// proxiedSkips lists the tests whose subject the proxy changes (raw
+// framing it normalises, one node's folder), by name with the reason;
+// they skip in ZONAL_E2E_NODES mode. None does today: the tests speak
+// HTTP through Go's client, read logs through zonalServer, and the data
+// folder only where the blobs are on local disk (not in this mode).
 var proxiedSkips = map[string]string{}
 
 // skipIfProxied skips t in nodes mode when proxiedSkips lists it.
