@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -360,12 +359,8 @@ func logErrorAnswers(t *testing.T, srv *zonalServer, buckets ...string) {
 		if !t.Failed() {
 			return
 		}
-		data, err := os.ReadFile(srv.LogPath)
-		if err != nil {
-			return
-		}
 		var out []string
-		for _, line := range strings.Split(string(data), "\n") {
+		for _, line := range strings.Split(srv.Log(), "\n") {
 			mine := false
 			for _, b := range buckets {
 				if strings.Contains(line, b) {

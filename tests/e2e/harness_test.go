@@ -20,6 +20,16 @@
 // its own. Without the binaries that mode fails rather than skips: it was
 // asked for.
 //
+// With ZONAL_E2E_NODES=N (N >= 2) every server the suite starts is N zonal
+// processes on one PostgreSQL database and one SeaweedFS bucket (the mode
+// turns on both of the modes above), sharing key files, each with a data
+// and cache folder of its own, behind an in-process round-robin reverse
+// proxy that sends each request to the next node (see nodes_test.go). A
+// test's endpoint is the proxy; Stop, Kill and Restart act on every node;
+// the logs are all nodes' logs; DataDir is node 0's. Tests whose subject
+// the proxy changes skip (proxiedSkips). With ZONAL_E2E_TLS=1 the proxy
+// serves HTTPS with the nodes' certificate.
+//
 // With ZONAL_E2E_ENDPOINT (plus ZONAL_E2E_ACCESS_KEY and
 // ZONAL_E2E_SECRET_KEY, the root keys of account 000000000000) the suite
 // runs against that already running server instead of starting one: the
@@ -40,7 +50,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -77,6 +89,9 @@ var (
 	// (a bucket each, numbered by weedBuckets).
 	weedServer  *s3test.Server
 	weedBuckets atomic.Int64
+	// nodeCount (ZONAL_E2E_NODES) is how many zonal processes make one
+	// server; 0 is the ordinary single process without a proxy.
+	nodeCount int
 )
 
 func TestMain(m *testing.M) {
@@ -102,7 +117,23 @@ func runMain(m *testing.M) int {
 	if ext != nil {
 		tlsMode = strings.HasPrefix(ext.Endpoint, "https://")
 	}
-	switch mode := os.Getenv("ZONAL_E2E_CATALOG"); mode {
+	catalogMode, blobMode := os.Getenv("ZONAL_E2E_CATALOG"), os.Getenv("ZONAL_E2E_BLOB")
+	if v := os.Getenv("ZONAL_E2E_NODES"); v != "" {
+		switch n, err := strconv.Atoi(v); {
+		case err != nil || n < 2:
+			fmt.Fprintf(os.Stderr, "e2e: FAIL: ZONAL_E2E_NODES=%q: want a number of nodes, at least 2\n", v)
+			return 1
+		case ext != nil:
+			fmt.Fprintln(os.Stderr, "e2e: FAIL: ZONAL_E2E_NODES starts servers: it does not combine with ZONAL_E2E_ENDPOINT")
+			return 1
+		case (catalogMode != "" && catalogMode != "postgres") || (blobMode != "" && blobMode != "s3"):
+			fmt.Fprintln(os.Stderr, "e2e: FAIL: ZONAL_E2E_NODES needs the nodes to share a catalog and blobs: ZONAL_E2E_CATALOG=postgres, ZONAL_E2E_BLOB=s3 (the default in that mode)")
+			return 1
+		default:
+			nodeCount, catalogMode, blobMode = n, "postgres", "s3"
+		}
+	}
+	switch mode := catalogMode; mode {
 	case "", "pebble":
 	case "postgres":
 		// Started before sanitizeEnv, which drops ZONAL_PG_BIN.
@@ -117,7 +148,7 @@ func runMain(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "e2e: FAIL: ZONAL_E2E_CATALOG=%q: want postgres or pebble\n", mode)
 		return 1
 	}
-	switch mode := os.Getenv("ZONAL_E2E_BLOB"); mode {
+	switch mode := blobMode; mode {
 	case "", "fs":
 	case "s3":
 		if weedServer, err = s3test.Start(s3test.Options{Bin: os.Getenv("ZONAL_WEED_BIN"), Required: true}); err != nil {
@@ -165,6 +196,9 @@ func runMain(m *testing.M) int {
 		}
 		fmt.Fprintln(os.Stderr, "e2e: TLS mode: servers use --tls-self-signed; clients trust", caFile)
 	}
+	if nodeCount > 0 {
+		fmt.Fprintf(os.Stderr, "e2e: every server is %d nodes behind a round-robin proxy\n", nodeCount)
+	}
 	code := m.Run()
 	if err := shared.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: stopping shared server:", err)
@@ -172,7 +206,13 @@ func runMain(m *testing.M) int {
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "---- shared server log (tail) ----\n%s\n", shared.LogTail(80))
 	}
-	shared.proc.Close()
+	if err := shared.roundRobinErr(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: FAIL: shared server:", err)
+		code = 1
+	} else if shared.lb != nil {
+		fmt.Fprintf(os.Stderr, "e2e: shared server: requests served per node %v, 5xx answers (but 501) %v\n", shared.lb.Served(), shared.lb.Failed())
+	}
+	shared.Close()
 	return code
 }
 
@@ -200,7 +240,7 @@ func externalEndpoint() (*zonalServer, error) {
 }
 
 // external reports whether the suite runs against ZONAL_E2E_ENDPOINT.
-func external() bool { return shared != nil && shared.proc == nil }
+func external() bool { return shared != nil && len(shared.nodes) == 0 }
 
 // needsOwnProcess lists the tests that use the shared server but read its
 // log or data folder, which an external endpoint does not offer; they skip
@@ -237,17 +277,19 @@ type serverOpts struct {
 }
 
 // zonalServer is one zonal child process (and its restarts on the same
-// data dir and address), or the external endpoint (proc nil).
+// data dir and address), or in ZONAL_E2E_NODES mode several behind a
+// round-robin proxy, or the external endpoint (no nodes).
 type zonalServer struct {
 	Opts      serverOpts
-	Addr      string // 127.0.0.1:port
+	Addr      string // 127.0.0.1:port (the proxy's in nodes mode)
 	Endpoint  string // http(s)://127.0.0.1:port
-	DataDir   string
+	DataDir   string // node 0's
 	AccessKey string
 	SecretKey string
-	LogPath   string
 
-	proc *zonalproc.Server
+	nodes    []*zonalproc.Server
+	nodeArgs [][]string  // flags of one node only (its cache folder), after Opts.args()
+	lb       *roundRobin // nodes mode: the proxy at Addr
 }
 
 func randHex(n int) string {
@@ -267,7 +309,8 @@ func (o serverOpts) args() []string {
 	return append(args, o.ExtraArgs...)
 }
 
-// launchServer creates a data dir and starts a server on a free port.
+// launchServer creates a data dir and starts a server on a free port (in
+// nodes mode: nodeCount processes and the proxy in front of them).
 func launchServer(opts serverOpts) (*zonalServer, error) {
 	if opts.Name == "" {
 		opts.Name = "srv"
@@ -276,17 +319,22 @@ func launchServer(opts serverOpts) (*zonalServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	data := filepath.Join(base, "data")
+	n := max(nodeCount, 1)
+	nodeDir := func(i int) string {
+		if nodeCount == 0 {
+			return base
+		}
+		return filepath.Join(base, fmt.Sprintf("node%d", i))
+	}
 	if tlsMode && shared != nil {
 		// Every server reuses the shared server's certificate (zonal keeps
 		// one it finds in <data>/tls/), so one trusted file covers them all.
 		for _, f := range []string{"cert.pem", "key.pem"} {
-			if err := copyFile(filepath.Join(shared.DataDir, "tls", f), filepath.Join(data, "tls", f), 0o600); err != nil {
+			if err := copyFile(filepath.Join(shared.DataDir, "tls", f), filepath.Join(nodeDir(0), "data", "tls", f), 0o600); err != nil {
 				return nil, err
 			}
 		}
 	}
-	args := opts.args()
 	if pgServer != nil {
 		// A database of the server's own, kept across its restarts.
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -296,8 +344,14 @@ func launchServer(opts serverOpts) (*zonalServer, error) {
 			return nil, err
 		}
 		opts.ExtraArgs = append([]string{"--catalog", dsn}, opts.ExtraArgs...)
-		args = opts.args()
 	}
+	if nodeCount > 0 {
+		// Node 0 creates the key files; the others start after it.
+		keys := filepath.Join(base, "keys")
+		opts.ExtraArgs = append([]string{"--master-key-file", filepath.Join(keys, "master.key"),
+			"--sse-key-file", filepath.Join(keys, "sse.key")}, opts.ExtraArgs...)
+	}
+	nodeArgs := make([][]string, n)
 	if weedServer != nil {
 		bucket := fmt.Sprintf("e2e%d", weedBuckets.Add(1))
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -311,18 +365,71 @@ func launchServer(opts serverOpts) (*zonalServer, error) {
 		// after a restart come from SeaweedFS).
 		opts.ExtraArgs = append([]string{"--blob", "s3://" + bucket + "/blobs", "--blob-endpoint", weedServer.Endpoint(),
 			"--blob-access-key-id", weedServer.AccessKey(), "--blob-secret-access-key", weedServer.SecretKey(),
-			"--cache-dir", filepath.Join(base, "cache"), "--cache-size", "32MiB"}, opts.ExtraArgs...)
-		args = opts.args()
+			"--cache-size", "32MiB"}, opts.ExtraArgs...)
+		for i := range nodeArgs {
+			nodeArgs[i] = []string{"--cache-dir", filepath.Join(nodeDir(i), "cache")}
+		}
 	}
-	p, err := zonalproc.Launch(zonalproc.Options{
-		Name: opts.Name, Data: data, LogPath: filepath.Join(base, "zonal.log"),
-		AccessKey: rootAccessKey, SecretKey: rootSecretKey, Args: args, TLS: tlsMode,
-	})
+	s := &zonalServer{Opts: opts, AccessKey: rootAccessKey, SecretKey: rootSecretKey, nodeArgs: nodeArgs}
+	launch := func(i int) (*zonalproc.Server, error) {
+		name := opts.Name
+		if nodeCount > 0 {
+			name = fmt.Sprintf("%s/node%d", opts.Name, i)
+		}
+		return zonalproc.Launch(zonalproc.Options{
+			Name: name, Data: filepath.Join(nodeDir(i), "data"), LogPath: filepath.Join(nodeDir(i), "zonal.log"),
+			AccessKey: rootAccessKey, SecretKey: rootSecretKey, Args: append(opts.args(), nodeArgs[i]...), TLS: tlsMode,
+		})
+	}
+	p, err := launch(0)
 	if err != nil {
 		return nil, err
 	}
-	return &zonalServer{Opts: opts, Addr: p.Addr, Endpoint: p.Endpoint, DataDir: p.Data,
-		AccessKey: rootAccessKey, SecretKey: rootSecretKey, LogPath: p.LogPath, proc: p}, nil
+	tlsDir := ""
+	if tlsMode && nodeCount > 0 {
+		// One certificate for every node and the proxy: node 0's.
+		tlsDir = filepath.Join(p.Data, "tls")
+		for i := 1; i < n; i++ {
+			for _, f := range []string{"cert.pem", "key.pem"} {
+				if err := copyFile(filepath.Join(tlsDir, f), filepath.Join(nodeDir(i), "data", "tls", f), 0o600); err != nil {
+					p.Kill()
+					p.Close()
+					return nil, err
+				}
+			}
+		}
+	}
+	s.nodes = make([]*zonalproc.Server, n)
+	s.nodes[0] = p
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := 1; i < n; i++ {
+		wg.Go(func() { s.nodes[i], errs[i] = launch(i) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		for _, p := range s.nodes {
+			if p != nil {
+				p.Kill()
+				p.Close()
+			}
+		}
+		return nil, err
+	}
+	s.Addr, s.Endpoint, s.DataDir = p.Addr, p.Endpoint, p.Data
+	if nodeCount > 0 {
+		backends := make([]string, n)
+		for i, p := range s.nodes {
+			backends[i] = p.Addr
+		}
+		if s.lb, err = startRoundRobin(backends, tlsDir); err != nil {
+			s.Kill()
+			s.Close()
+			return nil, err
+		}
+		s.Addr, s.Endpoint = s.lb.Addr, s.lb.scheme+"://"+s.lb.Addr
+	}
+	return s, nil
 }
 
 func copyFile(from, to string, perm os.FileMode) error {
@@ -381,36 +488,123 @@ func TestTLSTransport(t *testing.T) {
 	}
 }
 
-// Pid returns the process id of the running server (0 if none).
-func (s *zonalServer) Pid() int { return s.proc.PID() }
+// Pid returns the process id of the running server (node 0's; 0 if none).
+func (s *zonalServer) Pid() int { return s.nodes[0].PID() }
 
-// Stop sends SIGTERM and waits up to 10 s, then SIGKILL.
-func (s *zonalServer) Stop() error { return s.proc.Stop() }
-
-// Kill sends SIGKILL (kill -9) and waits for the process to be gone.
-func (s *zonalServer) Kill() { s.proc.Kill() }
-
-// Restart starts the server again on the same address and data dir, with
-// the flags of s.Opts as they are now.
-func (s *zonalServer) Restart() error {
-	s.proc.Opts.Args = s.Opts.args()
-	return s.proc.Restart()
+// eachNode runs f on every node at once and joins the errors. The proxy
+// then forgets its connections to the nodes, now gone or new.
+func (s *zonalServer) eachNode(f func(*zonalproc.Server) error) error {
+	if s.lb != nil {
+		defer s.lb.dropIdle()
+	}
+	errs := make([]error, len(s.nodes))
+	var wg sync.WaitGroup
+	for i, p := range s.nodes {
+		wg.Go(func() {
+			if err := f(p); err != nil {
+				errs[i] = fmt.Errorf("%s: %w", p.Opts.Name, err)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
-// LogTail returns the last n lines of the server's combined stdout/stderr.
+// Stop sends SIGTERM and waits up to 10 s, then SIGKILL.
+func (s *zonalServer) Stop() error { return s.eachNode((*zonalproc.Server).Stop) }
+
+// Kill sends SIGKILL (kill -9) and waits for the process to be gone.
+func (s *zonalServer) Kill() {
+	_ = s.eachNode(func(p *zonalproc.Server) error { p.Kill(); return nil })
+}
+
+// Restart starts the server again on the same address and data dir, with
+// the flags of s.Opts as they are now. The key files exist by now, so the
+// nodes restart together.
+func (s *zonalServer) Restart() error {
+	for i, p := range s.nodes {
+		p.Opts.Args = append(s.Opts.args(), s.nodeArgs[i]...)
+	}
+	return s.eachNode((*zonalproc.Server).Restart)
+}
+
+// Close closes the logs and the proxy; call it once the server is stopped.
+func (s *zonalServer) Close() {
+	for _, p := range s.nodes {
+		p.Close()
+	}
+	if s.lb != nil {
+		s.lb.Close()
+	}
+}
+
+// roundRobinErr is not nil when the proxy of a server that served enough
+// requests to tell left a node without any: the mode would then test less
+// than it claims.
+func (s *zonalServer) roundRobinErr() error {
+	if s.lb == nil {
+		return nil
+	}
+	served, total := s.lb.Served(), int64(0)
+	for _, n := range served {
+		total += n
+	}
+	if total < int64(len(served))*10 {
+		return nil
+	}
+	for i, n := range served {
+		if n == 0 {
+			return fmt.Errorf("node %d served none of the %d requests (per node: %v)", i, total, served)
+		}
+	}
+	return nil
+}
+
+// nodeLabel prefixes a node's log lines when there are several.
+func (s *zonalServer) nodeLabel(i int) string {
+	if len(s.nodes) < 2 {
+		return ""
+	}
+	return fmt.Sprintf("[node%d] ", i)
+}
+
+// Log returns everything the server (every node, one after another) wrote.
+func (s *zonalServer) Log() string {
+	var b strings.Builder
+	for _, p := range s.nodes {
+		b.WriteString(p.Log())
+	}
+	return b.String()
+}
+
+// LogTail returns the last n lines of the server's combined stdout/stderr
+// (of each node).
 func (s *zonalServer) LogTail(n int) string {
-	if s.proc == nil {
+	if len(s.nodes) == 0 {
 		return "(external endpoint: no log)"
 	}
-	return s.proc.LogTail(n)
+	if len(s.nodes) == 1 {
+		return s.nodes[0].LogTail(n)
+	}
+	var parts []string
+	for i, p := range s.nodes {
+		parts = append(parts, fmt.Sprintf("---- node%d ----\n%s", i, p.LogTail(n)))
+	}
+	return strings.Join(parts, "\n")
 }
 
 // LogGrep returns the log lines containing any of the needles (at most max).
 func (s *zonalServer) LogGrep(max int, needles ...string) string {
-	if s.proc == nil {
-		return ""
+	var out []string
+	for i, p := range s.nodes {
+		for _, line := range p.LogGrep(max-len(out), needles...) {
+			out = append(out, s.nodeLabel(i)+line)
+		}
+		if len(out) >= max {
+			break
+		}
 	}
-	return strings.Join(s.proc.LogGrep(max, needles...), "\n")
+	return strings.Join(out, "\n")
 }
 
 // startServer starts a dedicated server for one test; it is stopped when the
@@ -420,6 +614,7 @@ func startServer(t *testing.T, opts serverOpts) *zonalServer {
 	if external() {
 		t.Skip("needs a zonal server of its own (flags, restarts, kills or a second account): skipped against ZONAL_E2E_ENDPOINT")
 	}
+	skipIfProxied(t, t.Name())
 	if opts.Name == "" {
 		opts.Name = t.Name()
 	}
@@ -431,10 +626,15 @@ func startServer(t *testing.T, opts serverOpts) *zonalServer {
 		if err := s.Stop(); err != nil {
 			t.Errorf("stop server: %v", err)
 		}
+		if err := s.roundRobinErr(); err != nil {
+			t.Errorf("ZONAL_E2E_NODES: %v", err)
+		} else if s.lb != nil {
+			t.Logf("requests served per node %v, 5xx answers (but 501) %v", s.lb.Served(), s.lb.Failed())
+		}
 		if t.Failed() {
 			t.Logf("---- zonal server %q log (tail) ----\n%s", opts.Name, s.LogTail(60))
 		}
-		s.proc.Close()
+		s.Close()
 	})
 	return s
 }
@@ -447,6 +647,7 @@ func sharedServer(t *testing.T, needles ...*[]string) *zonalServer {
 	if why := needsOwnProcess[t.Name()]; why != "" && external() {
 		t.Skip(why + ": skipped against ZONAL_E2E_ENDPOINT")
 	}
+	skipIfProxied(t, t.Name())
 	t.Cleanup(func() {
 		if !t.Failed() {
 			return
