@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -109,8 +110,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	info.Op, info.Bucket, info.Key = t.Op, t.Bucket, t.Key
 	if err := h.serve(w, r, t, info); err != nil {
 		e := s3Error(err)
+		if e.Status == http.StatusInternalServerError && errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+			e = s3err.ClientClosedRequest // its own call failed because it left
+		}
 		info.ErrCode = e.Code
-		if e.Status == http.StatusInternalServerError {
+		if e.Status == http.StatusInternalServerError || e == s3err.ClientClosedRequest {
 			info.Err = err // the cause is for the log, never the client
 		}
 		s3err.Write(w, r, e, r.URL.Path, id, h.reqID.host)

@@ -129,6 +129,12 @@ var (
 	MetadataTooLarge                          = def("MetadataTooLarge", 400, "Your metadata headers exceed the maximum allowed metadata size.")
 	ServiceUnavailable                        = def("ServiceUnavailable", 503, "Please reduce your request rate.")
 	RequestHeaderSectionTooLarge              = def("RequestHeaderSectionTooLarge", 400, "Your request header section exceeds the maximum allowed size.")
+
+	// ClientClosedRequest is not an AWS code and no client reads it: the
+	// client went away before its answer (a canceled SDK call), which is
+	// no server fault. It labels the access log and metrics with nginx's
+	// 499 rather than a 500 that would page someone.
+	ClientClosedRequest = def("ClientClosedRequest", 499, "The client closed the connection before the response.")
 )
 
 // As converts any error to an *Error; errors that are not S3 errors become
