@@ -1,11 +1,8 @@
 package s3api
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -13,11 +10,7 @@ import (
 
 	"github.com/zonal-dev/zonal/internal/blob"
 	blobmem "github.com/zonal-dev/zonal/internal/blob/mem"
-	catmem "github.com/zonal-dev/zonal/internal/catalog/mem"
-	"github.com/zonal-dev/zonal/internal/iam"
-	"github.com/zonal-dev/zonal/internal/session"
 	"github.com/zonal-dev/zonal/internal/sigv4"
-	"github.com/zonal-dev/zonal/internal/store"
 )
 
 // cancelingBlobs fails every Open with context.Canceled, first calling
@@ -43,22 +36,8 @@ func (c *cancelingBlobs) Open(ctx context.Context, id string) (blob.Reader, erro
 // ClientClosedRequest, not as a 500 that says the server failed; the same
 // error while the client is still there stays a 500.
 func TestClientThatLeftIsNot500(t *testing.T) {
-	ids := iam.NewStatic()
-	ids.AddRoot(fuzzAccount, fuzzAK, fuzzSK)
 	blobs := &cancelingBlobs{Store: blobmem.New()}
-	s := &fuzzServer{
-		h: New(Config{Region: "us-east-1", Store: store.New(catmem.New(), blobs, store.Options{}), Identities: ids,
-			Sessions: session.NewMemRing(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}),
-		signer: &sigv4.Signer{AccessKeyID: fuzzAK, SecretAccessKey: fuzzSK, Region: "us-east-1", Service: "s3express"},
-	}
-	if code, body := s.do(http.MethodPut, "/"+fuzzBucket, nil, []byte(fuzzBucketConfig)); code != 200 {
-		t.Fatalf("CreateBucket: %d %s", code, body)
-	}
-	target := "/" + fuzzBucket + "/big"
-	body := bytes.Repeat([]byte("x"), 128<<10) // a blob, not inline
-	if code, resp := s.do(http.MethodPut, target, crc32Header(body), body); code != 200 {
-		t.Fatalf("PUT: %d %s", code, resp)
-	}
+	s, target, _ := serverWithBlob(t, blobs)
 	blobs.fail = true
 	get := func(ctx context.Context) int {
 		r := httptest.NewRequestWithContext(ctx, http.MethodGet, target, nil)

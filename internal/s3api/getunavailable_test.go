@@ -36,28 +36,37 @@ func (d *downBlobs) Open(ctx context.Context, id string) (blob.Reader, error) {
 	return d.Store.Open(ctx, id)
 }
 
+// serverWithBlob is a handler on blobs with a bucket holding one object
+// large enough to be a blob (not inline); it returns the object's path
+// and body.
+func serverWithBlob(t *testing.T, blobs blob.Store) (s *fuzzServer, target string, body []byte) {
+	t.Helper()
+	ids := iam.NewStatic()
+	ids.AddRoot(fuzzAccount, fuzzAK, fuzzSK)
+	s = &fuzzServer{
+		h: New(Config{Region: "us-east-1", Store: store.New(catmem.New(), blobs, store.Options{}), Identities: ids,
+			Sessions: session.NewMemRing(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}),
+		signer: &sigv4.Signer{AccessKeyID: fuzzAK, SecretAccessKey: fuzzSK, Region: "us-east-1", Service: "s3express"},
+	}
+	if code, resp := s.do(http.MethodPut, "/"+fuzzBucket, nil, []byte(fuzzBucketConfig)); code != 200 {
+		t.Fatalf("CreateBucket: %d %s", code, resp)
+	}
+	target = "/" + fuzzBucket + "/big"
+	body = bytes.Repeat([]byte("0123456789abcdef"), 8<<10) // 128 KiB: a blob, not inline
+	if code, resp := s.do(http.MethodPut, target, crc32Header(body), body); code != 200 {
+		t.Fatalf("PUT: %d %s", code, resp)
+	}
+	return s, target, body
+}
+
 // TestGetWithBlobStoreDownIsAPlainError: a GetObject whose blob cannot be
 // read is 503 ServiceUnavailable without the object's headers. The SDKs
 // check an x-amz-checksum-* header against whatever body comes with it, so
 // the object's checksum on the error body turned the 503 into a checksum
 // failure; an ETag or Content-Encoding there misleads clients too.
 func TestGetWithBlobStoreDownIsAPlainError(t *testing.T) {
-	ids := iam.NewStatic()
-	ids.AddRoot(fuzzAccount, fuzzAK, fuzzSK)
 	blobs := &downBlobs{Store: blobmem.New()}
-	s := &fuzzServer{
-		h: New(Config{Region: "us-east-1", Store: store.New(catmem.New(), blobs, store.Options{}), Identities: ids,
-			Sessions: session.NewMemRing(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}),
-		signer: &sigv4.Signer{AccessKeyID: fuzzAK, SecretAccessKey: fuzzSK, Region: "us-east-1", Service: "s3express"},
-	}
-	if code, body := s.do(http.MethodPut, "/"+fuzzBucket, nil, []byte(fuzzBucketConfig)); code != 200 {
-		t.Fatalf("CreateBucket: %d %s", code, body)
-	}
-	target := "/" + fuzzBucket + "/big"
-	body := bytes.Repeat([]byte("0123456789abcdef"), 8<<10) // 128 KiB: a blob, not inline
-	if code, resp := s.do(http.MethodPut, target, crc32Header(body), body); code != 200 {
-		t.Fatalf("PUT: %d %s", code, resp)
-	}
+	s, target, body := serverWithBlob(t, blobs)
 	blobs.down.Store(true)
 	for _, q := range []string{"", "?partNumber=1", "?response-content-encoding=gzip"} {
 		r := httptest.NewRequest(http.MethodGet, target+q, nil)

@@ -1,20 +1,9 @@
 package cluster
 
 import (
-	"bufio"
-	"bytes"
-	"fmt"
 	"net/http"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
-	"github.com/zonal-dev/zonal/tests/internal/zonalproc"
 )
 
 // TestPostgresRestartUnderLoad stops PostgreSQL while both nodes take
@@ -29,114 +18,26 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	c := newCluster(t, 2, "--catalog-timeout", "2s")
 	ctx := ctxT(t)
 	bucket := createBucket(t, s3Client(t, c.nodes[0]), "outage")
-	clients := []*s3.Client{s3Client(t, c.nodes[0], noRetries), s3Client(t, c.nodes[1], noRetries)}
-
-	var (
-		mu       sync.Mutex
-		acked    = map[string][]byte{}
-		codes    = map[string]int{}
-		slowest  time.Duration
-		stop     atomic.Bool
-		wg       sync.WaitGroup
-		sequence atomic.Int64
-	)
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for !stop.Load() {
-				key := fmt.Sprintf("w%d/%06d", w, sequence.Add(1))
-				body := bytes.Repeat([]byte(key), 100)
-				start := time.Now()
-				_, err := clients[w%2].PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)})
-				took := time.Since(start)
-				mu.Lock()
-				slowest = max(slowest, took)
-				if err == nil {
-					acked[key] = body
-				} else {
-					codes[errCode(err)]++
-				}
-				mu.Unlock()
-				if err != nil {
-					time.Sleep(20 * time.Millisecond)
-				}
-			}
-		}()
-	}
-	ackedNow := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
-	time.Sleep(time.Second)
-	before := ackedNow()
-	if before == 0 {
-		stop.Store(true)
-		wg.Wait()
-		t.Fatalf("no write succeeded before the outage: %v", codes)
-	}
+	l := startWrites(t, ctx, c, bucket, 4, func(int64) int { return 1200 })
+	before := l.ackedCount()
 	if err := pg.Stop(); err != nil {
+		l.finish()
 		t.Fatal(err)
 	}
-	// Both nodes report the outage on /_zonal/ready.
-	for i, n := range c.nodes {
-		var st int
-		var body string
-		if _, ok := within(15*time.Second, func() bool { st, body = ready(n); return st == http.StatusServiceUnavailable }); !ok {
-			t.Errorf("node %d ready: %d %q during the outage, want 503", i, st, body)
-		} else if !strings.Contains(body, "catalog") {
-			t.Errorf("node %d ready says %q: no reason naming the catalog", i, body)
-		}
-	}
+	l.expectReadiness(http.StatusServiceUnavailable, "catalog", 15*time.Second)
 	time.Sleep(2 * time.Second)
-	during := ackedNow()
+	during := l.ackedCount()
 	if err := pg.Start(); err != nil {
-		stop.Store(true)
-		wg.Wait()
+		l.finish()
 		t.Fatal(err)
 	}
-	// Service comes back without restarting zonal.
-	if d, ok := within(30*time.Second, func() bool { return ackedNow() > during+10 }); !ok {
-		t.Errorf("writes did not resume within %v of PostgreSQL's restart", d)
-	} else {
-		t.Logf("writes resumed %v after PostgreSQL restarted", d)
-	}
-	for i, n := range c.nodes {
-		if _, ok := within(15*time.Second, func() bool { st, _ := ready(n); return st == http.StatusOK }); !ok {
-			st, body := ready(n)
-			t.Errorf("node %d ready after recovery: %d %q", i, st, body)
-		}
-	}
+	l.expectResumed("PostgreSQL restarted", 30*time.Second)
+	l.expectReadiness(http.StatusOK, "", 15*time.Second)
 	time.Sleep(500 * time.Millisecond)
-	stop.Store(true)
-	wg.Wait()
-
-	mu.Lock()
-	defer mu.Unlock()
-	t.Logf("acknowledged %d writes (%d before the outage, %d by its end); failures by code %v; slowest request %v",
-		len(acked), before, during, codes, slowest)
-	if codes["ServiceUnavailable"]+codes["SlowDown"] == 0 {
-		t.Error("no request got 503 while PostgreSQL was down")
-	}
-	for code, n := range codes {
-		if code != "ServiceUnavailable" && code != "SlowDown" {
-			t.Errorf("%d requests failed with %q during the outage: only 503s are right", n, code)
-			for i, n := range c.nodes {
-				for _, line := range n.LogGrep(5, `"status":500`) {
-					t.Logf("node %d: %s", i, line)
-				}
-			}
-		}
-	}
-	if slowest > 15*time.Second {
-		t.Errorf("a request took %v during the outage: the catalog timeout (2s) should bound it", slowest)
-	}
-	// Every acknowledged write is there, on both nodes.
-	for key, body := range acked {
-		for i, cl := range clients {
-			got, err := getBytes(ctx, cl, bucket, key)
-			if err != nil || !bytes.Equal(got, body) {
-				t.Fatalf("acknowledged %s read on node %d: %d bytes, %v", key, i, len(got), err)
-			}
-		}
-	}
+	l.finish()
+	t.Logf("%d writes acknowledged before the outage, %d by its end", before, during)
+	l.expectOnly503s("PostgreSQL", 15*time.Second) // the catalog timeout (2s) bounds them
+	l.expectAllAcked(0, 1)
 }
 
 // TestBackgroundLeaseMoves: exactly one node holds the background lease;
@@ -169,20 +70,4 @@ func TestBackgroundLeaseMoves(t *testing.T) {
 		t.Fatalf("after node %d died the holders are %v", first, hs)
 	}
 	t.Logf("node %d took the lease %v after node %d was killed", hs[0], d, first)
-}
-
-// leaseHeld reads zonal_background_lease_held from a node's metrics.
-func leaseHeld(n *zonalproc.Server) bool {
-	resp, err := http.Get(n.Endpoint + "/_zonal/metrics")
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if line := sc.Text(); strings.HasPrefix(line, "zonal_background_lease_held ") {
-			return strings.TrimPrefix(line, "zonal_background_lease_held ") == "1"
-		}
-	}
-	return false
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -265,10 +264,10 @@ func TestKillOneNodeUnderMixedLoad(t *testing.T) {
 // TestSeaweedFSRestartUnderLoad stops SeaweedFS while all three nodes take
 // blob writes and two of them reads: requests get 503 or the exact body
 // (or a body cut short, when the store went away after the 200) and
-// nothing else, within a bound; every
-// node's readiness turns 503 naming the blob store; when SeaweedFS is back
-// writes resume without restarting zonal, and every acknowledged write
-// reads back from SeaweedFS (through nodes without a cache).
+// nothing else, within a bound; every node's readiness turns 503 naming
+// the blob store; when SeaweedFS is back writes resume without restarting
+// zonal, and every acknowledged write reads back from SeaweedFS (through
+// nodes without a cache).
 func TestSeaweedFSRestartUnderLoad(t *testing.T) {
 	c := newWeedCluster(t, 3, clusterOpts{Cache: []int{0}})
 	t.Cleanup(func() {
@@ -282,163 +281,63 @@ func TestSeaweedFSRestartUnderLoad(t *testing.T) {
 	defer cancel()
 	cls := c.clients()
 	bucket := createBucket(t, cls[0], "weedout")
-	var (
-		mu        sync.Mutex
-		acked     = map[string][]byte{}
-		ackedKeys []string
-		reads     = map[string]int{} // readers' answers by code ("" for exact bodies)
-		perNode   [3]int
-		codes     = map[string]int{}
-		slowest   time.Duration
-		stop      atomic.Bool
-		wg        sync.WaitGroup
-		sequence  atomic.Int64
-	)
-	for w := range 6 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			node := w % 3
-			for !stop.Load() {
-				key := fmt.Sprintf("w%d/%06d", w, sequence.Add(1))
-				body := randBody(key, 80<<10+int(sequence.Load()%1000))
-				rctx, cancel := context.WithTimeout(ctx, 45*time.Second)
-				start := time.Now()
-				_, err := put(rctx, cls[node], bucket, key, body)
-				took := time.Since(start)
-				cancel()
-				mu.Lock()
-				slowest = max(slowest, took)
-				if err == nil {
-					acked[key] = body
-					ackedKeys = append(ackedKeys, key)
-					perNode[node]++
-				} else {
-					codes[errCode(err)]++
-				}
-				mu.Unlock()
-				if err != nil {
-					time.Sleep(50 * time.Millisecond)
-				}
-			}
-		}()
-	}
+	l := startWrites(t, ctx, c, bucket, 6, func(seq int64) int { return 80<<10 + int(seq%1000) })
 	// Readers of acknowledged blobs through the cacheless nodes: 503 or
 	// the exact body, never a missing object or another error.
+	var mu sync.Mutex
+	reads := map[string]int{} // answers by code ("" for exact bodies)
 	for r := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; !stop.Load(); i++ {
-				mu.Lock()
-				if len(ackedKeys) == 0 {
-					mu.Unlock()
-					time.Sleep(10 * time.Millisecond)
-					continue
-				}
-				key := ackedKeys[(i*7919+r)%len(ackedKeys)]
-				want := acked[key]
-				mu.Unlock()
-				rctx, cancel := context.WithTimeout(ctx, 45*time.Second)
-				start := time.Now()
-				got, err := getBytes(rctx, cls[1+r], bucket, key)
-				took := time.Since(start)
-				cancel()
-				code := errCode(err)
-				switch {
-				case err == nil && !bytes.Equal(got, want):
-					code = "wrong body"
-				case errors.Is(err, io.ErrUnexpectedEOF):
-					// The 200 went out, then the blob store went away: the
-					// body can only be cut short (and the SDK sees it).
-					code = "cut short"
-				}
-				mu.Lock()
-				slowest = max(slowest, took)
-				reads[code]++
-				mu.Unlock()
-				if err != nil {
-					time.Sleep(50 * time.Millisecond)
-				}
+		l.goLoop(func(i int) {
+			key, want, ok := l.pick(i*7919 + r)
+			if !ok {
+				time.Sleep(10 * time.Millisecond)
+				return
 			}
-		}()
+			rctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+			start := time.Now()
+			got, err := getBytes(rctx, cls[1+r], bucket, key)
+			l.observe(time.Since(start))
+			cancel()
+			code := errCode(err)
+			switch {
+			case err == nil && !bytes.Equal(got, want):
+				code = "wrong body"
+			case errors.Is(err, io.ErrUnexpectedEOF):
+				// The 200 went out, then the blob store went away: the
+				// body can only be cut short (and the SDK sees it).
+				code = "cut short"
+			}
+			mu.Lock()
+			reads[code]++
+			mu.Unlock()
+			if err != nil {
+				time.Sleep(50 * time.Millisecond)
+			}
+		})
 	}
-	ackedNow := func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }
-	time.Sleep(time.Second)
-	before := ackedNow()
-	if before == 0 {
-		stop.Store(true)
-		wg.Wait()
-		t.Fatalf("no write succeeded before the outage: %v", codes)
-	}
+	before := l.ackedCount()
 	stopStart := time.Now()
 	if err := weed.Stop(); err != nil {
+		l.finish()
 		t.Fatal(err)
 	}
 	t.Logf("SeaweedFS stopped in %v", time.Since(stopStart))
-	for i, n := range c.nodes {
-		var st int
-		var body string
-		if _, ok := within(20*time.Second, func() bool { st, body = ready(n); return st == http.StatusServiceUnavailable }); !ok {
-			t.Errorf("node %d ready: %d %q during the outage, want 503", i, st, body)
-		} else if !strings.Contains(body, "blob store") {
-			t.Errorf("node %d ready says %q: no reason naming the blob store", i, body)
-		}
-	}
+	l.expectReadiness(http.StatusServiceUnavailable, "blob store", 20*time.Second)
 	time.Sleep(time.Second)
-	during := ackedNow()
-	mu.Lock()
-	atStart := perNode
-	mu.Unlock()
+	during := l.ackedCount()
 	restart := time.Now()
 	if err := weed.Start(); err != nil {
-		stop.Store(true)
-		wg.Wait()
+		l.finish()
 		t.Fatal(err)
 	}
 	t.Logf("SeaweedFS took %v to start again", time.Since(restart))
-	// Every node writes again, without a restart.
-	d, ok := within(30*time.Second, func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		for i := range perNode {
-			if perNode[i] < atStart[i]+3 {
-				return false
-			}
-		}
-		return true
-	})
-	if !ok {
-		t.Errorf("writes did not resume on every node within %v of SeaweedFS's restart (%v, were %v)", d, perNode, atStart)
-	} else {
-		t.Logf("writes resumed on all nodes %v after SeaweedFS was up again (%v after it was started)", d, time.Since(restart))
-	}
-	for i, n := range c.nodes {
-		if _, ok := within(15*time.Second, func() bool { st, _ := ready(n); return st == http.StatusOK }); !ok {
-			st, body := ready(n)
-			t.Errorf("node %d ready after recovery: %d %q", i, st, body)
-		}
-	}
-	stop.Store(true)
-	wg.Wait()
+	l.expectResumed("SeaweedFS was up again", 30*time.Second)
+	l.expectReadiness(http.StatusOK, "", 15*time.Second)
+	l.finish()
 
-	mu.Lock()
-	defer mu.Unlock()
-	t.Logf("acknowledged %d writes (%d before the outage, %d by its end, per node %v); failures by code %v; slowest request %v",
-		len(acked), before, during, perNode, codes, slowest)
-	if codes["ServiceUnavailable"]+codes["SlowDown"] == 0 {
-		t.Error("no request got 503 while SeaweedFS was down")
-	}
-	for code, n := range codes {
-		if code != "ServiceUnavailable" && code != "SlowDown" {
-			t.Errorf("%d requests failed with %q during the outage: only 503s are right", n, code)
-			for i, n := range c.nodes {
-				for _, line := range n.LogGrep(5, `"status":500`) {
-					t.Logf("node %d: %s", i, line)
-				}
-			}
-		}
-	}
+	t.Logf("%d writes acknowledged before the outage, %d by its end", before, during)
+	// weed's graceful stop (15 s) plus zonal's bounded retries.
+	l.expectOnly503s("SeaweedFS", 30*time.Second)
 	t.Logf("reads of acknowledged keys by answer (\"\" exact): %v", reads)
 	if reads[""] == 0 || reads["ServiceUnavailable"]+reads["SlowDown"] == 0 {
 		t.Error("the readers saw no exact body, or no 503 during the outage")
@@ -448,19 +347,6 @@ func TestSeaweedFSRestartUnderLoad(t *testing.T) {
 			t.Errorf("%d reads of acknowledged keys got %q: only the body, 503 or a body cut short are right", n, code)
 		}
 	}
-	if slowest > 30*time.Second { // weed's graceful stop (15 s) plus zonal's bounded retries
-		t.Errorf("a request took %v during the outage", slowest)
-	}
 	// Nodes 1 and 2 have no cache: what they read comes from SeaweedFS.
-	keys := make([]string, 0, len(acked))
-	for k := range acked {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for i, key := range keys {
-		n := 1 + i%2
-		if got, err := getBytes(ctx, cls[n], bucket, key); err != nil || !bytes.Equal(got, acked[key]) {
-			t.Fatalf("acknowledged %s read on node %d: %s, %v", key, n, describe(got), err)
-		}
-	}
+	l.expectAllAcked(1, 2)
 }
