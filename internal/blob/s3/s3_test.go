@@ -262,12 +262,12 @@ func TestReadAhead(t *testing.T) {
 	s, c, _ := openStore(t, s3.Options{ReadAhead: ahead})
 	data := randomBytes(4*ahead+100, 4)
 	id := writeBlob(t, s, data, len(data))
+	c.reset()
 	r, err := s.Open(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	c.reset()
 	var got bytes.Buffer
 	// Plain Reader and Writer, so the copy goes in 32 KiB reads
 	// (bytes.Buffer's ReadFrom would read in growing sizes).
@@ -278,9 +278,10 @@ func TestReadAhead(t *testing.T) {
 	if !bytes.Equal(got.Bytes(), data) {
 		t.Fatal("sequential read differs")
 	}
-	// 4 MiB + 100 bytes in 1 MiB windows: 5 GETs, against 129 without.
-	if n := c.get("GET"); n != 5 {
-		t.Errorf("streaming %d bytes took %d GETs, want 5", len(data), n)
+	// 4 MiB + 100 bytes in 1 MiB windows: 5 GETs (the first one Open's),
+	// against 129 without, and no HeadObject.
+	if n, h := c.get("GET"), c.get("HEAD"); n != 5 || h != 0 {
+		t.Errorf("opening and streaming %d bytes took %d GETs and %d HEADs, want 5 and 0", len(data), n, h)
 	}
 
 	c.reset()
@@ -295,6 +296,41 @@ func TestReadAhead(t *testing.T) {
 	}
 	if n := c.get("GET"); n > reads {
 		t.Errorf("%d random reads took %d GETs", reads, n)
+	}
+}
+
+// TestOpenOneRequest: opening and reading a whole blob of up to ReadAhead
+// bytes costs one GET, and an empty blob opens too (its ranged GET is a
+// 416, then a HeadObject).
+func TestOpenOneRequest(t *testing.T) {
+	const ahead = 64 << 10
+	s, c, _ := openStore(t, s3.Options{ReadAhead: ahead})
+	for _, n := range []int{0, 1, ahead - 1, ahead, ahead + 1} {
+		data := randomBytes(n, uint64(n)+7)
+		id := writeBlob(t, s, data, max(n, 1))
+		c.reset()
+		r, err := s.Open(ctx, id)
+		if err != nil {
+			t.Fatalf("open %d bytes: %v", n, err)
+		}
+		if r.Size() != int64(n) {
+			t.Errorf("size %d, want %d", r.Size(), n)
+		}
+		got, err := io.ReadAll(io.NewSectionReader(r, 0, r.Size()))
+		r.Close()
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%d bytes read back as %d, %v", n, len(got), err)
+		}
+		want := 1
+		if n == 0 || n > ahead {
+			want = 2 // the 416 and HEAD of an empty blob; a second window
+		}
+		if got := c.get("GET") + c.get("HEAD"); got != want {
+			t.Errorf("%d bytes: %v requests, want %d", n, c.n, want)
+		}
+	}
+	if _, err := s.Open(ctx, blob.NewID()); !errors.Is(err, blob.ErrNotFound) {
+		t.Errorf("open of a missing blob: %v, want ErrNotFound", err)
 	}
 }
 
