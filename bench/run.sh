@@ -24,6 +24,8 @@
 #              sharing key files (node 0 creates them) and blobs, on ports PORT,
 #              PORT+10, ...; the generator spreads its workers over all of them and
 #              sums their CPU.
+#              PROFILE=DIR runs the servers with --pprof and saves node 0's CPU
+#              profile over each measured phase as DIR/<row>-<run>.pprof.
 #              CACHE=SIZE gives every node a fresh cache (--cache-dir, --cache-size);
 #              in SERVER_ARGS and the rows' server flags, {node} is the node's folder.
 #              RUNS (3), SERVER_ARGS (more flags for every server), SETTLE (3 s pause between runs), DURATION (5s), WARMUP (1s), PORT (9310), CEILING_PORT (9311),
@@ -52,6 +54,8 @@ export ZONAL_ROOT_SECRET_KEY=benchsecretbenchsecretbenchsecretbench00
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 
 NODES=${NODES:-1}
+PROFILE=${PROFILE:-}
+[ -n "$PROFILE" ] && mkdir -p "$PROFILE"
 CACHE=${CACHE:-}
 BLOB=${BLOB:-}
 WEED_PORT=${WEED_PORT:-9340}
@@ -99,6 +103,7 @@ start_node() {
 	mkdir -p "$dir"
 	local extra=()
 	[ -n "$CACHE" ] && extra+=(--cache-dir "$dir/cache" --cache-size "$CACHE")
+	[ -n "$PROFILE" ] && extra+=(--pprof)
 	if [ "$NODES" -gt 1 ]; then
 		extra+=(--master-key-file "$WORK/data/keys/master.key" --sse-key-file "$WORK/data/keys/sse.key")
 		[ -z "$BLOB" ] && extra+=(--blob-dir "$WORK/data/blobs")
@@ -261,7 +266,7 @@ while IFS='|' read -r name label metric target args server_args; do
 			# shellcheck disable=SC2086
 			"$ZONAL_BIN" bench $args --endpoint "$(endpoints)" --duration "$DURATION" --warmup "$WARMUP" \
 				--compare-ceiling --ceiling-addr "127.0.0.1:$CEILING_PORT" --server-pid "$(IFS=,; echo "${SERVER_PIDS[*]}")" \
-				${PG_PID:+--db-pid "$PG_PID"} ${WEED_PID:+--backend-pid "$WEED_PID"} \
+				${PG_PID:+--db-pid "$PG_PID"} ${WEED_PID:+--backend-pid "$WEED_PID"} ${PROFILE:+--server-profile "$PROFILE/$name-$i.pprof"} \
 				--json --quiet >"$OUT/$name-$i.json" 2>>"$WORK/bench.log"
 		fi
 		jq -r '"   \(.ops_per_sec|floor) ops/s \(.mib_per_sec*10|floor/10) MiB/s p50 \(.latency.p50_ms) ms p99 \(.latency.p99_ms) ms errors \(.errors); ceiling \(.ceiling.ops_per_sec|floor) ops/s; system \(.system.cpu_us_per_op // "-") µs CPU/op"' "$OUT/$name-$i.json" >&2
@@ -282,7 +287,7 @@ echo "$rule"
 while IFS='|' read -r name label metric target args _; do
 	[ -z "$name" ] && continue
 	selected "$name" || continue
-	ls "$OUT/$name"-*.json >/dev/null 2>&1 || continue
+	ls "$OUT/$name"-[0-9]*.json >/dev/null 2>&1 || continue
 	jq -rs --arg lbl "$label" --arg metric "$metric" --arg target "$target" \
 		--argjson pg "$([ "$CATALOG" = postgres ] && echo true || echo false)" --argjson weed "$([ "$BLOB" = seaweedfs ] && echo true || echo false)" "
 		def med(f): [.[] | f] | $median;
@@ -300,7 +305,7 @@ while IFS='|' read -r name label metric target args _; do
 		| (if .[0].server then \"\(med(.server.cpu_us_per_op) | r1) µs (\(med(.server.cores) | r2)) | \(med(.server.peak_rss_bytes / 1048576) | r0) MiB |\" else \"- | - |\" end) as \$srv
 		| (if \$metric == \"mib\" then med(.ratio_mibs) elif \$metric == \"p50\" then med(.latency.p50_ms / .ceiling.latency.p50_ms) else med(.ratio_ops) end) as \$ratio
 		| \"| \(\$lbl) | \(\$result) | \(med(.latency.p50_ms) | r2) / \(med(.latency.p99_ms) | r2) ms | \(\$ceil) | \(\$ratio | r3)x | \(\$target) | \(med(.errors)) | \(med(.client_cpu_us_per_op) | r1) µs | \(\$srv)\(if \$pg then (if .[0].db then \" \(med(.db.cpu_us_per_op) | r1) µs (\(med(.db.cores) | r2)) |\" else \" - |\" end) else \"\" end)\(if \$weed then (if .[0].backend then \" \(med(.backend.cpu_us_per_op) | r1) µs (\(med(.backend.cores) | r2)) |\" else \" - |\" end) else \"\" end)\(if \$pg or \$weed then \" \(med(.system.cpu_us_per_op // 0) | r1) µs | \(med(.system.ops_per_cpu_second // 0) | r0) |\" else \"\" end)\"
-	" "$OUT/$name"-*.json
+	" "$OUT/$name"-[0-9]*.json
 done <<<"$ROWS"
 echo
 echo "Each column is the median of $RUNS runs; for the c=1 rows the ratio is p50 latency / ceiling p50 (lower is better)."

@@ -89,6 +89,7 @@ func runBench(args []string) error {
 	serverPIDs := fs.String("server-pid", "", "server process id, or several separated by commas (one per node): report their CPU time (summed) and peak RSS during the measured phase (Linux /proc)")
 	fs.IntVar(&cfg.DBPID, "db-pid", 0, "database server's root process id (PostgreSQL's postmaster): report the CPU time of its process tree during the measured phase")
 	fs.IntVar(&cfg.BackendPID, "backend-pid", 0, "blob store's root process id (e.g. weed server): report the CPU time of its process tree during the measured phase")
+	fs.StringVar(&cfg.ServerProfile, "server-profile", "", "save a CPU profile of the (first) server over the measured phase to this file, from /_zonal/debug/pprof/profile (zonal server --pprof)")
 	jsonOut := fs.Bool("json", false, "print one JSON object instead of the text report")
 	quiet := fs.Bool("quiet", false, "no progress line")
 	cpuProfile := fs.String("cpuprofile", "", "write the generator's CPU profile to this file")

@@ -98,6 +98,11 @@ type Config struct {
 	// server): counted as a process tree, like DBPID.
 	BackendPID int
 
+	// ServerProfile, when set, is a file for a CPU profile of the first
+	// endpoint's server over the measured phase, fetched from zonal's
+	// /_zonal/debug/pprof/profile (a server started with --pprof).
+	ServerProfile string
+
 	// Progress receives a line every second (nil: none).
 	Progress io.Writer
 	// Log receives notes (population, sessions); nil: none.

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	mrand "math/rand/v2"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -399,7 +401,12 @@ func (g *gen) measure(ctx context.Context) *Result {
 	}
 	watches := append(slices.Clip(srvs), db, backend)
 	var cpu0 time.Duration
+	var profDone chan error
 	snap := func() {
+		if cfg.ServerProfile != "" && !g.ceiling && cfg.Duration > 0 {
+			profDone = make(chan error, 1)
+			go func() { profDone <- g.fetchProfile(ctx, cfg.ServerProfile, cfg.Duration) }()
+		}
 		cpu0 = processCPU()
 		for _, p := range watches {
 			if p != nil {
@@ -451,6 +458,13 @@ loop:
 		}
 	}
 	g.tr.CloseIdleConnections()
+	if profDone != nil {
+		if err := <-profDone; err != nil {
+			g.logf("server profile: %v", err)
+		} else {
+			g.logf("server profile in %s", cfg.ServerProfile)
+		}
+	}
 	return g.result(end, cpu, srvs, db, backend)
 }
 
@@ -560,4 +574,38 @@ func runOne(ctx context.Context, cfg *Config) (*Result, error) {
 		res.SessionFailures = g.sess.Failures()
 	}
 	return res, ctx.Err()
+}
+
+// ProfilePath is where zonal serves its CPU profile (with --pprof).
+const ProfilePath = "/_zonal/debug/pprof/profile"
+
+// fetchProfile saves a CPU profile of the first endpoint's server, taken
+// over d, in file.
+func (g *gen) fetchProfile(ctx context.Context, file string, d time.Duration) error {
+	t := g.ts[0]
+	secs := max(1, int(d.Round(time.Second)/time.Second))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		t.scheme+"://"+t.host+ProfilePath+"?seconds="+strconv.Itoa(secs), nil)
+	if err != nil {
+		return err
+	}
+	// Its own client: the workers' transport times out sooner than a
+	// profile takes.
+	resp, err := (&http.Client{Timeout: d + 30*time.Second}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s (is the server running with --pprof?)", ProfilePath, resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

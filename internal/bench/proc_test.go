@@ -138,3 +138,24 @@ func TestEndpointsAndServerPIDs(t *testing.T) {
 		t.Errorf("endpoint %q", res.Endpoint)
 	}
 }
+
+func TestServerProfile(t *testing.T) {
+	var asked atomic.Value
+	s := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == ProfilePath {
+			asked.Store(r.URL.RawQuery)
+			w.Write([]byte("profile bytes"))
+		}
+	}))
+	defer s.Close()
+	file := t.TempDir() + "/cpu.pprof"
+	_, err := Run(context.Background(), Config{Workload: WorkloadPut, Mode: ModePlain, Endpoint: s.URL,
+		AccessKey: "AK", SecretKey: "SK", Size: 16, Concurrency: 2, Duration: 200 * time.Millisecond, ServerProfile: file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil || string(b) != "profile bytes" || asked.Load() != "seconds=1" {
+		t.Errorf("profile %q, %v; asked %v", b, err, asked.Load())
+	}
+}
