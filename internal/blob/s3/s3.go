@@ -105,6 +105,7 @@ type Store struct {
 	conc      int
 	readAhead int
 	parts     sync.Pool // *[]byte of partSize capacity
+	windows   sync.Pool // *[]byte of readAhead capacity
 }
 
 var _ blob.Store = (*Store)(nil)
@@ -164,6 +165,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, errors.New("blob/s3: Concurrency and ReadAhead must be positive")
 	}
 	s.parts.New = func() any { b := make([]byte, 0, s.partSize); return &b }
+	s.windows.New = func() any { b := make([]byte, 0, s.readAhead); return &b }
 	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket}); err != nil {
 		return nil, wrap(ctx, "open bucket "+s.bucket, err)
 	}
@@ -210,8 +212,9 @@ func (s *Store) Open(ctx context.Context, id string) (blob.Reader, error) {
 		// No range in the answer: the service sent the whole blob.
 		size = aws.ToInt64(out.ContentLength)
 	}
-	win := make([]byte, min(size, int64(s.readAhead)))
+	win := s.getWindow(min(size, int64(s.readAhead)))
 	if _, err := io.ReadFull(out.Body, win); err != nil {
+		s.putWindow(win)
 		return nil, wrap(ctx, "open "+id, err)
 	}
 	return &reader{s: s, ctx: ctx, key: key, size: size, win: win}, nil

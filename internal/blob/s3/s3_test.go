@@ -334,6 +334,42 @@ func TestOpenOneRequest(t *testing.T) {
 	}
 }
 
+// TestWindowReuse reads blobs from many readers at once, each closed as
+// soon as it is read: read-ahead windows go back to a pool at Close and
+// on every refill, and no reader may see another's bytes.
+func TestWindowReuse(t *testing.T) {
+	const ahead = 64 << 10
+	s, _, _ := openStore(t, s3.Options{ReadAhead: ahead})
+	var blobs [][]byte
+	var ids []string
+	for i := range 3 {
+		data := randomBytes(5*ahead/2+i, uint64(100+i))
+		blobs, ids = append(blobs, data), append(ids, writeBlob(t, s, data, len(data)))
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				k := (g + i) % len(ids)
+				r, err := s.Open(ctx, ids[k])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got, err := io.ReadAll(io.NewSectionReader(r, 0, r.Size()))
+				r.Close()
+				if err != nil || !bytes.Equal(got, blobs[k]) {
+					t.Errorf("blob %d read back wrong (%d bytes, %v)", k, len(got), err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
 // TestBackendDown kills SeaweedFS under a store: every call fails within
 // a bounded time with blob.ErrUnavailable, a failed Commit leaves
 // nothing, and once the server is back the same Store works again and
