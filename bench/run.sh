@@ -118,7 +118,7 @@ start_server() {
 	rm -rf "$WORK/data"
 	mkdir -p "$WORK/data/keys"
 	DBN=$((DBN + 1)) # here, not in catalog_args: that runs in a subshell
-	local args
+	local args i
 	args="$(catalog_args) $(blob_args) $SERVER_ARGS $1"
 	# Node 0 creates the key files, then the others start.
 	start_node 0 "$args"
