@@ -71,10 +71,9 @@ cleanup() {
 		for _ in $(seq 300); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
 	fi
 	if [ -n "$WEED_PID" ]; then
-		kill "$WEED_PID" 2>/dev/null
-		for _ in $(seq 300); do kill -0 "$WEED_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$WEED_PID" 2>/dev/null
-		wait "$WEED_PID" 2>/dev/null
+		# Its data is thrown away: SIGKILL spares weed's 15 s graceful stop.
+		kill -KILL "$WEED_PID" 2>/dev/null
+		wait "$WEED_PID" 2>/dev/null || true
 	fi
 	rm -rf "$WORK/data" "$WORK/pg" "$WORK/weed"
 	true
@@ -243,13 +242,20 @@ backend-put4k|PUT 4 KiB straight at SeaweedFS, plain SigV4|ops|reference|put --s
 backend-get4k|GET 4 KiB straight at SeaweedFS, plain SigV4|ops|reference|get --size 4KiB --keys 1000 --mode plain
 '
 
-want="$*"
-selected() { [ -z "$want" ] && return 0; for w in $want; do [ "$w" = "$1" ] && return 0; done; return 1; }
+# The rows run in the order given, so comparisons can run back to back
+# (backend-get1m get1m get1m-hot); with none given, all in table order.
+RUN_ROWS=$ROWS
+if [ $# -gt 0 ]; then
+	RUN_ROWS=
+	for w in "$@"; do
+		row=$(grep "^$w|" <<<"$ROWS") || { echo "unknown row $w" >&2; exit 1; }
+		RUN_ROWS+=$row$'\n'
+	done
+fi
 
 echo "zonal bench: $RUNS run(s) of $DURATION (+$WARMUP warmup) per row, $NODES node(s), results in $OUT; load: $(uptime)" >&2
 while IFS='|' read -r name label metric target args server_args; do
 	[ -z "$name" ] && continue
-	selected "$name" || continue
 	for i in $(seq "$RUNS"); do
 		if [[ $name == backend-* ]]; then
 			[ "$BLOB" = seaweedfs ] || { echo "row $name needs BLOB=seaweedfs" >&2; exit 1; }
@@ -272,7 +278,7 @@ while IFS='|' read -r name label metric target args server_args; do
 		jq -r '"   \(.ops_per_sec|floor) ops/s \(.mib_per_sec*10|floor/10) MiB/s p50 \(.latency.p50_ms) ms p99 \(.latency.p99_ms) ms errors \(.errors); ceiling \(.ceiling.ops_per_sec|floor) ops/s; system \(.system.cpu_us_per_op // "-") µs CPU/op"' "$OUT/$name-$i.json" >&2
 		if [[ $name == backend-* ]]; then sync; sleep "$SETTLE"; else stop_server; fi
 	done
-done <<<"$ROWS"
+done <<<"$RUN_ROWS"
 
 # The table: every column is the median of its RUNS values.
 median='sort | .[(length - 1) / 2 | floor]'
@@ -286,7 +292,6 @@ echo "$head"
 echo "$rule"
 while IFS='|' read -r name label metric target args _; do
 	[ -z "$name" ] && continue
-	selected "$name" || continue
 	ls "$OUT/$name"-[0-9]*.json >/dev/null 2>&1 || continue
 	jq -rs --arg lbl "$label" --arg metric "$metric" --arg target "$target" \
 		--argjson pg "$([ "$CATALOG" = postgres ] && echo true || echo false)" --argjson weed "$([ "$BLOB" = seaweedfs ] && echo true || echo false)" "
@@ -306,7 +311,7 @@ while IFS='|' read -r name label metric target args _; do
 		| (if \$metric == \"mib\" then med(.ratio_mibs) elif \$metric == \"p50\" then med(.latency.p50_ms / .ceiling.latency.p50_ms) else med(.ratio_ops) end) as \$ratio
 		| \"| \(\$lbl) | \(\$result) | \(med(.latency.p50_ms) | r2) / \(med(.latency.p99_ms) | r2) ms | \(\$ceil) | \(\$ratio | r3)x | \(\$target) | \(med(.errors)) | \(med(.client_cpu_us_per_op) | r1) µs | \(\$srv)\(if \$pg then (if .[0].db then \" \(med(.db.cpu_us_per_op) | r1) µs (\(med(.db.cores) | r2)) |\" else \" - |\" end) else \"\" end)\(if \$weed then (if .[0].backend then \" \(med(.backend.cpu_us_per_op) | r1) µs (\(med(.backend.cores) | r2)) |\" else \" - |\" end) else \"\" end)\(if \$pg or \$weed then \" \(med(.system.cpu_us_per_op // 0) | r1) µs | \(med(.system.ops_per_cpu_second // 0) | r0) |\" else \"\" end)\"
 	" "$OUT/$name"-[0-9]*.json
-done <<<"$ROWS"
+done <<<"$RUN_ROWS"
 echo
 echo "Each column is the median of $RUNS runs; for the c=1 rows the ratio is p50 latency / ceiling p50 (lower is better)."
 echo "$NODES zonal node(s)${CATALOG:+, catalog $CATALOG}${BLOB:+, blobs in $BLOB}${CACHE:+, cache $CACHE}; load at the end: $(uptime)"
