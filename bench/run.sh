@@ -24,6 +24,7 @@
 #              sharing key files (node 0 creates them) and blobs, on ports PORT,
 #              PORT+10, ...; the generator spreads its workers over all of them and
 #              sums their CPU.
+#              SERVER_GOMAXPROCS=N runs the servers (only) with GOMAXPROCS=N.
 #              PROFILE=DIR runs the servers with --pprof and saves node 0's CPU
 #              profile over each measured phase as DIR/<row>-<run>.pprof.
 #              CACHE=SIZE gives every node a fresh cache (--cache-dir, --cache-size);
@@ -108,7 +109,7 @@ start_node() {
 		[ -z "$BLOB" ] && extra+=(--blob-dir "$WORK/data/blobs")
 	fi
 	# shellcheck disable=SC2046
-	"$ZONAL_BIN" server --addr "127.0.0.1:$port" --data "$dir/data" --log-level warn "${extra[@]}" $(sed "s|{node}|$dir|g" <<<"$*") \
+	${SERVER_GOMAXPROCS:+env GOMAXPROCS=$SERVER_GOMAXPROCS} "$ZONAL_BIN" server --addr "127.0.0.1:$port" --data "$dir/data" --log-level warn "${extra[@]}" $(sed "s|{node}|$dir|g" <<<"$*") \
 		2>>"$WORK/server.log" &
 	SERVER_PIDS+=($!)
 }
