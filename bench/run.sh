@@ -65,8 +65,10 @@ CEILING_PID=
 PG_PID=
 WEED_PID=
 cleanup() {
-	for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; done
-	[ -n "$CEILING_PID" ] && kill "$CEILING_PID" 2>/dev/null && wait "$CEILING_PID" 2>/dev/null
+	# Every wait may fail (a killed process's status), which under set -e
+	# would end the trap before the rest is stopped.
+	for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null && { wait "$pid" 2>/dev/null || true; }; done
+	[ -n "$CEILING_PID" ] && kill "$CEILING_PID" 2>/dev/null && { wait "$CEILING_PID" 2>/dev/null || true; }
 	if [ -n "$PG_PID" ]; then
 		kill -INT "$PG_PID" 2>/dev/null
 		for _ in $(seq 300); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
