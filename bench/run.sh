@@ -11,11 +11,26 @@
 #
 # Usage: bench/run.sh [row...]        rows: put4k get4k put1m put1m-unsigned get1m get1m-plain list
 #                                           single-put single-get plain-put4k plain-get4k
+#                                           get1m-hot backend-put1m backend-get1m backend-put4k backend-get4k
 # Environment: CATALOG=postgres runs every server on a shared PostgreSQL catalog
 #              (a throwaway cluster from PG_BIN, /usr/lib/postgresql/15/bin, a fresh
 #              database per run) and adds the database's CPU per operation;
+#              BLOB=seaweedfs starts a throwaway SeaweedFS (weed server -s3, from
+#              ZONAL_WEED_BIN or tests/tools/seaweedfs.sh, data in WORK, S3 port
+#              WEED_PORT+3) and runs zonal with --blob s3://zonal-blobs/<run>/ on it;
+#              the weed process tree's CPU is counted (--backend-pid). The backend-*
+#              rows run the generator in plain mode straight at its S3 port.
+#              NODES=N (1) runs N zonal servers on one catalog (CATALOG=postgres),
+#              sharing key files (node 0 creates them) and blobs, on ports PORT,
+#              PORT+10, ...; the generator spreads its workers over all of them and
+#              sums their CPU.
+#              SERVER_GOMAXPROCS=N runs the servers (only) with GOMAXPROCS=N.
+#              PROFILE=DIR runs the servers with --pprof and saves node 0's CPU
+#              profile over each measured phase as DIR/<row>-<run>.pprof.
+#              CACHE=SIZE gives every node a fresh cache (--cache-dir, --cache-size);
+#              in SERVER_ARGS and the rows' server flags, {node} is the node's folder.
 #              RUNS (3), SERVER_ARGS (more flags for every server), SETTLE (3 s pause between runs), DURATION (5s), WARMUP (1s), PORT (9310), CEILING_PORT (9311),
-#              ZONAL_BIN (build ./cmd/zonal when unset), OUT (results folder).
+#              WEED_PORT (9340: 9340-9347), ZONAL_BIN (build ./cmd/zonal when unset), OUT (results folder).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -39,17 +54,31 @@ export ZONAL_ROOT_ACCESS_KEY=AKIABENCH0000000001
 export ZONAL_ROOT_SECRET_KEY=benchsecretbenchsecretbenchsecretbench00
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 
-SERVER_PID=
+NODES=${NODES:-1}
+PROFILE=${PROFILE:-}
+[ -n "$PROFILE" ] && mkdir -p "$PROFILE"
+CACHE=${CACHE:-}
+BLOB=${BLOB:-}
+WEED_PORT=${WEED_PORT:-9340}
+SERVER_PIDS=() # one per node
 CEILING_PID=
 PG_PID=
+WEED_PID=
 cleanup() {
-	[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-	[ -n "$CEILING_PID" ] && kill "$CEILING_PID" 2>/dev/null && wait "$CEILING_PID" 2>/dev/null
+	# Every wait may fail (a killed process's status), which under set -e
+	# would end the trap before the rest is stopped.
+	for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null && { wait "$pid" 2>/dev/null || true; }; done
+	[ -n "$CEILING_PID" ] && kill "$CEILING_PID" 2>/dev/null && { wait "$CEILING_PID" 2>/dev/null || true; }
 	if [ -n "$PG_PID" ]; then
 		kill -INT "$PG_PID" 2>/dev/null
 		for _ in $(seq 300); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
 	fi
-	rm -rf "$WORK/data" "$WORK/pg"
+	if [ -n "$WEED_PID" ]; then
+		# Its data is thrown away: SIGKILL spares weed's 15 s graceful stop.
+		kill -KILL "$WEED_PID" 2>/dev/null
+		wait "$WEED_PID" 2>/dev/null || true
+	fi
+	rm -rf "$WORK/data" "$WORK/pg" "$WORK/weed"
 	true
 }
 trap cleanup EXIT
@@ -69,20 +98,48 @@ wait_port() {
 	exit 1
 }
 
+# start_node starts node $1 with the flags in the rest of the arguments.
+start_node() {
+	local i=$1 dir="$WORK/data/node$1" port=$((PORT + 10 * $1))
+	shift
+	mkdir -p "$dir"
+	local extra=()
+	[ -n "$CACHE" ] && extra+=(--cache-dir "$dir/cache" --cache-size "$CACHE")
+	[ -n "$PROFILE" ] && extra+=(--pprof)
+	if [ "$NODES" -gt 1 ]; then
+		extra+=(--master-key-file "$WORK/data/keys/master.key" --sse-key-file "$WORK/data/keys/sse.key")
+		[ -z "$BLOB" ] && extra+=(--blob-dir "$WORK/data/blobs")
+	fi
+	# shellcheck disable=SC2046
+	${SERVER_GOMAXPROCS:+env GOMAXPROCS=$SERVER_GOMAXPROCS} "$ZONAL_BIN" server --addr "127.0.0.1:$port" --data "$dir/data" --log-level warn "${extra[@]}" $(sed "s|{node}|$dir|g" <<<"$*") \
+		2>>"$WORK/server.log" &
+	SERVER_PIDS+=($!)
+}
+
 start_server() {
 	rm -rf "$WORK/data"
-	mkdir -p "$WORK/data"
+	mkdir -p "$WORK/data/keys"
 	DBN=$((DBN + 1)) # here, not in catalog_args: that runs in a subshell
-	# shellcheck disable=SC2086
-	"$ZONAL_BIN" server --addr "127.0.0.1:$PORT" --data "$WORK/data" --log-level warn $(catalog_args) $SERVER_ARGS $1 2>>"$WORK/server.log" &
-	SERVER_PID=$!
+	local args i
+	args="$(catalog_args) $(blob_args) $SERVER_ARGS $1"
+	# Node 0 creates the key files, then the others start.
+	start_node 0 "$args"
 	wait_port "$PORT"
+	for i in $(seq 1 $((NODES - 1))); do start_node "$i" "$args"; done
+	for i in $(seq 1 $((NODES - 1))); do wait_port $((PORT + 10 * i)); done
+}
+
+# endpoints lists the nodes' URLs, comma-separated.
+endpoints() {
+	local eps=() i
+	for i in $(seq 0 $((NODES - 1))); do eps+=("http://127.0.0.1:$((PORT + 10 * i))"); done
+	(IFS=,; echo "${eps[*]}")
 }
 
 stop_server() {
-	kill "$SERVER_PID"
-	wait "$SERVER_PID" 2>/dev/null || true
-	SERVER_PID=
+	for pid in "${SERVER_PIDS[@]}"; do kill "$pid"; done
+	for pid in "${SERVER_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	SERVER_PIDS=()
 	rm -rf "$WORK/data"
 	# Let the deletions (and, on discard mounts, the device's trims) finish
 	# before the next run: without this pause, a run after a 1 MiB PUT row
@@ -115,11 +172,60 @@ catalog_args() {
 	echo "--catalog postgres://zonal@127.0.0.1:$PGPORT/bench$DBN?sslmode=disable"
 }
 
+if [ "$NODES" -gt 1 ] && [ "$CATALOG" != postgres ]; then
+	echo "NODES=$NODES needs CATALOG=postgres: nodes share one catalog" >&2
+	exit 1
+fi
+
+# The blob store: a throwaway SeaweedFS on loopback, one identity (the
+# flags of internal/blob/s3/s3test), ready once a PUT succeeds.
+WEED_AK=AKIAWEEDBENCH0000001
+WEED_SK=weedbenchsecretweedbenchsecretweedbench0
+WEED_EP="http://127.0.0.1:$((WEED_PORT + 3))"
+if [ "$BLOB" = seaweedfs ]; then
+	WEED_BIN=${ZONAL_WEED_BIN:-$(bash tests/tools/seaweedfs.sh)}
+	mkdir -p "$WORK/weed/data"
+	printf '{"identities":[{"name":"bench","credentials":[{"accessKey":"%s","secretKey":"%s"}],"actions":["Admin","Read","List","Tagging","Write"]}]}' \
+		"$WEED_AK" "$WEED_SK" >"$WORK/weed/s3.json"
+	wp() { echo $((WEED_PORT + $1)); }
+	(cd "$WORK/weed" && exec env -i PATH=/usr/bin:/bin HOME="$WORK/weed" "$WEED_BIN" server \
+		-ip=127.0.0.1 -ip.bind=127.0.0.1 -dir="$WORK/weed/data" \
+		-master.port="$(wp 0)" -master.port.grpc="$(wp 4)" -master.volumeSizeLimitMB=64 -master.telemetry=false \
+		-volume.port="$(wp 1)" -volume.port.grpc="$(wp 5)" -volume.max=0 -volume.preStopSeconds=0 \
+		-filer -filer.port="$(wp 2)" -filer.port.grpc="$(wp 6)" -filer.localSocket="$WORK/weed/filer.sock" \
+		-s3 -s3.port="$(wp 3)" -s3.port.grpc="$(wp 7)" -s3.port.iceberg=0 -s3.port.lance=0 \
+		-s3.localSocket="$WORK/weed/s3.sock" -s3.config="$WORK/weed/s3.json") >"$WORK/weed/weed.log" 2>&1 &
+	WEED_PID=$!
+	ready=
+	for _ in $(seq 90); do
+		kill -0 "$WEED_PID" 2>/dev/null || { tail -20 "$WORK/weed/weed.log" >&2; exit 1; }
+		if "$ZONAL_BIN" bench put --mode plain --endpoint "$WEED_EP" --access-key "$WEED_AK" --secret-key "$WEED_SK" \
+			--bucket zonal-blobs --size 1KiB --requests 1 --concurrency 1 --warmup 0 --quiet --json >/dev/null 2>&1; then
+			ready=1
+			break
+		fi
+		sleep 1
+	done
+	[ -n "$ready" ] || { echo "SeaweedFS did not take a PUT in 90 s; its log: $WORK/weed/weed.log" >&2; tail -20 "$WORK/weed/weed.log" >&2; exit 1; }
+	echo "SeaweedFS $("$WEED_BIN" version 2>/dev/null | head -1) on $WEED_EP (pid $WEED_PID)" >&2
+elif [ -n "$BLOB" ]; then
+	echo "BLOB=$BLOB: want seaweedfs (or unset for the node's own folder)" >&2
+	exit 1
+fi
+
+# blob_args prints the flags that keep this run's blobs under a fresh
+# prefix of the SeaweedFS bucket.
+blob_args() {
+	[ "$BLOB" = seaweedfs ] || return 0
+	echo "--blob s3://zonal-blobs/run$DBN/ --blob-endpoint $WEED_EP --blob-region us-east-1 --blob-access-key-id $WEED_AK --blob-secret-access-key $WEED_SK"
+}
+
 "$ZONAL_BIN" bench ceiling-server --addr "127.0.0.1:$CEILING_PORT" 2>>"$WORK/ceiling.log" &
 CEILING_PID=$!
 wait_port "$CEILING_PORT"
 
-# name | label | figure of merit (ops, mib, pages, p50) | issue-6 target | bench arguments | server flags
+# name | label | figure of merit (ops, mib, pages, p50) | target | bench arguments | server flags
+# Rows named backend-* send the generator straight at SeaweedFS (BLOB=seaweedfs).
 ROWS='
 put4k|PUT 4 KiB, durable|ops|>= 0.25x ceiling, p99 <= 5 ms|put --size 4KiB
 get4k|GET 4 KiB|ops|>= 0.5x ceiling, p99 <= 3 ms|get --size 4KiB --keys 1000
@@ -132,42 +238,66 @@ single-put|single client PUT 4 KiB (c=1)|p50|p50 <= 1 ms|put --size 4KiB --concu
 single-get|single client GET 4 KiB (c=1)|p50|p50 <= 0.4 ms|get --size 4KiB --concurrency 1 --keys 1000
 plain-put4k|PUT 4 KiB, plain SigV4 (long-term key)|ops|express must cost no more|put --size 4KiB --mode plain
 plain-get4k|GET 4 KiB, plain SigV4 (long-term key)|ops|express must cost no more|get --size 4KiB --keys 1000 --mode plain
+get1m-hot|GET 1 MiB, hot in the node-local cache (BLOB=seaweedfs)|mib|>= 1.0x backend-get1m MiB/s|get --size 1MiB --keys 200|--cache-dir {node}/cache --cache-size 1GiB
+backend-put1m|PUT 1 MiB straight at SeaweedFS, plain SigV4|mib|reference for put1m|put --size 1MiB --mode plain
+backend-get1m|GET 1 MiB straight at SeaweedFS, plain SigV4|mib|reference for get1m|get --size 1MiB --keys 200 --mode plain
+backend-put4k|PUT 4 KiB straight at SeaweedFS, plain SigV4|ops|reference|put --size 4KiB --mode plain
+backend-get4k|GET 4 KiB straight at SeaweedFS, plain SigV4|ops|reference|get --size 4KiB --keys 1000 --mode plain
 '
 
-want="$*"
-selected() { [ -z "$want" ] && return 0; for w in $want; do [ "$w" = "$1" ] && return 0; done; return 1; }
+# The rows run in the order given, so comparisons can run back to back
+# (backend-get1m get1m get1m-hot); with none given, all in table order.
+RUN_ROWS=$ROWS
+if [ $# -gt 0 ]; then
+	RUN_ROWS=
+	for w in "$@"; do
+		row=$(grep "^$w|" <<<"$ROWS") || { echo "unknown row $w" >&2; exit 1; }
+		RUN_ROWS+=$row$'\n'
+	done
+fi
 
-echo "zonal bench: $RUNS run(s) of $DURATION (+$WARMUP warmup) per row, results in $OUT" >&2
+echo "zonal bench: $RUNS run(s) of $DURATION (+$WARMUP warmup) per row, $NODES node(s), results in $OUT; load: $(uptime)" >&2
 while IFS='|' read -r name label metric target args server_args; do
 	[ -z "$name" ] && continue
-	selected "$name" || continue
 	for i in $(seq "$RUNS"); do
-		start_server "$server_args"
-		echo "== $name run $i: zonal bench $args" >&2
-		# shellcheck disable=SC2086
-		"$ZONAL_BIN" bench $args --endpoint "http://127.0.0.1:$PORT" --duration "$DURATION" --warmup "$WARMUP" \
-			--compare-ceiling --ceiling-addr "127.0.0.1:$CEILING_PORT" --server-pid "$SERVER_PID" ${PG_PID:+--db-pid "$PG_PID"} \
-			--json --quiet >"$OUT/$name-$i.json" 2>>"$WORK/bench.log"
-		jq -r '"   \(.ops_per_sec|floor) ops/s \(.mib_per_sec*10|floor/10) MiB/s p50 \(.latency.p50_ms) ms p99 \(.latency.p99_ms) ms errors \(.errors); ceiling \(.ceiling.ops_per_sec|floor) ops/s"' "$OUT/$name-$i.json" >&2
-		stop_server
+		if [[ $name == backend-* ]]; then
+			[ "$BLOB" = seaweedfs ] || { echo "row $name needs BLOB=seaweedfs" >&2; exit 1; }
+			DBN=$((DBN + 1))
+			echo "== $name run $i: zonal bench $args (straight at SeaweedFS)" >&2
+			# shellcheck disable=SC2086
+			"$ZONAL_BIN" bench $args --endpoint "$WEED_EP" --access-key "$WEED_AK" --secret-key "$WEED_SK" \
+				--bucket "direct$DBN" --duration "$DURATION" --warmup "$WARMUP" \
+				--compare-ceiling --ceiling-addr "127.0.0.1:$CEILING_PORT" --backend-pid "$WEED_PID" \
+				--json --quiet >"$OUT/$name-$i.json" 2>>"$WORK/bench.log"
+		else
+			start_server "$server_args"
+			echo "== $name run $i: zonal bench $args ($NODES node(s))" >&2
+			# shellcheck disable=SC2086
+			"$ZONAL_BIN" bench $args --endpoint "$(endpoints)" --duration "$DURATION" --warmup "$WARMUP" \
+				--compare-ceiling --ceiling-addr "127.0.0.1:$CEILING_PORT" --server-pid "$(IFS=,; echo "${SERVER_PIDS[*]}")" \
+				${PG_PID:+--db-pid "$PG_PID"} ${WEED_PID:+--backend-pid "$WEED_PID"} ${PROFILE:+--server-profile "$PROFILE/$name-$i.pprof"} \
+				--json --quiet >"$OUT/$name-$i.json" 2>>"$WORK/bench.log"
+		fi
+		jq -r '"   \(.ops_per_sec|floor) ops/s \(.mib_per_sec*10|floor/10) MiB/s p50 \(.latency.p50_ms) ms p99 \(.latency.p99_ms) ms errors \(.errors); ceiling \(.ceiling.ops_per_sec|floor) ops/s; system \(.system.cpu_us_per_op // "-") µs CPU/op"' "$OUT/$name-$i.json" >&2
+		if [[ $name == backend-* ]]; then sync; sleep "$SETTLE"; else stop_server; fi
 	done
-done <<<"$ROWS"
+done <<<"$RUN_ROWS"
 
 # The table: every column is the median of its RUNS values.
 median='sort | .[(length - 1) / 2 | floor]'
 echo
-if [ "$CATALOG" = postgres ]; then
-	echo "| workload | result | p50 / p99 | ceiling, same run | ratio | target | errors | generator CPU/op | server CPU/op (cores) | server peak RSS | PostgreSQL CPU/op (cores) |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
-else
-	echo "| workload | result | p50 / p99 | ceiling, same run | ratio | target | errors | generator CPU/op | server CPU/op (cores) | server peak RSS |"
-	echo "|---|---|---|---|---|---|---|---|---|---|"
-fi
+head="| workload | result | p50 / p99 | ceiling, same run | ratio | target | errors | generator CPU/op | server CPU/op (cores) | server peak RSS |"
+rule="|---|---|---|---|---|---|---|---|---|---|"
+if [ "$CATALOG" = postgres ]; then head+=" PostgreSQL CPU/op (cores) |"; rule+="---|"; fi
+if [ "$BLOB" = seaweedfs ]; then head+=" SeaweedFS CPU/op (cores) |"; rule+="---|"; fi
+if [ "$CATALOG" = postgres ] || [ "$BLOB" = seaweedfs ]; then head+=" system CPU/op | ops per CPU-second |"; rule+="---|---|"; fi
+echo "$head"
+echo "$rule"
 while IFS='|' read -r name label metric target args _; do
 	[ -z "$name" ] && continue
-	selected "$name" || continue
-	ls "$OUT/$name"-*.json >/dev/null 2>&1 || continue
-	jq -rs --arg lbl "$label" --arg metric "$metric" --arg target "$target" "
+	ls "$OUT/$name"-[0-9]*.json >/dev/null 2>&1 || continue
+	jq -rs --arg lbl "$label" --arg metric "$metric" --arg target "$target" \
+		--argjson pg "$([ "$CATALOG" = postgres ] && echo true || echo false)" --argjson weed "$([ "$BLOB" = seaweedfs ] && echo true || echo false)" "
 		def med(f): [.[] | f] | $median;
 		def r0: . * 1 | round;
 		def r1: . * 10 | round / 10;
@@ -180,10 +310,12 @@ while IFS='|' read -r name label metric target args _; do
 		| (if \$metric == \"mib\" then \"\(med(.ceiling.mib_per_sec) | r1) MiB/s\"
 		   elif \$metric == \"p50\" then \"p50 \(med(.ceiling.latency.p50_ms) | r3) ms\"
 		   else \"\(med(.ceiling.ops_per_sec) | r0)/s\" end) as \$ceil
+		| (if .[0].server then \"\(med(.server.cpu_us_per_op) | r1) µs (\(med(.server.cores) | r2)) | \(med(.server.peak_rss_bytes / 1048576) | r0) MiB |\" else \"- | - |\" end) as \$srv
 		| (if \$metric == \"mib\" then med(.ratio_mibs) elif \$metric == \"p50\" then med(.latency.p50_ms / .ceiling.latency.p50_ms) else med(.ratio_ops) end) as \$ratio
-		| \"| \(\$lbl) | \(\$result) | \(med(.latency.p50_ms) | r2) / \(med(.latency.p99_ms) | r2) ms | \(\$ceil) | \(\$ratio | r3)x | \(\$target) | \(med(.errors)) | \(med(.client_cpu_us_per_op) | r1) µs | \(med(.server.cpu_us_per_op) | r1) µs (\(med(.server.cores) | r2)) | \(med(.server.peak_rss_bytes / 1048576) | r0) MiB |\(if .[0].db then \" \(med(.db.cpu_us_per_op) | r1) µs (\(med(.db.cores) | r2)) |\" else \"\" end)\"
-	" "$OUT/$name"-*.json
-done <<<"$ROWS"
+		| \"| \(\$lbl) | \(\$result) | \(med(.latency.p50_ms) | r2) / \(med(.latency.p99_ms) | r2) ms | \(\$ceil) | \(\$ratio | r3)x | \(\$target) | \(med(.errors)) | \(med(.client_cpu_us_per_op) | r1) µs | \(\$srv)\(if \$pg then (if .[0].db then \" \(med(.db.cpu_us_per_op) | r1) µs (\(med(.db.cores) | r2)) |\" else \" - |\" end) else \"\" end)\(if \$weed then (if .[0].backend then \" \(med(.backend.cpu_us_per_op) | r1) µs (\(med(.backend.cores) | r2)) |\" else \" - |\" end) else \"\" end)\(if \$pg or \$weed then \" \(med(.system.cpu_us_per_op // 0) | r1) µs | \(med(.system.ops_per_cpu_second // 0) | r0) |\" else \"\" end)\"
+	" "$OUT/$name"-[0-9]*.json
+done <<<"$RUN_ROWS"
 echo
 echo "Each column is the median of $RUNS runs; for the c=1 rows the ratio is p50 latency / ceiling p50 (lower is better)."
+echo "$NODES zonal node(s)${CATALOG:+, catalog $CATALOG}${BLOB:+, blobs in $BLOB}${CACHE:+, cache $CACHE}; load at the end: $(uptime)"
 echo "Raw results: $OUT"

@@ -59,7 +59,7 @@ func runBench(args []string) error {
 	fs.StringVar(&cfg.Workload, "workload", workload, "workload (also the first argument): "+strings.Join(bench.Workloads, ", "))
 	fs.StringVar(&cfg.Mode, "mode", bench.ModeExpress, "express (CreateSession + session-signed requests) or plain (SigV4 with the long-term keys)")
 	fs.StringVar(&cfg.Service, "service", "", "SigV4 service name (default s3express in express mode, s3 in plain mode)")
-	endpoint := fs.String("endpoint", "http://127.0.0.1:9000", "server URL; leave unset and give --region/--zone for AWS (https://<bucket>.s3express-<zone>.<region>.amazonaws.com)")
+	endpoint := fs.String("endpoint", "http://127.0.0.1:9000", "server URL, or several separated by commas (worker i sends to endpoint i mod N); leave unset and give --region/--zone for AWS (https://<bucket>.s3express-<zone>.<region>.amazonaws.com)")
 	fs.StringVar(&cfg.Addressing, "addressing", "auto", "auto (virtual-hosted for *.amazonaws.com, else path style), path or virtual")
 	fs.StringVar(&cfg.ConnectTo, "connect-to", "", "dial this host:port for every request (for virtual-hosted names that do not resolve)")
 	fs.BoolVar(&cfg.InsecureTLS, "insecure", false, "skip TLS certificate verification")
@@ -86,8 +86,10 @@ func runBench(args []string) error {
 	fs.BoolVar(&cfg.CompareCeiling, "compare-ceiling", false, "run the ceiling workload with the same settings first and print the ratio")
 	fs.StringVar(&cfg.CeilingOf, "ceiling-of", "put", "ceiling: the workload to imitate")
 	fs.StringVar(&cfg.CeilingAddr, "ceiling-addr", "", "ceiling: use the ceiling server already running here (zonal bench ceiling-server) instead of one in this process")
-	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "server process id: report its CPU time and peak RSS during the measured phase (Linux /proc)")
+	serverPIDs := fs.String("server-pid", "", "server process id, or several separated by commas (one per node): report their CPU time (summed) and peak RSS during the measured phase (Linux /proc)")
 	fs.IntVar(&cfg.DBPID, "db-pid", 0, "database server's root process id (PostgreSQL's postmaster): report the CPU time of its process tree during the measured phase")
+	fs.IntVar(&cfg.BackendPID, "backend-pid", 0, "blob store's root process id (e.g. weed server): report the CPU time of its process tree during the measured phase")
+	fs.StringVar(&cfg.ServerProfile, "server-profile", "", "save a CPU profile of the (first) server over the measured phase to this file, from /_zonal/debug/pprof/profile (zonal server --pprof)")
 	jsonOut := fs.Bool("json", false, "print one JSON object instead of the text report")
 	quiet := fs.Bool("quiet", false, "no progress line")
 	cpuProfile := fs.String("cpuprofile", "", "write the generator's CPU profile to this file")
@@ -121,6 +123,9 @@ func runBench(args []string) error {
 		return fmt.Errorf("--size: %v", err)
 	}
 	cfg.Size = n
+	if cfg.ServerPIDs, err = bench.ParsePIDs(*serverPIDs); err != nil {
+		return fmt.Errorf("--server-pid: %v", err)
+	}
 	if !*quiet {
 		cfg.Progress = os.Stderr
 	}

@@ -82,17 +82,19 @@ type outcome struct {
 // for concurrent use. Its read buffer is reused for every response.
 type client struct {
 	g    *gen
-	buf  []byte // scratch for discarded response bodies
-	resp []byte // the last kept response body
+	t    *target // where its requests go
+	buf  []byte  // scratch for discarded response bodies
+	resp []byte  // the last kept response body
 }
 
-func (g *gen) newClient() *client { return &client{g: g, buf: make([]byte, 64<<10)} }
+// newClient returns a client that sends to the first endpoint.
+func (g *gen) newClient() *client { return &client{g: g, t: &g.ts[0], buf: make([]byte, 64<<10)} }
 
 func (cl *client) do(rq *request) outcome {
-	g := cl.g
-	host, path := g.t.host, g.t.pathPrefix+rq.path
+	g, t := cl.g, cl.t
+	host, path := t.host, t.pathPrefix+rq.path
 	if rq.control {
-		host, path = g.t.controlHost, g.t.controlPath
+		host, path = t.controlHost, t.controlPath
 	}
 	if path == "" {
 		path = "/"
@@ -100,7 +102,7 @@ func (cl *client) do(rq *request) outcome {
 	// Keys and prefixes are checked to hold only unreserved characters
 	// and '/', so URL.Path is also its escaped form: EscapedPath (what
 	// net/http sends and what Signer signs) is Path, no RawPath needed.
-	u := &url.URL{Scheme: g.t.scheme, Host: host, Path: path, RawQuery: rq.query}
+	u := &url.URL{Scheme: t.scheme, Host: host, Path: path, RawQuery: rq.query}
 	req := &http.Request{
 		Method:     rq.method,
 		URL:        u,

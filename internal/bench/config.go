@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,9 +41,11 @@ type Config struct {
 	Mode    string // ModeExpress (default) or ModePlain
 	Service string // SigV4 service; default s3express (express) or s3 (plain)
 
-	// Endpoint is the server's URL (http://127.0.0.1:9000). Empty means
-	// real AWS: https://<bucket>.s3express-<Zone>.<Region>.amazonaws.com
-	// (express) or https://<bucket>.s3.<Region>.amazonaws.com (plain).
+	// Endpoint is the server's URL (http://127.0.0.1:9000), or several
+	// separated by commas (the nodes of one cluster): worker i then sends
+	// to endpoint i mod N. Empty means real AWS:
+	// https://<bucket>.s3express-<Zone>.<Region>.amazonaws.com (express) or
+	// https://<bucket>.s3.<Region>.amazonaws.com (plain).
 	Endpoint string
 	// Addressing is "auto" (default: virtual-hosted for amazonaws.com
 	// hosts, path style otherwise), "path" or "virtual".
@@ -83,13 +86,22 @@ type Config struct {
 	// (zonal bench ceiling-server); empty starts one in this process.
 	CeilingAddr string
 
-	// ServerPID, when set, is the server's process id: its CPU time and
-	// peak RSS over the measured phase are read from /proc and reported.
-	ServerPID int
+	// ServerPIDs are the server processes (one per node): their CPU time,
+	// summed, and peak RSS over the measured phase are read from /proc and
+	// reported.
+	ServerPIDs []int
 	// DBPID, when set, is a database server's root process (PostgreSQL's
 	// postmaster): the CPU time of it and its descendants over the
 	// measured phase is reported beside the server's.
 	DBPID int
+	// BackendPID, when set, is the blob store's root process (weed
+	// server): counted as a process tree, like DBPID.
+	BackendPID int
+
+	// ServerProfile, when set, is a file for a CPU profile of the first
+	// endpoint's server over the measured phase, fetched from zonal's
+	// /_zonal/debug/pprof/profile (a server started with --pprof).
+	ServerProfile string
 
 	// Progress receives a line every second (nil: none).
 	Progress io.Writer
@@ -200,12 +212,42 @@ func (c *Config) setDefaults() error {
 		c.AccessKey, c.SecretKey = "AKIACEILING000000000", "ceilingceilingceilingceilingceilingceil0"
 	}
 	if c.Endpoint != "" {
-		u, err := url.Parse(c.Endpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("--endpoint %q: want http(s)://host[:port]", c.Endpoint)
+		if _, err := SplitEndpoints(c.Endpoint); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// SplitEndpoints splits a comma-separated list of server URLs, each
+// http(s)://host[:port].
+func SplitEndpoints(s string) ([]string, error) {
+	var eps []string
+	for _, e := range strings.Split(s, ",") {
+		e = strings.TrimSpace(e)
+		u, err := url.Parse(e)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--endpoint %q: want http(s)://host[:port], or several separated by commas", e)
+		}
+		eps = append(eps, e)
+	}
+	return eps, nil
+}
+
+// ParsePIDs parses a comma-separated list of process ids ("" is none).
+func ParsePIDs(s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var pids []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("process id %q: want a positive number", f)
+		}
+		pids = append(pids, n)
+	}
+	return pids, nil
 }
 
 // workloadOp is the workload whose requests a run makes (the imitated one
@@ -264,8 +306,28 @@ type target struct {
 	aws         bool
 }
 
-func resolveTarget(c *Config) (target, error) {
+// resolveTargets returns one target per endpoint (one for AWS).
+func resolveTargets(c *Config) ([]target, error) {
 	if c.Endpoint == "" {
+		t, err := resolveTarget(c, "")
+		return []target{t}, err
+	}
+	eps, err := SplitEndpoints(c.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	ts := make([]target, len(eps))
+	for i, e := range eps {
+		if ts[i], err = resolveTarget(c, e); err != nil {
+			return nil, err
+		}
+	}
+	return ts, nil
+}
+
+// resolveTarget resolves one endpoint ("": AWS).
+func resolveTarget(c *Config, endpoint string) (target, error) {
+	if endpoint == "" {
 		t := target{scheme: "https", aws: true}
 		if c.Mode == ModeExpress || strings.HasSuffix(c.Bucket, "--x-s3") {
 			t.host = c.Bucket + ".s3express-" + c.Zone + "." + c.Region + ".amazonaws.com"
@@ -280,7 +342,7 @@ func resolveTarget(c *Config) (target, error) {
 		}
 		return t, nil
 	}
-	u, _ := url.Parse(c.Endpoint)
+	u, _ := url.Parse(endpoint)
 	t := target{scheme: u.Scheme}
 	hostname := u.Hostname()
 	virtual := false

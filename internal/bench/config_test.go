@@ -1,6 +1,9 @@
 package bench
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestResolveTarget(t *testing.T) {
 	cases := []struct {
@@ -27,8 +30,8 @@ func TestResolveTarget(t *testing.T) {
 		if err := cfg.setDefaults(); err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		got, err := resolveTarget(&cfg)
-		if err != nil || got != c.want {
+		got, err := resolveTargets(&cfg)
+		if err != nil || len(got) != 1 || got[0] != c.want {
 			t.Errorf("%s:\n got %+v, %v\nwant %+v", c.name, got, err, c.want)
 		}
 	}
@@ -42,6 +45,8 @@ func TestConfigErrors(t *testing.T) {
 		{GetRatio: 1.5},
 		{Checksum: "md5"},
 		{Endpoint: "ftp://x"},
+		{Endpoint: "http://127.0.0.1:1,"},
+		{Endpoint: "http://127.0.0.1:1,127.0.0.1:2"},
 		{Workload: WorkloadCeiling, CeilingOf: WorkloadCeiling},
 	} {
 		cfg.AccessKey, cfg.SecretKey = "AK", "SK"
@@ -51,5 +56,81 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if err := (&Config{Workload: WorkloadPut, Endpoint: "http://127.0.0.1:1"}).setDefaults(); err == nil {
 		t.Error("missing credentials accepted")
+	}
+}
+
+func TestEndpointList(t *testing.T) {
+	cases := []struct {
+		in    string
+		hosts []string // nil: an error
+	}{
+		{"http://127.0.0.1:9000", []string{"127.0.0.1:9000"}},
+		{"http://127.0.0.1:1,http://127.0.0.1:2, http://127.0.0.1:3", []string{"127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3"}},
+		{"http://a:1,,http://b:2", nil},
+		{"http://a:1,b:2", nil},
+	}
+	for _, c := range cases {
+		cfg := Config{Endpoint: c.in, AccessKey: "AK", SecretKey: "SK"}
+		err := cfg.setDefaults()
+		if c.hosts == nil {
+			if err == nil {
+				t.Errorf("%q accepted", c.in)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", c.in, err)
+			continue
+		}
+		ts, err := resolveTargets(&cfg)
+		if err != nil || len(ts) != len(c.hosts) {
+			t.Errorf("%q: %d targets, %v", c.in, len(ts), err)
+			continue
+		}
+		for i, h := range c.hosts {
+			if ts[i].host != h || ts[i].pathPrefix != "/zonal-bench--use1-az4--x-s3" {
+				t.Errorf("%q: target %d is %+v, want host %s", c.in, i, ts[i], h)
+			}
+		}
+	}
+}
+
+// Worker i sends to endpoint i mod N, so the load spreads evenly.
+func TestWorkersSpreadOverEndpoints(t *testing.T) {
+	cfg := Config{Endpoint: "http://127.0.0.1:1,http://127.0.0.1:2,http://127.0.0.1:3", AccessKey: "AK", SecretKey: "SK", Concurrency: 7}
+	if err := cfg.setDefaults(); err != nil {
+		t.Fatal(err)
+	}
+	g, err := newGen(&cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3", "127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:3", "127.0.0.1:1"}
+	for i, h := range want {
+		if got := g.newWorker(i).c.t.host; got != h {
+			t.Errorf("worker %d sends to %s, want %s", i, got, h)
+		}
+	}
+}
+
+func TestParsePIDs(t *testing.T) {
+	cases := []struct {
+		in   string
+		want []int
+		ok   bool
+	}{
+		{"", nil, true},
+		{"42", []int{42}, true},
+		{"1,2, 3", []int{1, 2, 3}, true},
+		{"1,,2", nil, false},
+		{"0", nil, false},
+		{"-5", nil, false},
+		{"abc", nil, false},
+	}
+	for _, c := range cases {
+		got, err := ParsePIDs(c.in)
+		if (err == nil) != c.ok || !slices.Equal(got, c.want) {
+			t.Errorf("ParsePIDs(%q) = %v, %v; want %v (ok %v)", c.in, got, err, c.want, c.ok)
+		}
 	}
 }

@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	mrand "math/rand/v2"
 	"net/http"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,7 +34,7 @@ type gen struct {
 	cfg     *Config
 	op      string // the workload's requests (the imitated one for the ceiling)
 	ceiling bool
-	t       target
+	ts      []target // one per endpoint; ts[0] takes CreateBucket and CreateSession
 	tr      *http.Transport
 	base    *sigv4.Signer // long-term keys
 	sess    *Refresher    // express mode
@@ -114,6 +117,10 @@ type worker struct {
 
 func (g *gen) newWorker(id int) *worker {
 	w := &worker{g: g, id: id, c: g.newClient(), codes: map[string]uint64{}}
+	if id > 0 {
+		// Worker i sends to endpoint i mod N on its own connection.
+		w.c.t = &g.ts[id%len(g.ts)]
+	}
 	w.rng = uint64(id+1)*0x9E3779B97F4A7C15 ^ uint64(g.start.UnixNano())
 	if w.rng == 0 {
 		w.rng = 1
@@ -185,7 +192,7 @@ func (w *worker) run() {
 
 // newGen prepares a run: target, transport, signer, payloads, key names.
 func newGen(cfg *Config) (*gen, error) {
-	t, err := resolveTarget(cfg)
+	ts, err := resolveTargets(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +200,7 @@ func newGen(cfg *Config) (*gen, error) {
 		cfg:     cfg,
 		op:      cfg.workloadOp(),
 		ceiling: cfg.Workload == WorkloadCeiling,
-		t:       t,
+		ts:      ts,
 		tr:      newTransport(cfg, cfg.Concurrency+8),
 		base: &sigv4.Signer{AccessKeyID: cfg.AccessKey, SecretAccessKey: cfg.SecretKey,
 			Region: cfg.Region, Service: cfg.Service},
@@ -379,22 +386,32 @@ func (g *gen) measure(ctx context.Context) *Result {
 	}
 	g.stopAt.Store(stop)
 
-	var srv *procWatch
-	if cfg.ServerPID > 0 && !g.ceiling {
-		srv = newProcWatch(cfg.ServerPID)
-	}
-	var db *procWatch
-	if cfg.DBPID > 0 && !g.ceiling {
-		db = newTreeWatch(cfg.DBPID)
-	}
-	var cpu0 time.Duration
-	snap := func() {
-		cpu0 = processCPU()
-		if srv != nil {
-			srv.begin()
+	var srvs []*procWatch
+	var db, backend *procWatch
+	if !g.ceiling {
+		for _, pid := range cfg.ServerPIDs {
+			srvs = append(srvs, newProcWatch(pid))
 		}
-		if db != nil {
-			db.begin()
+		if cfg.DBPID > 0 {
+			db = newTreeWatch(cfg.DBPID)
+		}
+		if cfg.BackendPID > 0 {
+			backend = newTreeWatch(cfg.BackendPID)
+		}
+	}
+	watches := append(slices.Clip(srvs), db, backend)
+	var cpu0 time.Duration
+	var profDone chan error
+	snap := func() {
+		if cfg.ServerProfile != "" && !g.ceiling && cfg.Duration > 0 {
+			profDone = make(chan error, 1)
+			go func() { profDone <- g.fetchProfile(ctx, cfg.ServerProfile, cfg.Duration) }()
+		}
+		cpu0 = processCPU()
+		for _, p := range watches {
+			if p != nil {
+				p.begin()
+			}
 		}
 	}
 	if cfg.Warmup == 0 {
@@ -435,14 +452,20 @@ loop:
 	}
 	end := g.now()
 	cpu := processCPU() - cpu0
-	if srv != nil {
-		srv.end()
-	}
-	if db != nil {
-		db.end()
+	for _, p := range watches {
+		if p != nil {
+			p.end()
+		}
 	}
 	g.tr.CloseIdleConnections()
-	return g.result(end, cpu, srv, db)
+	if profDone != nil {
+		if err := <-profDone; err != nil {
+			g.logf("server profile: %v", err)
+		} else {
+			g.logf("server profile in %s", cfg.ServerProfile)
+		}
+	}
+	return g.result(end, cpu, srvs, db, backend)
 }
 
 // progress prints the last second: ops/s, MiB/s, errors, p50/p99.
@@ -523,7 +546,7 @@ func runOne(ctx context.Context, cfg *Config) (*Result, error) {
 			addr = srv.Addr
 		}
 		c.Endpoint, c.Addressing, c.ConnectTo = "http://"+addr, "path", ""
-		c.ServerPID = 0
+		c.ServerPIDs, c.DBPID, c.BackendPID = nil, 0, 0
 		cfg = &c
 	}
 	g, err := newGen(cfg)
@@ -551,4 +574,38 @@ func runOne(ctx context.Context, cfg *Config) (*Result, error) {
 		res.SessionFailures = g.sess.Failures()
 	}
 	return res, ctx.Err()
+}
+
+// ProfilePath is where zonal serves its CPU profile (with --pprof).
+const ProfilePath = "/_zonal/debug/pprof/profile"
+
+// fetchProfile saves a CPU profile of the first endpoint's server, taken
+// over d, in file.
+func (g *gen) fetchProfile(ctx context.Context, file string, d time.Duration) error {
+	t := g.ts[0]
+	secs := max(1, int(d.Round(time.Second)/time.Second))
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		t.scheme+"://"+t.host+ProfilePath+"?seconds="+strconv.Itoa(secs), nil)
+	if err != nil {
+		return err
+	}
+	// Its own client: the workers' transport times out sooner than a
+	// profile takes.
+	resp, err := (&http.Client{Timeout: d + 30*time.Second}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s (is the server running with --pprof?)", ProfilePath, resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -48,6 +48,77 @@ type ProcStats struct {
 	Error           string `json:"error,omitempty"`
 }
 
+// SystemStats is the CPU of everything the generator watched (servers,
+// database, blob backend; not the generator) over the measured phase.
+type SystemStats struct {
+	CPUSeconds     float64 `json:"cpu_seconds"`
+	CPUPerOpMicros float64 `json:"cpu_us_per_op"`
+	Cores          float64 `json:"cores"`
+	// OpsPerCPUSecond is operations per second of that CPU: the system's
+	// efficiency, which compares clusters of different sizes on one
+	// machine where throughput cannot grow.
+	OpsPerCPUSecond float64 `json:"ops_per_cpu_second"`
+	// Parts names what was summed: "server", "db", "backend".
+	Parts []string `json:"parts"`
+}
+
+// sumProcs sums the CPU of several processes (the nodes of one cluster)
+// into one ProcStats: CPU and cores add up, the peak RSS is the largest
+// node's, and any process's error is the sum's.
+func sumProcs(ps []*ProcStats, ops uint64, sec float64) *ProcStats {
+	if len(ps) == 1 {
+		return ps[0]
+	}
+	s := &ProcStats{}
+	for _, p := range ps {
+		if p.Error != "" && s.Error == "" {
+			s.Error = fmt.Sprintf("pid %d: %s", p.PID, p.Error)
+		}
+		s.CPUSeconds += p.CPUSeconds
+		s.PeakRSSBytes = max(s.PeakRSSBytes, p.PeakRSSBytes)
+		s.PeakRSSLifetime = s.PeakRSSLifetime || p.PeakRSSLifetime
+	}
+	if ops > 0 {
+		s.CPUPerOpMicros = s.CPUSeconds * 1e6 / float64(ops)
+	}
+	if sec > 0 {
+		s.Cores = s.CPUSeconds / sec
+	}
+	return s
+}
+
+// systemStats sums the watched components (nil ones are skipped); nil
+// when none was watched or one could not be read.
+func systemStats(ops uint64, sec float64, server, db, backend *ProcStats) *SystemStats {
+	s := &SystemStats{}
+	for _, c := range []struct {
+		name string
+		p    *ProcStats
+	}{{"server", server}, {"db", db}, {"backend", backend}} {
+		if c.p == nil {
+			continue
+		}
+		if c.p.Error != "" {
+			return nil
+		}
+		s.CPUSeconds += c.p.CPUSeconds
+		s.Parts = append(s.Parts, c.name)
+	}
+	if len(s.Parts) == 0 {
+		return nil
+	}
+	if ops > 0 {
+		s.CPUPerOpMicros = s.CPUSeconds * 1e6 / float64(ops)
+	}
+	if sec > 0 {
+		s.Cores = s.CPUSeconds / sec
+	}
+	if s.CPUSeconds > 0 {
+		s.OpsPerCPUSecond = float64(ops) / s.CPUSeconds
+	}
+	return s
+}
+
 // Result is the outcome of one run.
 type Result struct {
 	Workload    string  `json:"workload"`
@@ -75,12 +146,19 @@ type Result struct {
 
 	// ClientCPU is this process's user+system CPU time over the measured
 	// phase; for an in-process ceiling run it includes the trivial server.
-	ClientCPUSeconds     float64    `json:"client_cpu_seconds"`
-	ClientCPUPerOpMicros float64    `json:"client_cpu_us_per_op"`
-	ClientCPUIncludes    string     `json:"client_cpu_includes,omitempty"`
-	Server               *ProcStats `json:"server,omitempty"`
+	ClientCPUSeconds     float64 `json:"client_cpu_seconds"`
+	ClientCPUPerOpMicros float64 `json:"client_cpu_us_per_op"`
+	ClientCPUIncludes    string  `json:"client_cpu_includes,omitempty"`
+	// Server is the server's cost; with several server processes (nodes)
+	// their sum, each one in Nodes.
+	Server *ProcStats   `json:"server,omitempty"`
+	Nodes  []*ProcStats `json:"nodes,omitempty"`
 	// DB is the database server's cost (its process tree), when watched.
 	DB *ProcStats `json:"db,omitempty"`
+	// Backend is the blob store's cost (its process tree), when watched.
+	Backend *ProcStats `json:"backend,omitempty"`
+	// System sums Server, DB and Backend.
+	System *SystemStats `json:"system,omitempty"`
 
 	Sessions        int64 `json:"sessions,omitempty"` // CreateSession calls (express)
 	SessionFailures int64 `json:"session_refresh_failures,omitempty"`
@@ -97,7 +175,7 @@ func (g *gen) baseResult() *Result {
 	cfg := g.cfg
 	r := &Result{
 		Workload: cfg.Workload, Mode: cfg.Mode, Service: cfg.Service,
-		Endpoint: g.t.scheme + "://" + g.t.host, Bucket: cfg.Bucket,
+		Endpoint: g.endpoints(), Bucket: cfg.Bucket,
 		Size: cfg.Size, Concurrency: cfg.Concurrency, Keys: len(g.keys),
 		Warmup: cfg.Warmup.Seconds(), ErrorCodes: map[string]uint64{},
 	}
@@ -107,7 +185,19 @@ func (g *gen) baseResult() *Result {
 	return r
 }
 
-func (g *gen) result(end int64, cpu time.Duration, srv, db *procWatch) *Result {
+// endpoints lists the targets' URLs, comma-separated.
+func (g *gen) endpoints() string {
+	var b strings.Builder
+	for i, t := range g.ts {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(t.scheme + "://" + t.host)
+	}
+	return b.String()
+}
+
+func (g *gen) result(end int64, cpu time.Duration, srvs []*procWatch, db, backend *procWatch) *Result {
 	r := g.baseResult()
 	var h Histogram
 	var last int64
@@ -156,13 +246,26 @@ func (g *gen) result(end int64, cpu time.Duration, srv, db *procWatch) *Result {
 	if g.ceiling && g.cfg.CeilingAddr == "" {
 		r.ClientCPUIncludes = "generator and in-process ceiling server"
 	}
-	if srv != nil {
-		r.Server = srv.stats(r.Ops+r.Errors, sec)
+	n := r.Ops + r.Errors
+	if len(srvs) > 0 {
+		var ps []*ProcStats
+		for _, p := range srvs {
+			ps = append(ps, p.stats(n, sec))
+		}
+		r.Server = sumProcs(ps, n, sec)
+		if len(ps) > 1 {
+			r.Nodes = ps
+		}
 	}
 	if db != nil {
-		r.DB = db.stats(r.Ops+r.Errors, sec)
+		r.DB = db.stats(n, sec)
 		r.DB.PeakRSSBytes = 0 // the root's peak says nothing of the tree
 	}
+	if backend != nil {
+		r.Backend = backend.stats(n, sec)
+		r.Backend.PeakRSSBytes = 0
+	}
+	r.System = systemStats(n, sec, r.Server, r.DB, r.Backend)
 	return r
 }
 
@@ -227,8 +330,16 @@ func (r *Result) WriteText(w io.Writer) {
 			if s.PeakRSSLifetime {
 				peak = "lifetime peak RSS"
 			}
-			fmt.Fprintf(w, "  server:      %.1f µs CPU/op (%.2f cores), %s %.1f MiB\n",
-				s.CPUPerOpMicros, s.Cores, peak, float64(s.PeakRSSBytes)/(1<<20))
+			nodes := ""
+			if len(r.Nodes) > 1 {
+				nodes, peak = fmt.Sprintf(" (%d nodes summed)", len(r.Nodes)), "largest node's "+peak
+			}
+			fmt.Fprintf(w, "  server:      %.1f µs CPU/op (%.2f cores)%s, %s %.1f MiB\n",
+				s.CPUPerOpMicros, s.Cores, nodes, peak, float64(s.PeakRSSBytes)/(1<<20))
+			for _, p := range r.Nodes {
+				fmt.Fprintf(w, "    pid %-8d %.1f µs CPU/op (%.2f cores), peak RSS %.1f MiB\n",
+					p.PID, p.CPUPerOpMicros, p.Cores, float64(p.PeakRSSBytes)/(1<<20))
+			}
 		}
 	}
 	if s := r.DB; s != nil {
@@ -237,6 +348,17 @@ func (r *Result) WriteText(w io.Writer) {
 		} else {
 			fmt.Fprintf(w, "  database:    %.1f µs CPU/op (%.2f cores, process tree)\n", s.CPUPerOpMicros, s.Cores)
 		}
+	}
+	if s := r.Backend; s != nil {
+		if s.Error != "" {
+			fmt.Fprintf(w, "  backend:     pid %d: %s\n", s.PID, s.Error)
+		} else {
+			fmt.Fprintf(w, "  backend:     %.1f µs CPU/op (%.2f cores, process tree)\n", s.CPUPerOpMicros, s.Cores)
+		}
+	}
+	if s := r.System; s != nil {
+		fmt.Fprintf(w, "  system:      %.1f µs CPU/op (%.2f cores; %s), %.0f ops per CPU-second\n",
+			s.CPUPerOpMicros, s.Cores, strings.Join(s.Parts, " + "), s.OpsPerCPUSecond)
 	}
 	if r.Sessions > 0 {
 		fmt.Fprintf(w, "  sessions:    %d CreateSession (%d refresh failures)\n", r.Sessions, r.SessionFailures)

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -104,6 +105,7 @@ type Store struct {
 	conc      int
 	readAhead int
 	parts     sync.Pool // *[]byte of partSize capacity
+	windows   sync.Pool // *[]byte of readAhead capacity
 }
 
 var _ blob.Store = (*Store)(nil)
@@ -163,6 +165,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, errors.New("blob/s3: Concurrency and ReadAhead must be positive")
 	}
 	s.parts.New = func() any { b := make([]byte, 0, s.partSize); return &b }
+	s.windows.New = func() any { b := make([]byte, 0, s.readAhead); return &b }
 	if _, err := client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: &s.bucket}); err != nil {
 		return nil, wrap(ctx, "open bucket "+s.bucket, err)
 	}
@@ -180,8 +183,12 @@ func (s *Store) Create(ctx context.Context) (blob.Writer, error) {
 	return newWriter(ctx, s, blob.NewID()), nil
 }
 
-// Open implements blob.Store with a HeadObject for the size; the Reader's
-// range requests run under ctx.
+// Open implements blob.Store with a ranged GET of the blob's first
+// ReadAhead bytes: its Content-Range gives the size, and its bytes are the
+// Reader's first window. Reading a whole blob of up to ReadAhead bytes (the
+// usual object) then costs one request instead of a HeadObject and a GET;
+// the price is up to ReadAhead bytes fetched in vain by a caller that reads
+// only far into a larger blob. The Reader's range requests run under ctx.
 func (s *Store) Open(ctx context.Context, id string) (blob.Reader, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -190,11 +197,61 @@ func (s *Store) Open(ctx context.Context, id string) (blob.Reader, error) {
 		return nil, blob.ErrNotFound
 	}
 	key := s.key(id)
+	rng := fmt.Sprintf("bytes=0-%d", s.readAhead-1)
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key, Range: &rng})
+	if err != nil {
+		if isInvalidRange(err) {
+			// An empty blob has no byte 0: S3 answers 416.
+			return s.openHead(ctx, id, key)
+		}
+		return nil, wrap(ctx, "open "+id, err)
+	}
+	defer out.Body.Close()
+	size, ok := rangeTotal(aws.ToString(out.ContentRange))
+	if !ok {
+		// No range in the answer: the service sent the whole blob.
+		size = aws.ToInt64(out.ContentLength)
+	}
+	win := s.getWindow(min(size, int64(s.readAhead)))
+	if _, err := io.ReadFull(out.Body, win); err != nil {
+		s.putWindow(win)
+		return nil, wrap(ctx, "open "+id, err)
+	}
+	return &reader{s: s, ctx: ctx, key: key, size: size, win: win}, nil
+}
+
+// openHead opens a blob with a HeadObject for its size.
+func (s *Store) openHead(ctx context.Context, id, key string) (blob.Reader, error) {
 	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &s.bucket, Key: &key})
 	if err != nil {
 		return nil, wrap(ctx, "open "+id, err)
 	}
 	return &reader{s: s, ctx: ctx, key: key, size: aws.ToInt64(out.ContentLength)}, nil
+}
+
+// rangeTotal returns the complete length from a Content-Range of the form
+// "bytes 0-99/1234".
+func rangeTotal(cr string) (int64, bool) {
+	rest, ok := strings.CutPrefix(cr, "bytes ")
+	if !ok {
+		return 0, false
+	}
+	_, total, ok := strings.Cut(rest, "/")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(total, 10, 64)
+	return n, err == nil && n >= 0
+}
+
+// isInvalidRange reports S3's 416 for a range that starts past the end.
+func isInvalidRange(err error) bool {
+	var ae smithy.APIError
+	if errors.As(err, &ae) && ae.ErrorCode() == "InvalidRange" {
+		return true
+	}
+	var re *smithyhttp.ResponseError
+	return errors.As(err, &re) && re.HTTPStatusCode() == 416
 }
 
 // Delete implements blob.Store. S3 answers a delete of a missing key with

@@ -262,12 +262,12 @@ func TestReadAhead(t *testing.T) {
 	s, c, _ := openStore(t, s3.Options{ReadAhead: ahead})
 	data := randomBytes(4*ahead+100, 4)
 	id := writeBlob(t, s, data, len(data))
+	c.reset()
 	r, err := s.Open(ctx, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	c.reset()
 	var got bytes.Buffer
 	// Plain Reader and Writer, so the copy goes in 32 KiB reads
 	// (bytes.Buffer's ReadFrom would read in growing sizes).
@@ -278,9 +278,10 @@ func TestReadAhead(t *testing.T) {
 	if !bytes.Equal(got.Bytes(), data) {
 		t.Fatal("sequential read differs")
 	}
-	// 4 MiB + 100 bytes in 1 MiB windows: 5 GETs, against 129 without.
-	if n := c.get("GET"); n != 5 {
-		t.Errorf("streaming %d bytes took %d GETs, want 5", len(data), n)
+	// 4 MiB + 100 bytes in 1 MiB windows: 5 GETs (the first one Open's),
+	// against 129 without, and no HeadObject.
+	if n, h := c.get("GET"), c.get("HEAD"); n != 5 || h != 0 {
+		t.Errorf("opening and streaming %d bytes took %d GETs and %d HEADs, want 5 and 0", len(data), n, h)
 	}
 
 	c.reset()
@@ -296,6 +297,77 @@ func TestReadAhead(t *testing.T) {
 	if n := c.get("GET"); n > reads {
 		t.Errorf("%d random reads took %d GETs", reads, n)
 	}
+}
+
+// TestOpenOneRequest: opening and reading a whole blob of up to ReadAhead
+// bytes costs one GET, and an empty blob opens too (its ranged GET is a
+// 416, then a HeadObject).
+func TestOpenOneRequest(t *testing.T) {
+	const ahead = 64 << 10
+	s, c, _ := openStore(t, s3.Options{ReadAhead: ahead})
+	for _, n := range []int{0, 1, ahead - 1, ahead, ahead + 1} {
+		data := randomBytes(n, uint64(n)+7)
+		id := writeBlob(t, s, data, max(n, 1))
+		c.reset()
+		r, err := s.Open(ctx, id)
+		if err != nil {
+			t.Fatalf("open %d bytes: %v", n, err)
+		}
+		if r.Size() != int64(n) {
+			t.Errorf("size %d, want %d", r.Size(), n)
+		}
+		got, err := io.ReadAll(io.NewSectionReader(r, 0, r.Size()))
+		r.Close()
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("%d bytes read back as %d, %v", n, len(got), err)
+		}
+		want := 1
+		if n == 0 || n > ahead {
+			want = 2 // the 416 and HEAD of an empty blob; a second window
+		}
+		if got := c.get("GET") + c.get("HEAD"); got != want {
+			t.Errorf("%d bytes: %v requests, want %d", n, c.n, want)
+		}
+	}
+	if _, err := s.Open(ctx, blob.NewID()); !errors.Is(err, blob.ErrNotFound) {
+		t.Errorf("open of a missing blob: %v, want ErrNotFound", err)
+	}
+}
+
+// TestWindowReuse reads blobs from many readers at once, each closed as
+// soon as it is read: read-ahead windows go back to a pool at Close and
+// on every refill, and no reader may see another's bytes.
+func TestWindowReuse(t *testing.T) {
+	const ahead = 64 << 10
+	s, _, _ := openStore(t, s3.Options{ReadAhead: ahead})
+	var blobs [][]byte
+	var ids []string
+	for i := range 3 {
+		data := randomBytes(5*ahead/2+i, uint64(100+i))
+		blobs, ids = append(blobs, data), append(ids, writeBlob(t, s, data, len(data)))
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 10 {
+				k := (g + i) % len(ids)
+				r, err := s.Open(ctx, ids[k])
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got, err := io.ReadAll(io.NewSectionReader(r, 0, r.Size()))
+				r.Close()
+				if err != nil || !bytes.Equal(got, blobs[k]) {
+					t.Errorf("blob %d read back wrong (%d bytes, %v)", k, len(got), err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // TestBackendDown kills SeaweedFS under a store: every call fails within
@@ -353,7 +425,8 @@ func TestBackendDown(t *testing.T) {
 	_, err = s.Open(ctx, smallID)
 	check("Open", err, start)
 	start = time.Now()
-	_, err = r.ReadAt(make([]byte, 10), 0)
+	// Past the first window, which Open fetched while the server was up.
+	_, err = r.ReadAt(make([]byte, 10), int64(len(large)-10))
 	check("ReadAt", err, start)
 	start = time.Now()
 	check("Delete", s.Delete(ctx, smallID), start)
