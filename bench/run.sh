@@ -25,6 +25,8 @@
 #              PORT+10, ...; the generator spreads its workers over all of them and
 #              sums their CPU.
 #              SERVER_GOMAXPROCS=N runs the servers (only) with GOMAXPROCS=N.
+#              BENCH_ARGS: more generator flags for every row, after the row's own
+#              (the last wins), e.g. "--concurrency 48" for 16 clients per node of three.
 #              PROFILE=DIR runs the servers with --pprof and saves node 0's CPU
 #              profile over each measured phase as DIR/<row>-<run>.pprof.
 #              CACHE=SIZE gives every node a fresh cache (--cache-dir, --cache-size);
@@ -36,6 +38,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 SERVER_ARGS=${SERVER_ARGS:-}
+BENCH_ARGS=${BENCH_ARGS:-}
 SETTLE=${SETTLE:-3}
 DURATION=${DURATION:-5s}
 WARMUP=${WARMUP:-1s}
@@ -265,7 +268,7 @@ while IFS='|' read -r name label metric target args server_args; do
 			DBN=$((DBN + 1))
 			echo "== $name run $i: zonal bench $args (straight at SeaweedFS)" >&2
 			# shellcheck disable=SC2086
-			"$ZONAL_BIN" bench $args --endpoint "$WEED_EP" --access-key "$WEED_AK" --secret-key "$WEED_SK" \
+			"$ZONAL_BIN" bench $args $BENCH_ARGS --endpoint "$WEED_EP" --access-key "$WEED_AK" --secret-key "$WEED_SK" \
 				--bucket "direct$DBN" --duration "$DURATION" --warmup "$WARMUP" \
 				--compare-ceiling --ceiling-addr "127.0.0.1:$CEILING_PORT" --backend-pid "$WEED_PID" \
 				--json --quiet >"$OUT/$name-$i.json" 2>>"$WORK/bench.log"
@@ -273,7 +276,7 @@ while IFS='|' read -r name label metric target args server_args; do
 			start_server "$server_args"
 			echo "== $name run $i: zonal bench $args ($NODES node(s))" >&2
 			# shellcheck disable=SC2086
-			"$ZONAL_BIN" bench $args --endpoint "$(endpoints)" --duration "$DURATION" --warmup "$WARMUP" \
+			"$ZONAL_BIN" bench $args $BENCH_ARGS --endpoint "$(endpoints)" --duration "$DURATION" --warmup "$WARMUP" \
 				--compare-ceiling --ceiling-addr "127.0.0.1:$CEILING_PORT" --server-pid "$(IFS=,; echo "${SERVER_PIDS[*]}")" \
 				${PG_PID:+--db-pid "$PG_PID"} ${WEED_PID:+--backend-pid "$WEED_PID"} ${PROFILE:+--server-profile "$PROFILE/$name-$i.pprof"} \
 				--json --quiet >"$OUT/$name-$i.json" 2>>"$WORK/bench.log"
