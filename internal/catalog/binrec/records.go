@@ -2,6 +2,7 @@ package binrec
 
 import (
 	"encoding/binary"
+	"math"
 
 	"github.com/zonal-dev/zonal/internal/catalog"
 )
@@ -105,8 +106,10 @@ func (d *Decoder) Object(key string) (o *catalog.Object, inline int64) {
 			e := &o.Extents[i]
 			switch d.Byte() {
 			case extentInline:
-				if e.Length = d.Varint(); e.Length < 0 {
+				// A length past what a sum can hold is a corrupt record.
+				if e.Length = d.Varint(); e.Length < 0 || e.Length > math.MaxInt64-inline {
 					d.fail()
+					return o, 0
 				}
 				inline += e.Length
 			case extentBlob:
