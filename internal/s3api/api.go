@@ -20,6 +20,7 @@ import (
 
 	"github.com/zonal-dev/zonal/internal/auth"
 	"github.com/zonal-dev/zonal/internal/catalog"
+	"github.com/zonal-dev/zonal/internal/faults"
 	"github.com/zonal-dev/zonal/internal/iam"
 	"github.com/zonal-dev/zonal/internal/s3err"
 	"github.com/zonal-dev/zonal/internal/session"
@@ -43,8 +44,11 @@ type Config struct {
 	// the bucket lookup of the session check (catalog.ObjectHint): worth
 	// it with a catalog that pays a round trip per call.
 	PrefetchObjects bool
-	Logger          *slog.Logger
-	Now             func() time.Time // clock (tests); time.Now when nil
+	// Faults are the fault-injection rules consulted once a request is
+	// authenticated (nil: none ever).
+	Faults *faults.Set
+	Logger *slog.Logger
+	Now    func() time.Time // clock (tests); time.Now when nil
 }
 
 // Handler is the S3 API http.Handler.
@@ -84,7 +88,10 @@ type Info struct {
 	Principal string // ARN, or "" when unauthenticated
 	AccessKey string // access key id (never the secret or token)
 	ErrCode   string
-	Err       error // the internal error behind a 5xx, for the log
+	Err       error  // the internal error behind a 5xx, for the log
+	Fault     string // the fault rule that fired, if one did
+
+	out http.ResponseWriter // the fault's writer, which the error goes to
 }
 
 // InfoFrom returns the Info of the Request attached by WithRequest, or nil.
@@ -109,6 +116,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t := target{Bucket: req.Bucket, Key: req.Key, Op: req.Op, Sub: req.Sub, Query: req.Query}
 	info.Op, info.Bucket, info.Key = t.Op, t.Bucket, t.Key
 	if err := h.serve(w, r, t, info); err != nil {
+		if info.out != nil {
+			w = info.out
+			if errors.Is(err, faults.ErrInjected) {
+				return // the fault cut the response; no error to add
+			}
+		}
 		e := s3Error(err)
 		if e.Status == http.StatusInternalServerError && errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 			e = s3err.ClientClosedRequest // its own call failed because it left
@@ -139,6 +152,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, info *
 		return err
 	}
 	info.Principal, info.AccessKey = c.principal.ARN(), c.auth.AccessKeyID
+	if h.cfg.Faults.Active() {
+		if w, r, err = h.injectFault(w, r, t, c, info); err != nil {
+			return err
+		}
+	}
 	switch t.Op {
 	case OpNotImplemented:
 		return s3err.NotImplemented.Msg("zonal does not implement %q on directory buckets", t.Sub)

@@ -73,7 +73,7 @@ func (s *Server) accessLog(r *http.Request, st *reqState, status int, d time.Dur
 	if err != nil {
 		remote = r.RemoteAddr
 	}
-	attrs := make([]slog.Attr, 0, 14)
+	attrs := make([]slog.Attr, 0, 15)
 	attrs = append(attrs,
 		slog.String("request_id", info.RequestID),
 		slog.String("principal", info.Principal),
@@ -94,6 +94,9 @@ func (s *Server) accessLog(r *http.Request, st *reqState, status int, d time.Dur
 		attrs = append(attrs, slog.String("error_code", info.ErrCode),
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.String("query", queryNames(r.URL.RawQuery)))
+	}
+	if info.Fault != "" {
+		attrs = append(attrs, slog.String("fault", info.Fault))
 	}
 	if info.Err != nil {
 		attrs = append(attrs, slog.String("err", info.Err.Error()))
