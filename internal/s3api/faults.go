@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -35,6 +36,10 @@ func (h *Handler) injectFault(w http.ResponseWriter, r *http.Request, t target, 
 		return w, r, err
 	}
 	if e := f.Error(); e != nil {
+		// The body is read before the error goes out: answering with most
+		// of an upload unread makes net/http close the connection, and a
+		// client still sending sees a reset, not the error a test asked for.
+		_, _ = io.Copy(io.Discard, r.Body)
 		msg := e.Message
 		if msg == "" {
 			msg = "Injected by zonal fault rule " + f.Rule + "."
