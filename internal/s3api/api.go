@@ -88,10 +88,7 @@ type Info struct {
 	Principal string // ARN, or "" when unauthenticated
 	AccessKey string // access key id (never the secret or token)
 	ErrCode   string
-	Err       error  // the internal error behind a 5xx, for the log
-	Fault     string // the fault rule that fired, if one did
-
-	out http.ResponseWriter // the fault's writer, which the error goes to
+	Err       error // the internal error behind a 5xx, for the log
 }
 
 // InfoFrom returns the Info of the Request attached by WithRequest, or nil.
@@ -115,9 +112,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	t := target{Bucket: req.Bucket, Key: req.Key, Op: req.Op, Sub: req.Sub, Query: req.Query}
 	info.Op, info.Bucket, info.Key = t.Op, t.Bucket, t.Key
-	if err := h.serve(w, r, t, info); err != nil {
-		if info.out != nil {
-			w = info.out
+	if err := h.serve(w, r, t, req); err != nil {
+		if req.fault != nil {
+			w = req.fault.w
 			if errors.Is(err, faults.ErrInjected) {
 				return // the fault cut the response; no error to add
 			}
@@ -134,7 +131,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, info *Info) error {
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, req *Request) error {
+	info := &req.Info
 	// The header size limit comes before authentication, as on AWS: the
 	// signature covers headers too large to be worth checking.
 	if err := checkHeaderSize(r); err != nil {
@@ -153,7 +151,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, info *
 	}
 	info.Principal, info.AccessKey = c.principal.ARN(), c.auth.AccessKeyID
 	if h.cfg.Faults.Active() {
-		if w, r, err = h.injectFault(w, r, t, c, info); err != nil {
+		if w, r, err = h.injectFault(w, r, t, c, req); err != nil {
 			return err
 		}
 	}

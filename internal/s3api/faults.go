@@ -14,8 +14,8 @@ import (
 // rules can match its principal and session) and applies the one that
 // fires: its latency now, its error as a real S3 error, its transport
 // effects through the writer and body it returns.
-func (h *Handler) injectFault(w http.ResponseWriter, r *http.Request, t target, c *caller, info *Info) (http.ResponseWriter, *http.Request, error) {
-	q := faults.Request{Op: string(t.Op), Bucket: t.Bucket, Key: t.Key, Principal: info.Principal, Method: r.Method}
+func (h *Handler) injectFault(w http.ResponseWriter, r *http.Request, t target, c *caller, req *Request) (http.ResponseWriter, *http.Request, error) {
+	q := faults.Request{Op: string(t.Op), Bucket: t.Bucket, Key: t.Key, Principal: req.Info.Principal, Method: r.Method}
 	if c.session != nil {
 		q.Session = c.session.Mode.String()
 	}
@@ -26,12 +26,11 @@ func (h *Handler) injectFault(w http.ResponseWriter, r *http.Request, t target, 
 	if f == nil {
 		return w, r, nil
 	}
-	info.Fault = f.Rule
 	h.log.LogAttrs(r.Context(), slog.LevelDebug, "fault injected", slog.String("rule", f.Rule),
-		slog.String("request_id", info.RequestID), slog.String("op", q.Op),
+		slog.String("request_id", req.Info.RequestID), slog.String("op", q.Op),
 		slog.String("bucket", q.Bucket), slog.String("key", q.Key))
 	w, r = f.Wrap(w, r)
-	info.out = w
+	req.fault = &injected{rule: f.Rule, w: w}
 	if err := f.Wait(r.Context()); err != nil {
 		return w, r, err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -132,5 +133,15 @@ func TestFaultsAdminAPI(t *testing.T) {
 	}
 	if _, list := call("GET", FaultsPath, token, ""); !strings.Contains(list, `"rules":[]`) {
 		t.Errorf("after clearing: %s", list)
+	}
+}
+
+// TestRequestStateSize: fault injection costs a request with no rule one
+// atomic load and no memory. The per-request state is one allocation of
+// exactly 512 bytes, a size class; a field more would cost 64 bytes on
+// every request (the next class is 576).
+func TestRequestStateSize(t *testing.T) {
+	if n := unsafe.Sizeof(reqState{}); n > 512 {
+		t.Errorf("reqState is %d bytes, over the 512-byte size class", n)
 	}
 }
