@@ -73,7 +73,7 @@ func (s *Server) accessLog(r *http.Request, st *reqState, status int, d time.Dur
 	if err != nil {
 		remote = r.RemoteAddr
 	}
-	attrs := make([]slog.Attr, 0, 15)
+	attrs := make([]slog.Attr, 0, 14)
 	attrs = append(attrs,
 		slog.String("request_id", info.RequestID),
 		slog.String("principal", info.Principal),
