@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 
 	"github.com/zonal-dev/zonal/internal/faults"
@@ -17,7 +18,18 @@ func (s *Server) Faults() *faults.Set { return s.faults }
 // operator endpoints): GET lists the rules with their counters, POST adds
 // one (a JSON rule, the --faults file's schema), DELETE /_zonal/faults/NAME
 // removes one and DELETE /_zonal/faults removes them all.
+//
+// Without an admin token the other endpoints are open to anyone, which is
+// tolerable for reads; a rule breaks other clients' requests, so changes
+// then come from this machine only.
 func (s *Server) faultsAPI(mux *http.ServeMux) {
+	mayChange := func(w http.ResponseWriter, r *http.Request) bool {
+		if s.cfg.AdminToken != "" || loopback(r.RemoteAddr) {
+			return true
+		}
+		writeJSONError(w, http.StatusForbidden, "fault rules can be changed from another host only with --admin-token set")
+		return false
+	}
 	mux.HandleFunc("GET "+FaultsPath, func(w http.ResponseWriter, r *http.Request) {
 		rules := s.faults.List()
 		if rules == nil {
@@ -26,6 +38,9 @@ func (s *Server) faultsAPI(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, map[string]any{"rules": rules})
 	})
 	mux.HandleFunc("POST "+FaultsPath, func(w http.ResponseWriter, r *http.Request) {
+		if !mayChange(w, r) {
+			return
+		}
 		data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 64<<10))
 		if err != nil {
 			writeJSONError(w, http.StatusBadRequest, "reading the rule: "+err.Error())
@@ -49,6 +64,9 @@ func (s *Server) faultsAPI(mux *http.ServeMux) {
 		writeJSON(w, http.StatusCreated, map[string]string{"name": name})
 	})
 	mux.HandleFunc("DELETE "+FaultsPath+"/{name}", func(w http.ResponseWriter, r *http.Request) {
+		if !mayChange(w, r) {
+			return
+		}
 		if !s.faults.Remove(r.PathValue("name")) {
 			writeJSONError(w, http.StatusNotFound, "no fault rule named "+r.PathValue("name"))
 			return
@@ -57,10 +75,23 @@ func (s *Server) faultsAPI(mux *http.ServeMux) {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("DELETE "+FaultsPath, func(w http.ResponseWriter, r *http.Request) {
+		if !mayChange(w, r) {
+			return
+		}
 		s.faults.Clear()
 		s.log.Info("fault rules cleared")
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// loopback reports whether a request's remote address is this machine.
+func loopback(remote string) bool {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -145,3 +145,14 @@ func TestRequestStateSize(t *testing.T) {
 		t.Errorf("reqState is %d bytes, over the 512-byte size class", n)
 	}
 }
+
+func TestLoopback(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:5000": true, "[::1]:5000": true, "127.8.9.1:1": true,
+		"10.0.0.1:5000": false, "[2001:db8::1]:80": false, "garbage": false, "": false,
+	} {
+		if got := loopback(addr); got != want {
+			t.Errorf("loopback(%q) = %v", addr, got)
+		}
+	}
+}
