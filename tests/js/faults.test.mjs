@@ -1,7 +1,8 @@
 // Fault injection (--faults) as the stock JS SDK meets it: with its default
 // retry strategy (3 attempts) it retries SlowDown and InternalError with
-// backoff, and an upload whose connection was reset; a reset in the middle
-// of a GET body reaches the caller, who reads again.
+// backoff, and an upload whose connection was reset; ExpiredToken is not
+// retried; a reset in the middle of a GET body reaches the caller, who
+// reads again.
 
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,7 @@ import {
   directoryBucketConfiguration,
   bodyBytes,
   describeError,
+  rejection,
   RecordingHandler,
 } from './harness.mjs';
 
@@ -34,6 +36,10 @@ rules:
   - name: cut-put
     match: {ops: [PutObject], prefix: rp/}
     reset: {after_request_bytes: 65536}
+    first: 1
+  - name: expired
+    match: {ops: [PutObject], prefix: exp/, session: session}
+    error: {status: 400, code: ExpiredToken, message: The provided token has expired.}
     first: 1
   - name: cut-get
     match: {ops: [GetObject], prefix: big/}
@@ -93,6 +99,23 @@ describe('fault injection', () => {
       assert.equal((await bodyBytes(got.Body)).toString(), 'payload');
     });
   }
+
+  // Like the Go SDK, the JS SDK neither retries ExpiredToken nor drops its
+  // cached session for it (sessions are refreshed by expiry time): the call
+  // fails, and the next one signs with the same session.
+  test('ExpiredToken on a session-signed request: not retried, session kept', async () => {
+    const Key = 'exp/obj';
+    recorder.requests.length = 0;
+    const err = await rejection(() => client.send(new PutObjectCommand({ Bucket, Key, Body: 'x' })));
+    assert.equal(err.name, 'ExpiredToken', describeError(err));
+    assert.equal(err.$metadata?.attempts, 1, describeError(err));
+    await client.send(new PutObjectCommand({ Bucket, Key, Body: 'x' }));
+    assert.deepEqual(attemptsFor(Key), ['400 expired', '200']);
+    const tokens = recorder.requests.filter((r) => r.method === 'PUT').map((r) => r.headers['x-amz-s3session-token']);
+    assert.ok(tokens[0] && tokens[0] === tokens[1], 'the second PUT used another session');
+    assert.equal(recorder.requests.filter((r) => 'session' in r.query).length, 0, 'a CreateSession followed the ExpiredToken');
+    assert.equal((await faultCounts()).expired, 1);
+  });
 
   test('a reset upload is retried on a new connection', async (t) => {
     const Key = 'rp/obj';
