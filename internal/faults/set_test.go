@@ -183,3 +183,27 @@ func TestConcurrentDecide(t *testing.T) {
 		t.Fatalf("every 4th of 800 fired %d times", n)
 	}
 }
+
+// BenchmarkActiveNoRules is what a request pays with no rule set.
+func BenchmarkActiveNoRules(b *testing.B) {
+	s := &Set{}
+	for b.Loop() {
+		if s.Active() {
+			b.Fatal("active")
+		}
+	}
+}
+
+// BenchmarkDecideMiss is a request that no rule matches, among ten rules.
+func BenchmarkDecideMiss(b *testing.B) {
+	s := &Set{}
+	for range 10 {
+		s.Add(Rule{Match: Match{Ops: []string{"UploadPart"}, Prefix: "x/"}, Error: slowDown()}, FromAPI)
+	}
+	q := &Request{Op: "PutObject", Key: "a/b"}
+	for b.Loop() {
+		if s.Decide(q) != nil {
+			b.Fatal("fired")
+		}
+	}
+}

@@ -196,8 +196,9 @@ func TestFaultsGoSDK(t *testing.T) {
 
 	// The transfer manager (feature/s3/transfermanager) leaves retries to
 	// the client: one failed UploadPart is retried by the SDK and the
-	// upload completes; a part failing on every attempt fails the upload,
-	// which the manager aborts. It has no resume of its own.
+	// upload completes; a part failing on every attempt, or once with an
+	// error the SDK does not retry, fails the upload, which the manager
+	// aborts. It has no resume of its own.
 	t.Run("transfer manager with a failing part", func(t *testing.T) {
 		body := bytes.Repeat([]byte("0123456789abcdef"), 3*(5<<20)/16) // three 5 MiB parts
 		tm := transfermanager.New(c, func(o *transfermanager.Options) { o.PartSizeBytes, o.MultipartUploadThreshold = 5<<20, 5<<20 })
@@ -237,6 +238,22 @@ func TestFaultsGoSDK(t *testing.T) {
 			t.Errorf("uploads left: %v %v", ups, lerr)
 		}
 		assertAbsent(t, "the failed upload's object", c, bucket, "tm3/big")
+
+		// The README's "session expiring mid-upload": ExpiredToken is not
+		// retried, so one such part fails the whole upload (aborted).
+		addFault(t, srv, `{"name":"expire-mid-upload","match":{"ops":["UploadPart"],"parts":[3],"session":"session","prefix":"tmx/"},"error":{"status":400,"code":"ExpiredToken"},"first":1}`)
+		w.Reset()
+		err = upload("tmx/big")
+		if err == nil || !strings.Contains(err.Error(), "ExpiredToken") {
+			t.Fatalf("upload with an expired session at part 3: %v, want ExpiredToken\n%s", err, w.Dump())
+		}
+		if got := exchanges(w, "PUT", "/tmx/big", "partNumber=3&"); len(got) != 1 {
+			t.Errorf("part 3 sent %d times, want 1 (ExpiredToken is not retried)", len(got))
+		}
+		if n := len(exchanges(w, "DELETE", "/tmx/big", "uploadId=")); n != 1 {
+			t.Errorf("%d AbortMultipartUpload, want 1\n%s", n, w.Dump())
+		}
+		assertAbsent(t, "the failed upload's object", c, bucket, "tmx/big")
 	})
 
 	// A reset in the middle of a GET reaches the caller as an error
@@ -328,7 +345,7 @@ func TestFaultsGoSDK(t *testing.T) {
 	}
 	text, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for rule, n := range map[string]string{"storm": "2", "ie": "2", "expired": "2", "part2-once": "1", "part2-always": "3", "cut": "1", "cut-put": "1", "short": "1", "trickle": "1", "lag": "1"} {
+	for rule, n := range map[string]string{"storm": "2", "ie": "2", "expired": "2", "part2-once": "1", "part2-always": "3", "expire-mid-upload": "1", "cut": "1", "cut-put": "1", "short": "1", "trickle": "1", "lag": "1"} {
 		if !strings.Contains(string(text), `zonal_faults_injected_total{rule="`+rule+`"} `+n+"\n") {
 			t.Errorf("metrics: no zonal_faults_injected_total{rule=%q} %s", rule, n)
 		}
