@@ -32,6 +32,7 @@ type Server struct {
 	DataDir   string
 
 	srv *server.Server
+	t   testing.TB
 }
 
 // Option adjusts a test server.
@@ -84,6 +85,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		AccountID: cfg.AccountID,
 		DataDir:   cfg.Data,
 		srv:       srv,
+		t:         t,
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -53,13 +53,32 @@ func TestServerConfigMapsEverySetting(t *testing.T) {
 		t.Fatalf("%+v", cfg)
 	}
 	// Every field of Settings is set above (LogFormat and LogLevel build
-	// the logger, ConfigFile is only reported).
+	// the logger, ConfigFile is only reported, FaultsFile is read by
+	// readFaults: TestReadFaults).
 	v := reflect.ValueOf(*st)
 	for i := range v.NumField() {
 		name := v.Type().Field(i).Name
-		if v.Field(i).IsZero() && name != "ConfigFile" && name != "AccessLog" && name != "EncryptAtRest" {
+		if v.Field(i).IsZero() && name != "ConfigFile" && name != "FaultsFile" && name != "AccessLog" && name != "EncryptAtRest" {
 			t.Errorf("Settings.%s is not covered by this test", name)
 		}
+	}
+}
+
+func TestReadFaults(t *testing.T) {
+	if rules, err := readFaults(""); err != nil || rules != nil {
+		t.Fatalf("no file: %v %v", rules, err)
+	}
+	path := filepath.Join(t.TempDir(), "faults.yaml")
+	os.WriteFile(path, []byte("rules:\n  - {name: s, error: {status: 503, code: SlowDown}}\n"), 0o600)
+	if rules, err := readFaults(path); err != nil || len(rules) != 1 || rules[0].Name != "s" {
+		t.Fatalf("%v %v", rules, err)
+	}
+	os.WriteFile(path, []byte("rules:\n  - {name: s, error: {status: 200, code: SlowDown}}\n"), 0o600)
+	if _, err := readFaults(path); err == nil || !strings.Contains(err.Error(), "error.status") {
+		t.Fatalf("bad rule: %v", err)
+	}
+	if _, err := readFaults(path + ".missing"); err == nil {
+		t.Fatal("missing file accepted")
 	}
 }
 

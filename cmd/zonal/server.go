@@ -18,12 +18,13 @@ import (
 	"time"
 
 	"github.com/zonal-dev/zonal/internal/config"
+	"github.com/zonal-dev/zonal/internal/faults"
 	"github.com/zonal-dev/zonal/internal/server"
 )
 
 // runServer is `zonal server`: settings from flags, ZONAL_* variables and
 // the --config file (in that order of precedence), then serve until
-// SIGINT/SIGTERM; SIGHUP reloads the TLS certificate.
+// SIGINT/SIGTERM; SIGHUP reloads the TLS certificate and the --faults file.
 func runServer(args []string) error {
 	// Signals first: SIGHUP's default action would end the process.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -57,6 +58,9 @@ func runServer(args []string) error {
 		warnLooseConfig(log, st)
 	}
 	cfg := serverConfig(st, log)
+	if cfg.Faults, err = readFaults(st.FaultsFile); err != nil {
+		return err
+	}
 	srv, err := server.Open(cfg)
 	if err != nil {
 		return err
@@ -78,6 +82,9 @@ func runServer(args []string) error {
 	go func() {
 		for range hup {
 			_ = srv.ReloadTLS() // logs the outcome
+			if st.FaultsFile != "" {
+				reloadFaults(srv, st.FaultsFile, log)
+			}
 		}
 	}()
 
@@ -97,6 +104,36 @@ func runServer(args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// readFaults reads the --faults file ("": no rules).
+func readFaults(path string) ([]faults.Rule, error) {
+	if path == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--faults: %w", err)
+	}
+	rules, err := faults.ParseFile(data)
+	if err != nil {
+		return nil, fmt.Errorf("--faults %s: %w", path, err)
+	}
+	return rules, nil
+}
+
+// reloadFaults replaces the file's rules with the file's new contents; a
+// file that does not parse leaves the old rules in place.
+func reloadFaults(srv *server.Server, path string, log *slog.Logger) {
+	rules, err := readFaults(path)
+	if err == nil {
+		err = srv.Faults().Replace(faults.FromFile, rules)
+	}
+	if err != nil {
+		log.Error("fault rules not reloaded; the previous ones stay", "file", path, "err", err)
+		return
+	}
+	log.Info("fault rules reloaded", "file", path, "rules", len(rules))
 }
 
 // serverConfig maps resolved settings onto the server's configuration.

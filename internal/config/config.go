@@ -83,6 +83,8 @@ type Settings struct {
 	AdminToken string
 	// Pprof serves Go's profiler under /_zonal/debug/pprof/.
 	Pprof bool
+	// FaultsFile holds fault-injection rules (reloaded on SIGHUP).
+	FaultsFile string
 
 	// Limits on what slow, stalled or too many clients can hold. Zero
 	// turns a limit off.
@@ -363,6 +365,9 @@ var settings = []*setting{
 	{name: "pprof", kind: kBool, def: "false",
 		help: "serve Go's CPU, heap and goroutine profiles under /_zonal/debug/pprof/ (behind admin-token when set)",
 		set:  boolSetting(func(s *Settings, b bool) { s.Pprof = b })},
+	{name: "faults", meta: "FILE", defText: "none",
+		help: "fault-injection rules (YAML; see the README's Fault injection) applied to S3 requests on purpose; reloaded on SIGHUP",
+		set:  func(s *Settings, v string) error { s.FaultsFile = v; return nil }},
 
 	{name: "read-header-timeout", meta: "DURATION", kind: kDuration, def: "15s",
 		help: "time a client has to send a request's headers (0: no limit)",

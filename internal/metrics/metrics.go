@@ -81,6 +81,8 @@ type Metrics struct {
 	sessionsMinted  prometheus.Counter
 	sessionsRefused *prometheus.CounterVec
 	authFailures    map[string]prometheus.Counter // fixed at New: read without a lock
+	faults          *prometheus.CounterVec
+	faultNames      map[string]bool // rule names given a series of their own (under mu)
 
 	mu      sync.Mutex // serialises additions to the published maps
 	series  atomic.Pointer[map[seriesKey]*series]
@@ -144,6 +146,10 @@ func New(build BuildInfo) *Metrics {
 	for _, c := range AuthFailureCodes {
 		m.authFailures[c] = authFailures.WithLabelValues(c)
 	}
+	m.faults = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "zonal_faults_injected_total", Help: "Faults injected on purpose (--faults, /_zonal/faults), by rule name.",
+	}, []string{"rule"})
+	m.faultNames = map[string]bool{}
 	buildInfo := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "zonal_build_info", Help: "Always 1; labels name the running build.",
 		ConstLabels: prometheus.Labels{"version": build.Version, "commit": build.Commit, "goversion": runtime.Version()},
@@ -154,10 +160,29 @@ func New(build BuildInfo) *Metrics {
 	noCodes := map[string]prometheus.Counter{}
 	m.refused.Store(&noCodes)
 	m.reg.MustRegister(m.requests, m.duration, m.bytesIn, m.bytesOut, m.inFlight, m.inFlightLimit, m.leaseHeld, m.shed,
-		m.sessionsMinted, m.sessionsRefused, authFailures, buildInfo, &m.storage,
+		m.sessionsMinted, m.sessionsRefused, authFailures, m.faults, buildInfo, &m.storage,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// maxFaultSeries bounds zonal_faults_injected_total's label set: rules
+// come and go at run time (tests add and remove them), so names past this
+// many share the series "_other" (rule names start with a letter or digit).
+const maxFaultSeries = 256
+
+// FaultInjected counts one fault injected by the named rule.
+func (m *Metrics) FaultInjected(rule string) {
+	m.mu.Lock()
+	if !m.faultNames[rule] {
+		if len(m.faultNames) >= maxFaultSeries {
+			rule = "_other"
+		} else {
+			m.faultNames[rule] = true
+		}
+	}
+	m.mu.Unlock()
+	m.faults.WithLabelValues(rule).Inc()
 }
 
 // Registry returns the registry, to add collectors or gather in tests.

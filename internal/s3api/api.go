@@ -20,6 +20,7 @@ import (
 
 	"github.com/zonal-dev/zonal/internal/auth"
 	"github.com/zonal-dev/zonal/internal/catalog"
+	"github.com/zonal-dev/zonal/internal/faults"
 	"github.com/zonal-dev/zonal/internal/iam"
 	"github.com/zonal-dev/zonal/internal/s3err"
 	"github.com/zonal-dev/zonal/internal/session"
@@ -43,8 +44,11 @@ type Config struct {
 	// the bucket lookup of the session check (catalog.ObjectHint): worth
 	// it with a catalog that pays a round trip per call.
 	PrefetchObjects bool
-	Logger          *slog.Logger
-	Now             func() time.Time // clock (tests); time.Now when nil
+	// Faults are the fault-injection rules consulted once a request is
+	// authenticated (nil: none ever).
+	Faults *faults.Set
+	Logger *slog.Logger
+	Now    func() time.Time // clock (tests); time.Now when nil
 }
 
 // Handler is the S3 API http.Handler.
@@ -108,7 +112,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	t := target{Bucket: req.Bucket, Key: req.Key, Op: req.Op, Sub: req.Sub, Query: req.Query}
 	info.Op, info.Bucket, info.Key = t.Op, t.Bucket, t.Key
-	if err := h.serve(w, r, t, info); err != nil {
+	if err := h.serve(w, r, t, req); err != nil {
+		if req.fault != nil {
+			w = req.fault.w
+			if errors.Is(err, faults.ErrInjected) {
+				return // the fault cut the response; no error to add
+			}
+		}
 		e := s3Error(err)
 		if e.Status == http.StatusInternalServerError && errors.Is(err, context.Canceled) && r.Context().Err() != nil {
 			e = s3err.ClientClosedRequest // its own call failed because it left
@@ -121,7 +131,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, info *Info) error {
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, req *Request) error {
+	info := &req.Info
 	// The header size limit comes before authentication, as on AWS: the
 	// signature covers headers too large to be worth checking.
 	if err := checkHeaderSize(r); err != nil {
@@ -139,6 +150,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, info *
 		return err
 	}
 	info.Principal, info.AccessKey = c.principal.ARN(), c.auth.AccessKeyID
+	if h.cfg.Faults.Active() {
+		if w, r, err = h.injectFault(w, r, t, c, req); err != nil {
+			return err
+		}
+	}
 	switch t.Op {
 	case OpNotImplemented:
 		return s3err.NotImplemented.Msg("zonal does not implement %q on directory buckets", t.Sub)

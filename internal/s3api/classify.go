@@ -35,10 +35,29 @@ type Request struct {
 	// door never pays for it.
 	claims    *sigv4.Auth
 	claimsErr error
-	parsed    bool
 	// x-amz-trailer's names (checksum.TrailerNames), split on first use.
-	trailer     []string
+	trailer []string
+	// The fault injected into the request, nil for nearly all: a pointer,
+	// with the two flags packed together, keeps the server's per-request
+	// state within its 512-byte allocation size class.
+	fault       *injected
+	parsed      bool
 	trailerRead bool
+}
+
+// injected is a fired fault rule: its name, and the writer that applies
+// its effects (where the request's error must go too).
+type injected struct {
+	rule string
+	w    http.ResponseWriter
+}
+
+// Fault returns the name of the fault rule injected into the request, or "".
+func (q *Request) Fault() string {
+	if q.fault == nil {
+		return ""
+	}
+	return q.fault.rule
 }
 
 // Classify fills q from r.

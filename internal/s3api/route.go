@@ -47,6 +47,23 @@ const (
 	OpDeleteBucketPolicy      Op = "DeleteBucketPolicy"
 )
 
+// servedOps are the operations a request can be routed to (fault rules
+// name them).
+var servedOps = map[Op]bool{
+	OpListBuckets: true, OpListDirectoryBuckets: true, OpCreateBucket: true, OpHeadBucket: true,
+	OpDeleteBucket: true, OpCreateSession: true, OpListObjectsV2: true, OpListObjects: true,
+	OpPutObject: true, OpGetObject: true, OpHeadObject: true, OpDeleteObject: true,
+	OpDeleteObjects: true, OpCreateMultipartUpload: true, OpUploadPart: true, OpUploadPartCopy: true,
+	OpCompleteMultipartUpload: true, OpAbortMultipartUpload: true, OpListParts: true,
+	OpListMultipartUploads: true, OpCopyObject: true, OpRenameObject: true, OpGetObjectAttributes: true,
+	OpPutBucketEncryption: true, OpGetBucketEncryption: true, OpDeleteBucketEncryption: true,
+	OpPutBucketLifecycle: true, OpGetBucketLifecycle: true, OpDeleteBucketLifecycle: true,
+	OpPutBucketPolicy: true, OpGetBucketPolicy: true, OpDeleteBucketPolicy: true,
+}
+
+// KnownOp reports whether name is an operation zonal serves.
+func KnownOp(name string) bool { return servedOps[Op(name)] }
+
 // readOnlyOps are the operations a ReadOnly session may perform. HeadBucket
 // is included although AWS's list omits it: SDKs sign HeadBucket with the
 // session, and refusing it breaks ReadOnly clients (aws-sdk-go-v2#3204).

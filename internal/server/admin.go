@@ -26,6 +26,7 @@ const (
 	ReadyPath   = "/_zonal/ready"
 	MetricsPath = "/_zonal/metrics"
 	PprofPath   = "/_zonal/debug/pprof/"
+	FaultsPath  = "/_zonal/faults"
 )
 
 // adminHandler serves the operator endpoints, behind the bearer token when
@@ -47,6 +48,7 @@ func (s *Server) adminHandler() http.Handler {
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	mux.Handle("GET "+MetricsPath, s.metrics.Handler())
+	s.faultsAPI(mux)
 	if s.cfg.Pprof {
 		// pprof.Index finds named profiles under /debug/pprof/ only.
 		mux.Handle(PprofPath, http.StripPrefix("/_zonal", http.HandlerFunc(pprof.Index)))

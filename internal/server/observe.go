@@ -95,6 +95,9 @@ func (s *Server) accessLog(r *http.Request, st *reqState, status int, d time.Dur
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.String("query", queryNames(r.URL.RawQuery)))
 	}
+	if rule := st.req.Fault(); rule != "" {
+		attrs = append(attrs, slog.String("fault", rule))
+	}
 	if info.Err != nil {
 		attrs = append(attrs, slog.String("err", info.Err.Error()))
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/zonal-dev/zonal/internal/blob"
 	"github.com/zonal-dev/zonal/internal/catalog"
+	"github.com/zonal-dev/zonal/internal/faults"
 	"github.com/zonal-dev/zonal/internal/fsutil"
 	"github.com/zonal-dev/zonal/internal/iam"
 	"github.com/zonal-dev/zonal/internal/lease"
@@ -92,6 +93,10 @@ type Config struct {
 	// DefaultLimits().
 	Limits Limits
 
+	// Faults are the fault-injection rules of the --faults file (the
+	// admin API and zonaltest add more at run time; see Server.Faults).
+	Faults []faults.Rule
+
 	// NoAccessLog turns off the per-request log line (5xx are still logged).
 	NoAccessLog bool
 	// ShuffleListing returns listing pages in random order (--list-order shuffled).
@@ -124,6 +129,7 @@ type Server struct {
 	blobs   blob.Store
 	store   *store.Store
 	api     *s3api.Handler
+	faults  *faults.Set
 	ids     *iam.DB
 	http    *http.Server
 	metrics *metrics.Metrics
@@ -233,10 +239,15 @@ func Open(cfg Config) (*Server, error) {
 		sopt.GCDelay = cfg.GCDelay
 	}
 	s.store = store.New(s.cat, s.blobs, sopt)
+	s.faults = &faults.Set{KnownOp: s3api.KnownOp, OnFire: s.metrics.FaultInjected}
+	if err := s.faults.Replace(faults.FromFile, cfg.Faults); err != nil {
+		return nil, fmt.Errorf("faults: %w", err)
+	}
 	s.api = s3api.New(s3api.Config{
 		Region: cfg.Region, Zones: cfg.Zones, SessionTTL: cfg.SessionTTL,
 		Store: s.store, Identities: ids, Policies: ids, Sessions: ring, Logger: s.log,
 		ShuffleListing: cfg.ShuffleListing, PrefetchObjects: cfg.Catalog != "",
+		Faults: s.faults,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopGC = cancel

@@ -41,6 +41,7 @@ type wireEntry struct {
 	Status       int
 	RespHeader   http.Header
 	Err          error
+	At           time.Time // when the request was sent
 }
 
 // AccessKey returns the access key id of the Credential in the Authorization header.
@@ -114,6 +115,7 @@ func (w *wire) RoundTrip(req *http.Request) (*http.Response, error) {
 		Auth:         req.Header.Get("Authorization"),
 		SessionToken: req.Header.Get("x-amz-s3session-token"),
 		ReqHeader:    req.Header.Clone(),
+		At:           time.Now(),
 	}
 	resp, err := w.base.RoundTrip(req)
 	if err != nil {

@@ -68,10 +68,19 @@ for v in $(compgen -e | grep -E '^(AWS_|RCLONE_|ZONAL_)' || true); do unset "$v"
 access_key=AKIARCLONETEST000001
 secret_key="rcloneSecret/with+chars0000000000000000"
 data="$tmp/data"
+# One fault rule, for the last step only (its prefix): the first PutObject
+# under faults/ has its connection reset after 64 KiB of the upload.
+cat >"$tmp/faults.yaml" <<'YAML'
+rules:
+  - name: rclone-reset
+    match: {ops: [PutObject], prefix: faults/}
+    reset: {after_request_bytes: 65536}
+    first: 1
+YAML
 # Port 0: the kernel picks a free port and zonal logs the endpoint.
 ZONAL_ROOT_ACCESS_KEY=$access_key ZONAL_ROOT_SECRET_KEY=$secret_key \
   "$tmp/zonal" server --addr 127.0.0.1:0 --data "$data" --tls-self-signed --log-format json \
-  >"$tmp/zonal.out" 2>"$tmp/zonal.log" &
+  --faults "$tmp/faults.yaml" >"$tmp/zonal.out" 2>"$tmp/zonal.log" &
 zonal_pid=$!
 endpoint=""
 for _ in $(seq 1 100); do
@@ -181,6 +190,22 @@ expect_listing tree "$src"
 rc purge "zonal:$bucket/tree" || fail "rclone purge"
 left="$(rc lsf -R "zonal:$bucket")" || fail "rclone lsf after purge"
 [ -z "$left" ] || { echo "$left"; fail "objects remain after purge"; }
+
+say "an upload reset by an injected fault is retried"
+head -c 1048576 /dev/urandom >"$tmp/reset.bin"
+# Low-level retries on for this step: the retry is what is checked.
+if ! "$rclone_bin" --ca-cert "$ca" --retries 1 --low-level-retries 3 -vv copyto "$tmp/reset.bin" "zonal:$bucket/faults/reset.bin" \
+  >"$tmp/reset.log" 2>&1; then
+  tail -n 20 "$tmp/reset.log"; fail "rclone did not recover from a reset upload"
+fi
+grep -iE 'retry|reset by peer' "$tmp/reset.log" | head -5 || true
+resets="$(grep -c '"op":"PutObject","bucket":"'"$bucket"'","key":"faults/reset.bin".*"fault":"rclone-reset"' "$tmp/zonal.log" || true)"
+[ "$resets" = 1 ] || fail "the reset fault fired $resets times, want 1"
+grep -q '"op":"PutObject","bucket":"'"$bucket"'","key":"faults/reset.bin","status":200' "$tmp/zonal.log" ||
+  fail "no PutObject of faults/reset.bin after the reset"
+say "  zonal saw $(grep -c '"op":"PutObject","bucket":"'"$bucket"'","key":"faults/reset.bin"' "$tmp/zonal.log") PutObject requests for it, the first one reset"
+rc cat "zonal:$bucket/faults/reset.bin" | cmp - "$tmp/reset.bin" || fail "the retried upload differs"
+rc purge "zonal:$bucket/faults" || fail "rclone purge faults/"
 
 say "delete bucket"
 bucket_tool delete "$bucket" || fail "DeleteBucket"
