@@ -105,25 +105,59 @@ func (r *reader) ReadAt(p []byte, off int64) (int, error) {
 	return want, nil
 }
 
-// get fills buf with the blob's bytes at off by one ranged GET.
+// get fills buf with the blob's bytes at off.
 func (r *reader) get(off int64, buf []byte) error {
+	return r.s.fetch(r.ctx, r.key, off, buf)
+}
+
+// bodyAttempts bounds the ranged GETs of one fetch whose bodies were cut
+// off mid-way. The SDK retries a request until its answer arrives, not a
+// body lost after it (a connection reset, a backend restarting): fetch
+// resumes those from the first byte it lacks.
+const bodyAttempts = 3
+
+// fetch fills buf with key's bytes at off, by one ranged GET unless its
+// body breaks off.
+func (s *Store) fetch(ctx context.Context, key string, off int64, buf []byte) error {
+	got := 0
+	for attempt := 1; ; attempt++ {
+		n, err := s.getRange(ctx, key, off+int64(got), buf[got:])
+		got += n
+		if err == nil {
+			return nil
+		}
+		var cut *bodyError
+		if !errors.As(err, &cut) || ctx.Err() != nil || attempt == bodyAttempts || !transient(err) {
+			return wrap(ctx, "read "+key, err)
+		}
+	}
+}
+
+// bodyError is a response body that broke off after its answer arrived.
+type bodyError struct{ err error }
+
+func (e *bodyError) Error() string { return "body cut off: " + e.err.Error() }
+func (e *bodyError) Unwrap() error { return e.err }
+
+// getRange reads len(buf) bytes at off with one ranged GET, reporting how
+// many it got before an error.
+func (s *Store) getRange(ctx context.Context, key string, off int64, buf []byte) (int, error) {
 	rng := fmt.Sprintf("bytes=%d-%d", off, off+int64(len(buf))-1)
-	out, err := r.s.client.GetObject(r.ctx, &s3.GetObjectInput{Bucket: &r.s.bucket, Key: &r.key, Range: &rng})
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &key, Range: &rng})
 	if err != nil {
-		return wrap(r.ctx, "read "+r.key, err)
+		return 0, err
 	}
 	defer out.Body.Close()
 	// A service that ignored the range would send the blob from its
 	// start: reading that as the bytes at off would corrupt the read.
 	if cr := aws.ToString(out.ContentRange); !strings.HasPrefix(cr, fmt.Sprintf("bytes %d-", off)) {
-		return fmt.Errorf("blob/s3: read %s: asked for %s, got Content-Range %q", r.key, rng, cr)
+		return 0, fmt.Errorf("blob/s3: read %s: asked for %s, got Content-Range %q", key, rng, cr)
 	}
-	if _, err := io.ReadFull(out.Body, buf); err != nil {
-		// The SDK retries requests, not bodies: a connection lost mid-body
-		// ends here, and is transient like one lost before the answer.
-		return wrap(r.ctx, "read "+r.key, err)
+	n, err := io.ReadFull(out.Body, buf)
+	if err != nil {
+		return n, &bodyError{err}
 	}
-	return nil
+	return n, nil
 }
 
 // getWindow returns a read-ahead buffer of n bytes (n <= ReadAhead) from

@@ -213,9 +213,17 @@ func (s *Store) Open(ctx context.Context, id string) (blob.Reader, error) {
 		size = aws.ToInt64(out.ContentLength)
 	}
 	win := s.getWindow(min(size, int64(s.readAhead)))
-	if _, err := io.ReadFull(out.Body, win); err != nil {
-		s.putWindow(win)
-		return nil, wrap(ctx, "open "+id, err)
+	if n, err := io.ReadFull(out.Body, win); err != nil {
+		// The answer gave the size; the rest of the window can be
+		// fetched (and resumed) like any later read.
+		if !transient(err) || ctx.Err() != nil {
+			s.putWindow(win)
+			return nil, wrap(ctx, "open "+id, err)
+		}
+		if err := s.fetch(ctx, key, int64(n), win[n:]); err != nil {
+			s.putWindow(win)
+			return nil, err
+		}
 	}
 	return &reader{s: s, ctx: ctx, key: key, size: size, win: win}, nil
 }

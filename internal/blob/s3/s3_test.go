@@ -553,3 +553,77 @@ func TestSlowDown(t *testing.T) {
 		t.Fatalf("blob reads %q", got)
 	}
 }
+
+// cutter passes requests on, and cuts the body of the next cuts GET
+// answers off after keep bytes, as a reset connection would.
+type cutter struct {
+	mu   sync.Mutex
+	cuts int
+	keep int
+	gets int
+}
+
+func (c *cutter) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil || req.Method != http.MethodGet {
+		return resp, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gets++
+	if c.cuts > 0 && resp.StatusCode == http.StatusPartialContent {
+		c.cuts--
+		resp.Body = &cutBody{ReadCloser: resp.Body, left: c.keep}
+	}
+	return resp, nil
+}
+
+type cutBody struct {
+	io.ReadCloser
+	left int
+}
+
+func (b *cutBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		return 0, io.ErrUnexpectedEOF
+	}
+	if len(p) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.left -= n
+	return n, err
+}
+
+// TestBodyCutOffIsResumed: a GET whose body breaks off after its answer
+// (which the SDK does not retry) is resumed from the first missing byte,
+// in Open's first window and in later reads; a body that keeps breaking
+// off is ErrUnavailable after bodyAttempts.
+func TestBodyCutOffIsResumed(t *testing.T) {
+	s3test.Need(t, srvErr)
+	c := &cutter{}
+	s, _, _ := openStore(t, s3.Options{ReadAhead: 1 << 20, HTTPClient: &http.Client{Transport: c}})
+	data := randomBytes(3<<20+12345, 7)
+	id := writeBlob(t, s, data, 1<<20)
+	c.mu.Lock()
+	c.cuts, c.keep, c.gets = 2, 100_000, 0 // Open's window, then the second window
+	c.mu.Unlock()
+	if got := readBlob(t, s, id); !bytes.Equal(got, data) {
+		t.Fatalf("read %d bytes, want the %d written", len(got), len(data))
+	}
+	c.mu.Lock()
+	gets, left := c.gets, c.cuts
+	c.cuts = 1 << 30 // every answer from now on
+	c.mu.Unlock()
+	if left != 0 || gets < 6 {
+		t.Fatalf("%d GETs with %d cuts left: the cut bodies were not read", gets, left)
+	}
+	r, err := s.Open(ctx, id)
+	if err == nil {
+		r.Close()
+		t.Fatal("Open succeeded though every body broke off")
+	}
+	if !errors.Is(err, blob.ErrUnavailable) {
+		t.Fatalf("Open with every body broken off: %v, want ErrUnavailable", err)
+	}
+}
