@@ -420,18 +420,32 @@ func (db *DB) keyInUse(akid string, p Principal) bool {
 // working). Nodes starting at once may call it for one account together:
 // the catalog serialises them, and the account is created once.
 func (db *DB) EnsureAccount(ctx context.Context, id, rootAKID, rootSecret string) error {
+	_, _, err := db.ensureAccount(ctx, id, rootAKID, rootSecret, false)
+	return err
+}
+
+// EnsureAccountKeepRoot is EnsureAccount for a root key nobody chose (one a
+// node generated): an account that exists keeps its root key, and the key
+// the account ends up with is returned. Nodes sharing a catalog that start
+// together without root keys thus agree on the first one stored, in one
+// read-modify-write, instead of each replacing the last.
+func (db *DB) EnsureAccountKeepRoot(ctx context.Context, id, rootAKID, rootSecret string) (akid, secret string, err error) {
+	return db.ensureAccount(ctx, id, rootAKID, rootSecret, true)
+}
+
+func (db *DB) ensureAccount(ctx context.Context, id, rootAKID, rootSecret string, keepRoot bool) (string, string, error) {
 	if !ValidAccountID(id) {
-		return fmt.Errorf("iam: account id %q is not 12 digits", id)
+		return "", "", fmt.Errorf("iam: account id %q is not 12 digits", id)
 	}
 	if rootAKID == "" || rootSecret == "" || strings.ContainsAny(rootAKID, "/ ") {
-		return fmt.Errorf("iam: account %s: root access key id and secret must be set (no '/' or space in the id)", id)
+		return "", "", fmt.Errorf("iam: account %s: root access key id and secret must be set (no '/' or space in the id)", id)
 	}
 	taken := fmt.Errorf("iam: account %s: access key %s already belongs to another identity", id, rootAKID)
 	// Other accounts are checked against this node's copy (the key id
 	// would have to be chosen by an operator twice); the account itself
 	// against its stored value below.
 	if db.keyInUse(rootAKID, Principal{Account: id}) {
-		return taken
+		return "", "", taken
 	}
 	var seen *state
 	var fnErr error
@@ -446,8 +460,8 @@ func (db *DB) EnsureAccount(ctx context.Context, id, rootAKID, rootSecret string
 			if st, err = db.stored(id, cur); err != nil {
 				return nil, err
 			}
-			if st.root.ID == rootAKID && st.root.Status == KeyActive &&
-				subtle.ConstantTimeCompare([]byte(st.root.secret), []byte(rootSecret)) == 1 {
+			if (keepRoot && st.root != nil) || (st.root.ID == rootAKID && st.root.Status == KeyActive &&
+				subtle.ConstantTimeCompare([]byte(st.root.secret), []byte(rootSecret)) == 1) {
 				seen = st
 				return nil, nil
 			}
@@ -465,12 +479,13 @@ func (db *DB) EnsureAccount(ctx context.Context, id, rootAKID, rootSecret string
 		return data, err
 	})
 	if err != nil {
-		return saveError(id, err, fnErr)
+		return "", "", saveError(id, err, fnErr)
 	}
 	if seen != nil {
 		db.publish(seen)
+		rootAKID, rootSecret = seen.root.ID, seen.root.secret
 	}
-	return db.addToIndex(ctx, id)
+	return rootAKID, rootSecret, db.addToIndex(ctx, id)
 }
 
 // addToIndex names an account in the index, recording the master key's

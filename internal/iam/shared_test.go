@@ -308,3 +308,51 @@ func TestSealerBindsName(t *testing.T) {
 		t.Fatal("opened under another master key")
 	}
 }
+
+// TestNodesStartingTogetherAgreeOnTheRootKey: nodes that each generated a
+// root key and open one catalog at once all end with the first key stored
+// (EnsureAccountKeepRoot), while EnsureAccount, for a key an operator
+// set, still replaces it.
+func TestNodesStartingTogetherAgreeOnTheRootKey(t *testing.T) {
+	cat := mem.New()
+	const nodes = 5
+	dbs := make([]*iam.DB, nodes)
+	for i := range dbs {
+		var err error
+		if dbs[i], err = iam.Open(ctx, cat, iam.Options{MasterKey: masterKey}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type key struct{ ak, sk string }
+	got := make([]key, nodes)
+	var wg sync.WaitGroup
+	for i, db := range dbs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ak, sk, err := db.EnsureAccountKeepRoot(ctx, acct, fmt.Sprintf("AKIAGENERATED%07d", i), fmt.Sprintf("secret-of-node-%d", i))
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = key{ak, sk}
+		}()
+	}
+	wg.Wait()
+	for i, db := range dbs {
+		refresh(t, db)
+		if got[i] != got[0] {
+			t.Fatalf("node %d ended with root key %s, node 0 with %s", i, got[i].ak, got[0].ak)
+		}
+		if ak, sk, ok := db.RootKey(acct); !ok || ak != got[0].ak || sk != got[0].sk {
+			t.Fatalf("node %d's store holds root key %s, the nodes agreed on %s", i, ak, got[0].ak)
+		}
+	}
+	// A key an operator sets replaces it (rotation).
+	if err := dbs[1].EnsureAccount(ctx, acct, "AKIAROTATED000000001", "rotated-secret"); err != nil {
+		t.Fatal(err)
+	}
+	refresh(t, dbs[2])
+	if ak, _, _ := dbs[2].RootKey(acct); ak != "AKIAROTATED000000001" {
+		t.Fatalf("after rotation the root key is %s", ak)
+	}
+}

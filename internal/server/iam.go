@@ -21,10 +21,7 @@ func (s *Server) openIdentities() (*iam.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.adoptClusterRoot(db); err != nil {
-		return nil, err
-	}
-	if err := db.EnsureAccount(ctx, s.cfg.AccountID, s.cfg.RootAccessKey, s.cfg.RootSecretKey); err != nil {
+	if err := s.ensureRoot(ctx, db); err != nil {
 		return nil, err
 	}
 	for _, a := range s.cfg.Accounts {
@@ -39,19 +36,20 @@ func (s *Server) openIdentities() (*iam.DB, error) {
 	return db, nil
 }
 
-// adoptClusterRoot: a node joining a shared catalog without root
-// credentials in its settings takes the cluster's from the catalog
-// instead of imposing the ones it found in, or generated into, its own
-// data folder, which would change the root key under every other node's
-// clients. Credentials given in the settings still win: that is how an
+// ensureRoot makes sure the default account exists with the root key.
+// A node sharing a catalog without root credentials in its settings takes
+// the cluster's instead of imposing the ones it found in, or generated
+// into, its own data folder, which would change the root key under every
+// other node's clients; nodes starting together agree on the first key
+// stored. Credentials given in the settings still win: that is how an
 // operator rotates the root key.
-func (s *Server) adoptClusterRoot(db *iam.DB) error {
+func (s *Server) ensureRoot(ctx context.Context, db *iam.DB) error {
 	if s.cfg.Catalog == "" || s.rootExplicit {
-		return nil
+		return db.EnsureAccount(ctx, s.cfg.AccountID, s.cfg.RootAccessKey, s.cfg.RootSecretKey)
 	}
-	ak, sk, ok := db.RootKey(s.cfg.AccountID)
-	if !ok || (ak == s.cfg.RootAccessKey && sk == s.cfg.RootSecretKey) {
-		return nil
+	ak, sk, err := db.EnsureAccountKeepRoot(ctx, s.cfg.AccountID, s.cfg.RootAccessKey, s.cfg.RootSecretKey)
+	if err != nil || (ak == s.cfg.RootAccessKey && sk == s.cfg.RootSecretKey) {
+		return err
 	}
 	s.cfg.RootAccessKey, s.cfg.RootSecretKey = ak, sk
 	s.Generated = false
