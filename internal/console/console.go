@@ -48,6 +48,11 @@ type Config struct {
 	Now        func() time.Time // tests move it
 	PageSize   int              // 0: DefaultPageSize
 	MaxUpload  int64            // 0: DefaultMaxUpload
+	// Refuse, when set, says why a change must be refused now ("" to go
+	// on): the server running read-only, or (for uploads) its disk
+	// nearly full. The console sits outside the S3 API's wrappers that
+	// refuse these, so it asks itself.
+	Refuse func(upload bool) string
 }
 
 // Console is the console's http.Handler.
@@ -88,15 +93,15 @@ func (c *Console) routes() {
 	m.HandleFunc("POST "+Prefix+"signin", c.signin)
 	m.HandleFunc("POST "+Prefix+"signout", c.post(c.signout))
 	m.HandleFunc("GET "+Prefix+"buckets", c.signedIn(c.buckets))
-	m.HandleFunc("POST "+Prefix+"buckets/create", c.post(c.createBucket))
-	m.HandleFunc("POST "+Prefix+"buckets/delete", c.post(c.deleteBucket))
+	m.HandleFunc("POST "+Prefix+"buckets/create", c.post(c.changes(false, c.createBucket)))
+	m.HandleFunc("POST "+Prefix+"buckets/delete", c.post(c.changes(false, c.deleteBucket)))
 	m.HandleFunc("GET "+Prefix+"b/{bucket}/{$}", c.signedIn(c.browse))
 	m.HandleFunc("GET "+Prefix+"b/{bucket}/object", c.signedIn(c.object))
 	m.HandleFunc("GET "+Prefix+"b/{bucket}/download", c.signedIn(c.download))
-	m.HandleFunc("POST "+Prefix+"b/{bucket}/delete", c.post(c.deleteObject))
+	m.HandleFunc("POST "+Prefix+"b/{bucket}/delete", c.post(c.changes(false, c.deleteObject)))
 	// The upload form is multipart: its CSRF field is read from the
 	// stream, before the file (upload checks it).
-	m.HandleFunc("POST "+Prefix+"b/{bucket}/upload", c.signedIn(c.upload))
+	m.HandleFunc("POST "+Prefix+"b/{bucket}/upload", c.signedIn(c.changes(true, c.upload)))
 	static, _ := fs.Sub(assets, "assets/static")
 	m.Handle("GET "+Prefix+"static/", http.StripPrefix(Prefix+"static/", http.FileServerFS(static)))
 }
@@ -112,6 +117,22 @@ func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Referrer-Policy", "same-origin")
 	c.mux.ServeHTTP(w, r)
+}
+
+// changes refuses h with 503 while Config.Refuse gives a reason.
+func (c *Console) changes(upload bool, h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request, s *login) {
+		if c.cfg.Refuse != nil {
+			if why := c.cfg.Refuse(upload); why != "" {
+				if r.ContentLength != 0 {
+					w.Header().Set("Connection", "close") // the body is not read
+				}
+				c.fail(w, http.StatusServiceUnavailable, s, "The server refuses changes now: "+why)
+				return
+			}
+		}
+		h(w, r, s)
+	}
 }
 
 func (c *Console) home(w http.ResponseWriter, r *http.Request) {

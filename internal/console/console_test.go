@@ -691,3 +691,27 @@ func TestAttachmentName(t *testing.T) {
 		}
 	}
 }
+
+// TestRefuse: while Config.Refuse gives a reason, changes are answered 503
+// with it and change nothing; reading and signing out go on.
+func TestRefuse(t *testing.T) {
+	why := "the server is read-only"
+	e := newEnv(t, func(c *Config) { c.Refuse = func(bool) string { return why } })
+	e.createBucket(bucket)
+	e.put("a", []byte("a"))
+	b := e.signedIn(rootAK, rootSK)
+	resp, body := b.upload(bucket, b.csrf, "", "new.txt", []byte("x"))
+	wantStatus(t, "upload", resp, body, http.StatusServiceUnavailable)
+	if !strings.Contains(body, why) || e.exists("new.txt") {
+		t.Fatalf("refused upload: stored %v, page %.300s", e.exists("new.txt"), body)
+	}
+	resp, body = b.postCSRF("b/"+bucket+"/delete", url.Values{"key": {"a"}})
+	wantStatus(t, "delete", resp, body, http.StatusServiceUnavailable)
+	resp, body = b.postCSRF("buckets/create", url.Values{"name": {"x"}, "zone": {"use1-az4"}})
+	wantStatus(t, "create", resp, body, http.StatusServiceUnavailable)
+	if resp, body := b.get("b/" + bucket + "/download?key=a"); resp.StatusCode != 200 || body != "a" {
+		t.Fatalf("read while refusing changes: %d", resp.StatusCode)
+	}
+	resp, body = b.postCSRF("signout", url.Values{})
+	wantStatus(t, "sign-out", resp, body, http.StatusSeeOther)
+}

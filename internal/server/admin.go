@@ -50,6 +50,19 @@ func (s *Server) adminHandler() http.Handler {
 	})
 }
 
+// consoleRefuse tells the console when to refuse a change, as the API's
+// wrappers refuse it (readOnlyGate, admitDisk), which the console, served
+// beside the API, does not pass through.
+func (s *Server) consoleRefuse(upload bool) string {
+	if s.degraded != "" {
+		return s.degraded
+	}
+	if upload && s.disk.low() {
+		return "the data folder is nearly full (under its --min-free-disk reserve)"
+	}
+	return ""
+}
+
 // operatorHandler serves the operator endpoints, behind the bearer token
 // when one is configured.
 func (s *Server) operatorHandler() http.Handler {

@@ -50,3 +50,22 @@ func TestConsoleRouting(t *testing.T) {
 		t.Fatalf("console off: %d %.200s", resp.StatusCode, body)
 	}
 }
+
+// TestConsoleRefusesWhenDiskLow: under the free-space reserve the console
+// refuses uploads (deletes free space and go on), as admitDisk refuses
+// the API's.
+func TestConsoleRefusesWhenDiskLow(t *testing.T) {
+	_, srv := startCfg(t, Config{Console: true})
+	if why := srv.consoleRefuse(true); why != "" {
+		t.Fatalf("refused with room to spare: %s", why)
+	}
+	srv.disk.measure()
+	srv.disk.min.Store(srv.disk.free.Load() + 1<<30)
+	defer srv.disk.min.Store(0)
+	if why := srv.consoleRefuse(true); !strings.Contains(why, "nearly full") {
+		t.Fatalf("upload under the reserve: %q", why)
+	}
+	if why := srv.consoleRefuse(false); why != "" {
+		t.Fatalf("delete under the reserve: %q", why)
+	}
+}

@@ -262,7 +262,8 @@ func Open(cfg Config) (*Server, error) {
 		// console action is decided as the S3 API decides it.
 		s.console = console.New(console.Config{
 			Region: cfg.Region, Zones: cfg.Zones, Store: s.store, Identities: ids, Logger: s.log,
-			Auth: auth.New(auth.Config{Region: cfg.Region, Identities: ids, Policies: ids, Buckets: s.cat}),
+			Auth:   auth.New(auth.Config{Region: cfg.Region, Identities: ids, Policies: ids, Buckets: s.cat}),
+			Refuse: s.consoleRefuse,
 		})
 	}
 	ctx, cancel := context.WithCancel(context.Background())
