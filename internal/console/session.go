@@ -268,7 +268,13 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		c.limiter.fail(addr, now)
-		c.log.Info("console sign-in refused", "access_key", akid, "source", addr)
+		// What was typed as the key id is logged only when it is one: a
+		// secret pasted into the wrong field must not reach the log.
+		if _, _, err := c.cfg.Identities.LookupKey(r.Context(), akid); err == nil {
+			c.log.Info("console sign-in refused", "access_key", akid, "source", addr)
+		} else {
+			c.log.Info("console sign-in refused", "access_key", "(unknown)", "source", addr)
+		}
 		c.render(w, http.StatusUnauthorized, "signin", nil, view{Title: "Sign in", Data: signinData{AccessKey: akid},
 			Error: "The access key id or the secret is wrong, or the key is not active."})
 		return
