@@ -168,6 +168,7 @@ func serverConfig(st *config.Settings, log *slog.Logger) server.Config {
 		Hostnames:         st.Hostnames,
 		AdminToken:        st.AdminToken,
 		Pprof:             st.Pprof,
+		Console:           st.Console,
 		NoAccessLog:       !st.AccessLog,
 		ShuffleListing:    st.ListOrder == "shuffled",
 		LifecycleInterval: st.LifecycleInterval,

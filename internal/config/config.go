@@ -83,6 +83,8 @@ type Settings struct {
 	AdminToken string
 	// Pprof serves Go's profiler under /_zonal/debug/pprof/.
 	Pprof bool
+	// Console serves the web console under /_zonal/console/.
+	Console bool
 	// FaultsFile holds fault-injection rules (reloaded on SIGHUP).
 	FaultsFile string
 
@@ -365,6 +367,9 @@ var settings = []*setting{
 	{name: "pprof", kind: kBool, def: "false",
 		help: "serve Go's CPU, heap and goroutine profiles under /_zonal/debug/pprof/ (behind admin-token when set)",
 		set:  boolSetting(func(s *Settings, b bool) { s.Pprof = b })},
+	{name: "console", kind: kBool, def: "false",
+		help: "serve the web console (preview) under /_zonal/console/; it has its own sign-in with an access key, not the admin token",
+		set:  boolSetting(func(s *Settings, b bool) { s.Console = b })},
 	{name: "faults", meta: "FILE", defText: "none",
 		help: "fault-injection rules (YAML; see the README's Fault injection) applied to S3 requests on purpose; reloaded on SIGHUP",
 		set:  func(s *Settings, v string) error { s.FaultsFile = v; return nil }},

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/zonal-dev/zonal/internal/blob"
+	"github.com/zonal-dev/zonal/internal/console"
 	"github.com/zonal-dev/zonal/internal/metrics"
 )
 
@@ -29,9 +30,42 @@ const (
 	FaultsPath  = "/_zonal/faults"
 )
 
-// adminHandler serves the operator endpoints, behind the bearer token when
-// one is configured.
+// adminHandler serves everything under /_zonal/: the web console (when
+// on), which signs people in with their own access keys and so is not
+// behind the admin token, and the operator endpoints, which are.
 func (s *Server) adminHandler() http.Handler {
+	ops := s.operatorHandler()
+	if s.console == nil {
+		return ops
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == strings.TrimSuffix(console.Prefix, "/"):
+			http.Redirect(w, r, console.Prefix, http.StatusMovedPermanently)
+		case strings.HasPrefix(r.URL.Path, console.Prefix):
+			s.console.ServeHTTP(w, r)
+		default:
+			ops.ServeHTTP(w, r)
+		}
+	})
+}
+
+// consoleRefuse tells the console when to refuse a change, as the API's
+// wrappers refuse it (readOnlyGate, admitDisk), which the console, served
+// beside the API, does not pass through.
+func (s *Server) consoleRefuse(upload bool) string {
+	if s.degraded != "" {
+		return s.degraded
+	}
+	if upload && s.disk.low() {
+		return "the data folder is nearly full (under its --min-free-disk reserve)"
+	}
+	return ""
+}
+
+// operatorHandler serves the operator endpoints, behind the bearer token
+// when one is configured.
+func (s *Server) operatorHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+HealthPath, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

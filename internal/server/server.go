@@ -1,7 +1,8 @@
 // Package server assembles a zonal server: it opens the data folder (lock,
 // catalog, blobs, session key ring, root credentials, accounts), builds the
 // HTTP handler chain (access log and metrics around the S3 and IAM/STS APIs,
-// and the /_zonal/ health, readiness and Prometheus endpoints), serves over
+// the /_zonal/ health, readiness and Prometheus endpoints, and the web
+// console when it is on), serves over
 // HTTP or TLS (HTTP/2, certificate reloaded by ReloadTLS), and shuts down
 // gracefully.
 package server
@@ -18,8 +19,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zonal-dev/zonal/internal/auth"
 	"github.com/zonal-dev/zonal/internal/blob"
 	"github.com/zonal-dev/zonal/internal/catalog"
+	"github.com/zonal-dev/zonal/internal/console"
 	"github.com/zonal-dev/zonal/internal/faults"
 	"github.com/zonal-dev/zonal/internal/fsutil"
 	"github.com/zonal-dev/zonal/internal/iam"
@@ -89,6 +92,10 @@ type Config struct {
 	// Pprof serves net/http/pprof under /_zonal/debug/pprof/ (for profiling
 	// a running server; behind AdminToken like the other endpoints).
 	Pprof bool
+	// Console serves the web console under /_zonal/console/. It signs
+	// people in with their own access keys, so it is not behind
+	// AdminToken.
+	Console bool
 	// Limits bound timeouts and in-flight requests; the zero value means
 	// DefaultLimits().
 	Limits Limits
@@ -129,6 +136,7 @@ type Server struct {
 	blobs   blob.Store
 	store   *store.Store
 	api     *s3api.Handler
+	console *console.Console // nil unless Config.Console
 	faults  *faults.Set
 	ids     *iam.DB
 	http    *http.Server
@@ -249,6 +257,15 @@ func Open(cfg Config) (*Server, error) {
 		ShuffleListing: cfg.ShuffleListing, PrefetchObjects: cfg.Catalog != "",
 		Faults: s.faults,
 	})
+	if cfg.Console {
+		// Its own Authority over the same identities and catalog: every
+		// console action is decided as the S3 API decides it.
+		s.console = console.New(console.Config{
+			Region: cfg.Region, Zones: cfg.Zones, Store: s.store, Identities: ids, Logger: s.log,
+			Auth:   auth.New(auth.Config{Region: cfg.Region, Identities: ids, Policies: ids, Buckets: s.cat}),
+			Refuse: s.consoleRefuse,
+		})
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stopGC = cancel
 	active := func() bool { return true } // read-only, no lease: only sampling runs

@@ -1,0 +1,34 @@
+// Package console is zonal's web console: server-rendered pages under
+// /_zonal/console/ for browsing and managing directory buckets and their
+// objects, served by the same binary with every asset embedded.
+//
+// Security model:
+//
+//   - Sign-in takes an access key id and secret (an account root's or an
+//     IAM user's), looked up in the identity store (iam.Directory) and
+//     compared in constant time. Failed sign-ins are limited per source
+//     address (RemoteAddr only: forwarded headers are not trusted).
+//   - A signed-in browser holds only a random 32-byte session id, in an
+//     HttpOnly, SameSite=Strict cookie scoped to the console's path (Secure
+//     over TLS). Sessions live in this process's memory with an idle and
+//     an absolute expiry; a restart signs everyone out. On every request
+//     the session's access key is looked up again (a map read), so a key
+//     deleted or deactivated in IAM stops working at once.
+//   - Every POST carries the session's CSRF token in a form field,
+//     compared in constant time; a POST whose Origin names another host is
+//     refused as well.
+//   - Every action is authorized as the signed-in principal by
+//     auth.Authority.Authorize, with the IAM action the S3 API uses for it:
+//     control-plane pages by their own actions, object pages as a
+//     long-term-key S3 request is, by the ReadOnly or ReadWrite
+//     CreateSession the operation needs (identity and bucket policies).
+//     Controls a principal may not use are hidden, and the request is
+//     refused server-side all the same.
+//   - Pages are html/template: contextual escaping makes a key such as
+//     <img src=x onerror=...> text. No page builds HTML by concatenation.
+//     A strict Content-Security-Policy allows only the console's own
+//     script and style, and downloads are always attachments of type
+//     application/octet-stream, so stored objects never run as pages of
+//     the console's origin.
+//   - Secrets and session ids are never logged.
+package console
