@@ -177,8 +177,20 @@ func ParseJSON(data []byte) (Rule, error) {
 	return r, nil
 }
 
-// Validate reports the first problem with r, naming the field.
+// Validate reports the first problem with r, naming the field. An empty
+// list matches like an absent one, so it is made absent: the YAML and
+// JSON forms of one rule then stay identical.
 func (r *Rule) Validate() error {
+	m := &r.Match
+	if len(m.Ops) == 0 {
+		m.Ops = nil
+	}
+	if len(m.Methods) == 0 {
+		m.Methods = nil
+	}
+	if len(m.Parts) == 0 {
+		m.Parts = nil
+	}
 	if r.Name != "" && (len(r.Name) > maxNameLen || !nameRE.MatchString(r.Name)) {
 		return fmt.Errorf("name %q: use up to %d letters, digits, '.', '_' or '-'", r.Name, maxNameLen)
 	}
