@@ -42,9 +42,10 @@ func Run(t *testing.T, open func(t *testing.T) blob.Store) {
 
 var ctx = context.Background()
 
-// write stores data as a new blob, in writes of chunk bytes (all at once
-// when chunk is 0), and returns its id.
-func write(t testing.TB, s blob.Store, data []byte, chunk int) string {
+// Write stores data as a new blob, in writes of chunk bytes (all at once
+// when chunk is 0), and returns its id. Engine tests beyond the suite use
+// it too.
+func Write(t testing.TB, s blob.Store, data []byte, chunk int) string {
 	t.Helper()
 	id, err := tryWrite(s, data, chunk)
 	if err != nil {
@@ -53,7 +54,7 @@ func write(t testing.TB, s blob.Store, data []byte, chunk int) string {
 	return id
 }
 
-// tryWrite is write for goroutines, which must not call t.Fatal.
+// tryWrite is Write for goroutines, which must not call t.Fatal.
 func tryWrite(s blob.Store, data []byte, chunk int) (string, error) {
 	w, err := s.Create(ctx)
 	if err != nil {
@@ -101,7 +102,9 @@ func readAll(t testing.TB, r blob.Reader) []byte {
 	return buf
 }
 
-func randomBytes(n int, seed uint64) []byte {
+// RandomBytes returns n bytes drawn from a generator seeded with seed: the
+// same bytes for the same seed.
+func RandomBytes(n int, seed uint64) []byte {
 	rng := rand.New(rand.NewPCG(seed, seed))
 	b := make([]byte, n)
 	for i := range b {
@@ -112,7 +115,7 @@ func randomBytes(n int, seed uint64) []byte {
 
 func testWriteRead(t *testing.T, s blob.Store) {
 	data := []byte("hello, zonal blob store")
-	id := write(t, s, data, 5)
+	id := Write(t, s, data, 5)
 	r := open(t, s, id)
 	if r.Size() != int64(len(data)) {
 		t.Fatalf("Size = %d, want %d", r.Size(), len(data))
@@ -133,7 +136,7 @@ func testWriteRead(t *testing.T, s blob.Store) {
 // testReadAtEdges checks the io.ReaderAt contract at the end of a blob.
 func testReadAtEdges(t *testing.T, s blob.Store) {
 	data := []byte("0123456789")
-	r := open(t, s, write(t, s, data, 0))
+	r := open(t, s, Write(t, s, data, 0))
 	// Exactly to the end: all bytes, nil or io.EOF.
 	buf := make([]byte, 4)
 	if n, err := r.ReadAt(buf, 6); n != 4 || (err != nil && err != io.EOF) || string(buf) != "6789" {
@@ -161,7 +164,7 @@ func testReadAtEdges(t *testing.T, s blob.Store) {
 }
 
 func testEmpty(t *testing.T, s blob.Store) {
-	r := open(t, s, write(t, s, nil, 0))
+	r := open(t, s, Write(t, s, nil, 0))
 	if r.Size() != 0 {
 		t.Fatalf("Size = %d, want 0", r.Size())
 	}
@@ -173,8 +176,8 @@ func testEmpty(t *testing.T, s blob.Store) {
 // testLarge streams 8 MiB in odd-sized writes and checks it all, then reads
 // random ranges.
 func testLarge(t *testing.T, s blob.Store) {
-	data := randomBytes(8<<20+13, 1)
-	id := write(t, s, data, 7919)
+	data := RandomBytes(8<<20+13, 1)
+	id := Write(t, s, data, 7919)
 	r := open(t, s, id)
 	if r.Size() != int64(len(data)) {
 		t.Fatalf("Size = %d, want %d", r.Size(), len(data))
@@ -211,13 +214,13 @@ func ids(t testing.TB, s blob.Store) map[string]time.Time {
 }
 
 func testAbort(t *testing.T, s blob.Store) {
-	keep := write(t, s, []byte("keep"), 0)
+	keep := Write(t, s, []byte("keep"), 0)
 	for _, size := range []int{0, 10, 1 << 20} {
 		w, err := s.Create(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.Write(randomBytes(size, 3)); err != nil {
+		if _, err := w.Write(RandomBytes(size, 3)); err != nil {
 			t.Fatal(err)
 		}
 		if err := w.Abort(); err != nil {
@@ -254,8 +257,8 @@ func testWriterFinished(t *testing.T, s blob.Store) {
 }
 
 func testDelete(t *testing.T, s blob.Store) {
-	id := write(t, s, []byte("doomed"), 0)
-	other := write(t, s, []byte("stays"), 0)
+	id := Write(t, s, []byte("doomed"), 0)
+	other := Write(t, s, []byte("stays"), 0)
 	if err := s.Delete(ctx, id); err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +277,7 @@ func testDelete(t *testing.T, s blob.Store) {
 }
 
 func testNotFound(t *testing.T, s blob.Store) {
-	id := write(t, s, []byte("x"), 0)
+	id := Write(t, s, []byte("x"), 0)
 	bogus := []string{"", "0", "00000000000000000000000000000000", "../../etc/passwd", id + "0", id[:len(id)-1]}
 	for _, b := range bogus {
 		if b == id {
@@ -295,7 +298,7 @@ func testNotFound(t *testing.T, s blob.Store) {
 func testUniqueIDs(t *testing.T, s blob.Store) {
 	seen := map[string]bool{}
 	for i := range 500 {
-		id := write(t, s, []byte{byte(i)}, 0)
+		id := Write(t, s, []byte{byte(i)}, 0)
 		if seen[id] {
 			t.Fatalf("id %s returned twice", id)
 		}
@@ -307,7 +310,7 @@ func testWalk(t *testing.T, s blob.Store) {
 	start := time.Now().Add(-time.Minute)
 	want := map[string]bool{}
 	for i := range 40 {
-		want[write(t, s, []byte(fmt.Sprint(i)), 0)] = true
+		want[Write(t, s, []byte(fmt.Sprint(i)), 0)] = true
 	}
 	got := ids(t, s)
 	if len(got) != len(want) {
@@ -334,8 +337,8 @@ func testUsage(t *testing.T, s blob.Store) {
 	if b, n, err := s.Usage(ctx); err != nil || b != 0 || n != 0 {
 		t.Fatalf("empty store Usage = %d, %d, %v", b, n, err)
 	}
-	write(t, s, make([]byte, 1000), 0)
-	write(t, s, make([]byte, 24), 0)
+	Write(t, s, make([]byte, 1000), 0)
+	Write(t, s, make([]byte, 24), 0)
 	if b, n, err := s.Usage(ctx); err != nil || b != 1024 || n != 2 {
 		t.Fatalf("Usage = %d bytes, %d blobs, %v; want 1024, 2", b, n, err)
 	}
@@ -353,7 +356,7 @@ func testConcurrentWriters(t *testing.T, s blob.Store) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				data := randomBytes(1000+w*977+i*31, uint64(w*each+i))
+				data := RandomBytes(1000+w*977+i*31, uint64(w*each+i))
 				id, err := tryWrite(s, data, 333+w)
 				if err != nil {
 					t.Error(err)

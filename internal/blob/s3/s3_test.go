@@ -123,35 +123,6 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func randomBytes(n int, seed uint64) []byte {
-	rng := rand.New(rand.NewPCG(seed, seed))
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(rng.Uint32())
-	}
-	return b
-}
-
-func writeBlob(t *testing.T, s blob.Store, data []byte, chunk int) string {
-	t.Helper()
-	w, err := s.Create(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for p := data; len(p) > 0; {
-		n := min(chunk, len(p))
-		if _, err := w.Write(p[:n]); err != nil {
-			t.Fatal(err)
-		}
-		p = p[n:]
-	}
-	id, err := w.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
 func readBlob(t *testing.T, s blob.Store, id string) []byte {
 	t.Helper()
 	r, err := s.Open(ctx, id)
@@ -171,8 +142,8 @@ func readBlob(t *testing.T, s blob.Store, id string) []byte {
 func TestMultipart(t *testing.T) {
 	const part = s3.MinPartSize
 	s, c, _ := openStore(t, s3.Options{PartSize: part, Concurrency: 2})
-	data := randomBytes(3*part+7, 1)
-	id := writeBlob(t, s, data, 100007)
+	data := blobtest.RandomBytes(3*part+7, 1)
+	id := blobtest.Write(t, s, data, 100007)
 	if got := c.get("UploadPart"); got != 4 {
 		t.Errorf("UploadPart requests = %d, want 4", got)
 	}
@@ -184,7 +155,7 @@ func TestMultipart(t *testing.T) {
 	}
 	// Exactly one part's worth is a single PutObject.
 	c.reset()
-	id = writeBlob(t, s, data[:part], part)
+	id = blobtest.Write(t, s, data[:part], part)
 	if c.get("PUT") != 1 || c.get("CreateMultipartUpload") != 0 {
 		t.Errorf("requests %v for a blob of PartSize: want one PutObject", c.n)
 	}
@@ -221,7 +192,7 @@ func TestAbortMultipart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Write(randomBytes(3*part, 2)); err != nil {
+	if _, err := w.Write(blobtest.RandomBytes(3*part, 2)); err != nil {
 		t.Fatal(err)
 	}
 	if n := pending(t, opts); n != 1 {
@@ -242,7 +213,7 @@ func TestAbortMultipart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Write(randomBytes(2*part, 3)); err != nil {
+	if _, err := w.Write(blobtest.RandomBytes(2*part, 3)); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
@@ -260,8 +231,8 @@ func TestAbortMultipart(t *testing.T) {
 func TestReadAhead(t *testing.T) {
 	const ahead = 1 << 20
 	s, c, _ := openStore(t, s3.Options{ReadAhead: ahead})
-	data := randomBytes(4*ahead+100, 4)
-	id := writeBlob(t, s, data, len(data))
+	data := blobtest.RandomBytes(4*ahead+100, 4)
+	id := blobtest.Write(t, s, data, len(data))
 	c.reset()
 	r, err := s.Open(ctx, id)
 	if err != nil {
@@ -306,8 +277,8 @@ func TestOpenOneRequest(t *testing.T) {
 	const ahead = 64 << 10
 	s, c, _ := openStore(t, s3.Options{ReadAhead: ahead})
 	for _, n := range []int{0, 1, ahead - 1, ahead, ahead + 1} {
-		data := randomBytes(n, uint64(n)+7)
-		id := writeBlob(t, s, data, max(n, 1))
+		data := blobtest.RandomBytes(n, uint64(n)+7)
+		id := blobtest.Write(t, s, data, max(n, 1))
 		c.reset()
 		r, err := s.Open(ctx, id)
 		if err != nil {
@@ -343,8 +314,8 @@ func TestWindowReuse(t *testing.T) {
 	var blobs [][]byte
 	var ids []string
 	for i := range 3 {
-		data := randomBytes(5*ahead/2+i, uint64(100+i))
-		blobs, ids = append(blobs, data), append(ids, writeBlob(t, s, data, len(data)))
+		data := blobtest.RandomBytes(5*ahead/2+i, uint64(100+i))
+		blobs, ids = append(blobs, data), append(ids, blobtest.Write(t, s, data, len(data)))
 	}
 	var wg sync.WaitGroup
 	for g := range 8 {
@@ -376,8 +347,8 @@ func TestWindowReuse(t *testing.T) {
 // the blobs committed before are intact.
 func TestBackendDown(t *testing.T) {
 	s, _, opts := openStore(t, s3.Options{PartSize: s3.MinPartSize, MaxAttempts: 3, MaxBackoff: 100 * time.Millisecond})
-	small, large := randomBytes(1000, 6), randomBytes(s3.MinPartSize+300<<10, 7)
-	smallID, largeID := writeBlob(t, s, small, 100), writeBlob(t, s, large, 65536)
+	small, large := blobtest.RandomBytes(1000, 6), blobtest.RandomBytes(s3.MinPartSize+300<<10, 7)
+	smallID, largeID := blobtest.Write(t, s, small, 100), blobtest.Write(t, s, large, 65536)
 	r, err := s.Open(ctx, largeID)
 	if err != nil {
 		t.Fatal(err)
@@ -413,7 +384,7 @@ func TestBackendDown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = w.Write(randomBytes(size, 8))
+		_, err = w.Write(blobtest.RandomBytes(size, 8))
 		if err == nil {
 			_, err = w.Commit()
 		} else {
@@ -446,7 +417,7 @@ func TestBackendDown(t *testing.T) {
 	if n, err := r.ReadAt(buf, 5000); n != len(buf) || err != nil || !bytes.Equal(buf, large[5000:6000]) {
 		t.Fatalf("Reader opened before the outage: ReadAt = %d, %v or wrong bytes", n, err)
 	}
-	id := writeBlob(t, s, small, len(small))
+	id := blobtest.Write(t, s, small, len(small))
 	if !bytes.Equal(readBlob(t, s, id), small) {
 		t.Fatal("blob written after the outage reads back different")
 	}
@@ -467,7 +438,7 @@ func TestBackendDown(t *testing.T) {
 // blob.ErrUnavailable rather than hang; once it thaws the store works.
 func TestBackendHung(t *testing.T) {
 	s, _, _ := openStore(t, s3.Options{MaxAttempts: 2, MaxBackoff: 100 * time.Millisecond, ReadTimeout: 500 * time.Millisecond})
-	id := writeBlob(t, s, []byte("before"), 6)
+	id := blobtest.Write(t, s, []byte("before"), 6)
 	if err := srv.Pause(); err != nil {
 		t.Fatal(err)
 	}
@@ -539,7 +510,7 @@ func TestSlowDown(t *testing.T) {
 	f.mu.Lock()
 	f.fail, f.seen = 2, 0
 	f.mu.Unlock()
-	id := writeBlob(t, s, []byte("slow"), 4)
+	id := blobtest.Write(t, s, []byte("slow"), 4)
 	f.mu.Lock()
 	if f.seen != 3 {
 		t.Errorf("a PUT answered 503 twice took %d requests, want 3", f.seen)
@@ -603,8 +574,8 @@ func TestBodyCutOffIsResumed(t *testing.T) {
 	s3test.Need(t, srvErr)
 	c := &cutter{}
 	s, _, _ := openStore(t, s3.Options{ReadAhead: 1 << 20, HTTPClient: &http.Client{Transport: c}})
-	data := randomBytes(3<<20+12345, 7)
-	id := writeBlob(t, s, data, 1<<20)
+	data := blobtest.RandomBytes(3<<20+12345, 7)
+	id := blobtest.Write(t, s, data, 1<<20)
 	c.mu.Lock()
 	c.cuts, c.keep, c.gets = 2, 100_000, 0 // Open's window, then the second window
 	c.mu.Unlock()
