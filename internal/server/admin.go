@@ -33,17 +33,24 @@ const (
 // adminHandler serves everything under /_zonal/: the web console (when
 // on), which signs people in with their own access keys and so is not
 // behind the admin token, and the operator endpoints, which are.
+//
+// The console takes uploads and streams downloads, so unlike the probes it
+// keeps the API's body and write deadlines (a stalled or trickling client
+// cannot hold a connection and its buffers) and its panic recovery. It is
+// neither counted in the API's metrics nor shed by --max-inflight: its
+// requests are people clicking, and the console logs the changes they make.
 func (s *Server) adminHandler() http.Handler {
 	ops := s.operatorHandler()
 	if s.console == nil {
 		return ops
 	}
+	con := chain(s.console, s.withDeadlines, s.recoverPanic)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case r.URL.Path == strings.TrimSuffix(console.Prefix, "/"):
 			http.Redirect(w, r, console.Prefix, http.StatusMovedPermanently)
 		case strings.HasPrefix(r.URL.Path, console.Prefix):
-			s.console.ServeHTTP(w, r)
+			con.ServeHTTP(w, r)
 		default:
 			ops.ServeHTTP(w, r)
 		}

@@ -1,11 +1,14 @@
 package server
 
 import (
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestConsoleRouting: with --console the console answers under
@@ -68,4 +71,27 @@ func TestConsoleRefusesWhenDiskLow(t *testing.T) {
 	if why := srv.consoleRefuse(false); why != "" {
 		t.Fatalf("delete under the reserve: %q", why)
 	}
+}
+
+// TestConsoleBodyDeadline: a console upload whose body stalls is cut
+// after --body-idle-timeout, as an API upload is, instead of holding its
+// connection for ever.
+func TestConsoleBodyDeadline(t *testing.T) {
+	lim := DefaultLimits()
+	lim.BodyIdleTimeout = 400 * time.Millisecond
+	lim.BodyMinRate = 0
+	endpoint, _ := startCfg(t, Config{Console: true, Limits: lim})
+	conn, err := net.Dial("tcp", strings.TrimPrefix(endpoint, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /_zonal/console/signin HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n",
+		strings.TrimPrefix(endpoint, "http://"))
+	conn.Write([]byte("access_key=AKIA"))
+	resp, _ := readResponse(t, conn, 5*time.Second) // fails the test when nothing comes
+	if resp.StatusCode < 400 {
+		t.Fatalf("stalled console body: %d", resp.StatusCode)
+	}
+	waitClosed(t, conn, 3*time.Second)
 }
