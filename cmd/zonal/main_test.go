@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zonal-dev/zonal/internal/config"
+	"github.com/zonal-dev/zonal/internal/netpeer"
 	"github.com/zonal-dev/zonal/internal/server"
 )
 
@@ -23,7 +25,7 @@ func TestServerConfigMapsEverySetting(t *testing.T) {
 		Addr: "a:1", Data: "d", Region: "r", Zones: []string{"z"}, SessionTTL: time.Minute,
 		AccountID: "111122223333", RootAccessKey: "ak", RootSecretKey: "sk",
 		MasterKeyFile: "mk", SSEKeyFile: "sse", EncryptAtRest: false, TLSCert: "c", TLSKey: "k", TLSSelfSigned: true,
-		Hostnames: []string{"s3.example.internal"}, AdminToken: "tok", Pprof: true, Console: true, LogFormat: "json", LogLevel: "debug", AccessLog: false, ListOrder: "shuffled",
+		Hostnames: []string{"s3.example.internal"}, TrustedProxies: netpeer.Proxies{netip.MustParsePrefix("10.0.0.0/8")}, AdminToken: "tok", Pprof: true, Console: true, LogFormat: "json", LogLevel: "debug", AccessLog: false, ListOrder: "shuffled",
 		Accounts:          []config.Account{{ID: "222233334444", AccessKeyID: "ak2", SecretAccessKey: "sk2"}},
 		ReadHeaderTimeout: 1, IdleTimeout: 2, BodyIdleTimeout: 3, BodyMinRate: 4, WriteIdleTimeout: 5, MaxInflight: 6, MinFreeDisk: 7,
 		LifecycleInterval: 8, LifecycleDay: 9, LeaseTTL: 10, GCInterval: 15, GCDelay: 16,
@@ -47,7 +49,7 @@ func TestServerConfigMapsEverySetting(t *testing.T) {
 	if cfg.Addr != "a:1" || cfg.Data != "d" || cfg.Region != "r" || !reflect.DeepEqual(cfg.Zones, []string{"z"}) ||
 		cfg.SessionTTL != time.Minute || cfg.AccountID != "111122223333" || cfg.RootAccessKey != "ak" ||
 		cfg.RootSecretKey != "sk" || cfg.MasterKeyFile != "mk" || cfg.SSEKeyFile != "sse" || !cfg.PlaintextAtRest || cfg.TLSCert != "c" ||
-		cfg.TLSKey != "k" || !cfg.TLSSelfSigned || !reflect.DeepEqual(cfg.Hostnames, []string{"s3.example.internal"}) || cfg.AdminToken != "tok" || !cfg.Pprof || !cfg.Console || !cfg.NoAccessLog || !cfg.ShuffleListing ||
+		cfg.TLSKey != "k" || !cfg.TLSSelfSigned || !reflect.DeepEqual(cfg.Hostnames, []string{"s3.example.internal"}) || !reflect.DeepEqual(cfg.TrustedProxies, st.TrustedProxies) || cfg.AdminToken != "tok" || !cfg.Pprof || !cfg.Console || !cfg.NoAccessLog || !cfg.ShuffleListing ||
 		len(cfg.Accounts) != 1 || cfg.Accounts[0].SecretAccessKey != "sk2" ||
 		cfg.Limits != (server.Limits{ReadHeaderTimeout: 1, IdleTimeout: 2, BodyIdleTimeout: 3, BodyMinRate: 4, WriteIdleTimeout: 5, MaxInflight: 6, MinFreeDisk: 7}) {
 		t.Fatalf("%+v", cfg)

@@ -167,6 +167,7 @@ func serverConfig(st *config.Settings, log *slog.Logger) server.Config {
 		TLSSelfSigned:     st.TLSSelfSigned,
 		Hostnames:         st.Hostnames,
 		AdminToken:        st.AdminToken,
+		TrustedProxies:    st.TrustedProxies,
 		Pprof:             st.Pprof,
 		Console:           st.Console,
 		NoAccessLog:       !st.AccessLog,

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/iam"
+	"github.com/zonal-dev/zonal/internal/netpeer"
 	"github.com/zonal-dev/zonal/internal/policy"
 	"github.com/zonal-dev/zonal/internal/session"
 )
@@ -280,7 +281,7 @@ func (a *Authority) conditions(c *Caller, req *Request) map[string][]string {
 	ctx["aws:epochtime"] = []string{strconv.FormatInt(now.Unix(), 10)}
 	r := c.Request
 	if r != nil {
-		ctx["aws:securetransport"] = []string{strconv.FormatBool(r.TLS != nil)}
+		ctx["aws:securetransport"] = []string{strconv.FormatBool(netpeer.SecureTransport(r))}
 		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 			ctx["aws:sourceip"] = []string{host}
 		}

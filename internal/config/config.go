@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/zonal-dev/zonal/internal/bucketname"
+	"github.com/zonal-dev/zonal/internal/netpeer"
 )
 
 // Account is an extra account declared in the configuration file. Its
@@ -81,6 +82,9 @@ type Settings struct {
 	Hostnames []string
 
 	AdminToken string
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (see internal/netpeer).
+	TrustedProxies netpeer.Proxies
 	// Pprof serves Go's profiler under /_zonal/debug/pprof/.
 	Pprof bool
 	// Console serves the web console under /_zonal/console/.
@@ -361,6 +365,16 @@ var settings = []*setting{
 			return nil
 		}},
 
+	{name: "trusted-proxy", meta: "ADDR|CIDR,...", kind: kList, defText: "none: forwarding headers are ignored",
+		help: "reverse proxies in front of zonal whose X-Forwarded-For gives the client's address (aws:SourceIp, the console's sign-in limit, the access log) and whose X-Forwarded-Proto: https counts as TLS (aws:SecureTransport, Secure cookies); they must set these headers, not pass a client's on",
+		setList: func(s *Settings, v []string) error {
+			ps, err := netpeer.ParseProxies(v)
+			if err != nil {
+				return fmt.Errorf("not an address or CIDR prefix: %w", err)
+			}
+			s.TrustedProxies = ps
+			return nil
+		}},
 	{name: "admin-token", meta: "TOKEN", defText: "none: the endpoints are open",
 		help: "bearer token required by /_zonal/metrics, /_zonal/health and /_zonal/ready",
 		set:  func(s *Settings, v string) error { s.AdminToken = v; return nil }},

@@ -12,6 +12,8 @@ import (
 // inside these wrappers, outermost first. Each concern is one wrapper in a file
 // of its own; the order is part of the behaviour:
 //
+//   - fromProxy: behind trusted proxies, the request's RemoteAddr becomes
+//     the client's (netpeer), for everything below;
 //   - adminSplit: /_zonal/ goes to the admin endpoints, which no limit
 //     below applies to (a probe must answer under overload);
 //   - classify: the request is read once (s3api.Request) for all below;
@@ -28,6 +30,7 @@ import (
 func (s *Server) Handler() http.Handler {
 	api := s.readOnlyGate(s.withIAM(s.api))
 	return chain(api,
+		s.fromProxy,
 		adminSplit(s.adminHandler()),
 		classify,
 		s.admitDisk,
@@ -36,6 +39,18 @@ func (s *Server) Handler() http.Handler {
 		s.withDeadlines,
 		s.recoverPanic,
 	)
+}
+
+// fromProxy resolves the client behind trusted proxies (none listed: a
+// no-op, not even a wrapper).
+func (s *Server) fromProxy(next http.Handler) http.Handler {
+	ps := s.cfg.TrustedProxies
+	if len(ps) == 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, ps.Resolve(r))
+	})
 }
 
 // chain wraps h in wrappers, the first outermost.

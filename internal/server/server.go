@@ -28,6 +28,7 @@ import (
 	"github.com/zonal-dev/zonal/internal/iam"
 	"github.com/zonal-dev/zonal/internal/lease"
 	"github.com/zonal-dev/zonal/internal/metrics"
+	"github.com/zonal-dev/zonal/internal/netpeer"
 	"github.com/zonal-dev/zonal/internal/s3api"
 	"github.com/zonal-dev/zonal/internal/session"
 	"github.com/zonal-dev/zonal/internal/store"
@@ -89,6 +90,9 @@ type Config struct {
 
 	// AdminToken, when set, is the bearer token /_zonal/ endpoints require.
 	AdminToken string
+	// TrustedProxies are the reverse proxies whose forwarding headers say
+	// who the client is (netpeer.Proxies.Resolve, before everything else).
+	TrustedProxies netpeer.Proxies
 	// Pprof serves net/http/pprof under /_zonal/debug/pprof/ (for profiling
 	// a running server; behind AdminToken like the other endpoints).
 	Pprof bool
