@@ -29,9 +29,14 @@ const (
 	FailWindow    = time.Minute
 	// DefaultPageSize is the objects (and sub-folders) per browser page.
 	DefaultPageSize = 1000
-	// DefaultMaxUpload bounds a file uploaded through the form. Bigger
-	// files want the multipart upload the console does not have yet.
+	// DefaultMaxUpload bounds a file uploaded in one request (the form,
+	// or the script's single PUT). The script sends bigger files as
+	// multipart uploads, in parts of at most MaxPart.
 	DefaultMaxUpload = 1 << 30
+	// PartSize is the part size the script uploads with; MaxPart bounds a
+	// part the console accepts.
+	PartSize = 8 << 20
+	MaxPart  = 64 << 20
 )
 
 //go:embed assets
@@ -43,6 +48,9 @@ type Config struct {
 	Zones      []string // zones this server serves; empty: any
 	Store      *store.Store
 	Identities iam.Directory // checks sign-ins, and sessions' keys on each request
+	// IAM is the identity store the identities pages manage and the policy
+	// simulator lists users from (nil: those pages answer 404).
+	IAM *iam.DB
 	Auth       *auth.Authority
 	Logger     *slog.Logger
 	Now        func() time.Time // tests move it
@@ -102,6 +110,14 @@ func (c *Console) routes() {
 	// The upload form is multipart: its CSRF field is read from the
 	// stream, before the file (upload checks it).
 	m.HandleFunc("POST "+Prefix+"b/{bucket}/upload", c.signedIn(c.changes(true, c.upload)))
+	m.HandleFunc("POST "+Prefix+"b/{bucket}/delete-many", c.postLimit(maxKeysForm, c.changes(false, c.deleteMany)))
+	m.HandleFunc("POST "+Prefix+"b/{bucket}/rename", c.post(c.changes(false, c.rename)))
+	// The script's uploads: raw bodies, the CSRF token in a header.
+	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/put", c.script(c.changes(true, c.apiPut)))
+	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/mpu/create", c.script(c.changes(true, c.mpuCreate)))
+	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/mpu/part", c.script(c.changes(true, c.mpuPart)))
+	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/mpu/complete", c.script(c.changes(false, c.mpuComplete)))
+	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/mpu/abort", c.script(c.changes(false, c.mpuAbort)))
 	static, _ := fs.Sub(assets, "assets/static")
 	m.Handle("GET "+Prefix+"static/", http.StripPrefix(Prefix+"static/", http.FileServerFS(static)))
 }
