@@ -50,12 +50,12 @@ type Config struct {
 	Identities iam.Directory // checks sign-ins, and sessions' keys on each request
 	// IAM is the identity store the identities pages manage and the policy
 	// simulator lists users from (nil: those pages answer 404).
-	IAM *iam.DB
-	Auth       *auth.Authority
-	Logger     *slog.Logger
-	Now        func() time.Time // tests move it
-	PageSize   int              // 0: DefaultPageSize
-	MaxUpload  int64            // 0: DefaultMaxUpload
+	IAM       *iam.DB
+	Auth      *auth.Authority
+	Logger    *slog.Logger
+	Now       func() time.Time // tests move it
+	PageSize  int              // 0: DefaultPageSize
+	MaxUpload int64            // 0: DefaultMaxUpload
 	// Refuse, when set, says why a change must be refused now ("" to go
 	// on): the server running read-only, or (for uploads) its disk
 	// nearly full. The console sits outside the S3 API's wrappers that

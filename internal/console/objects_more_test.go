@@ -8,10 +8,10 @@ import (
 	"io"
 	"maps"
 	"mime/multipart"
-	"slices"
-	"strconv"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
