@@ -112,6 +112,16 @@ func (c *Console) routes() {
 	m.HandleFunc("POST "+Prefix+"b/{bucket}/upload", c.signedIn(c.changes(true, c.upload)))
 	m.HandleFunc("POST "+Prefix+"b/{bucket}/delete-many", c.postLimit(maxKeysForm, c.changes(false, c.deleteMany)))
 	m.HandleFunc("POST "+Prefix+"b/{bucket}/rename", c.post(c.changes(false, c.rename)))
+	m.HandleFunc("GET "+Prefix+"b/{bucket}/settings", c.signedIn(c.settings))
+	for path, h := range map[string]handler{
+		"policy":           c.changeSetting(actionPutPolicy, c.putPolicy),
+		"policy/delete":    c.changeSetting(actionDeletePolicy, c.deletePolicy),
+		"encryption":       c.changeSetting(actionPutEncrypt, c.putEncryption),
+		"lifecycle":        c.changeSetting(actionPutLifecycle, c.putLifecycle),
+		"lifecycle/delete": c.changeSetting(actionPutLifecycle, c.deleteLifecycle),
+	} {
+		m.HandleFunc("POST "+Prefix+"b/{bucket}/settings/"+path, c.postLimit(maxSettingsForm, c.changes(false, h)))
+	}
 	// The script's uploads: raw bodies, the CSRF token in a header.
 	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/put", c.script(c.changes(true, c.apiPut)))
 	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/mpu/create", c.script(c.changes(true, c.mpuCreate)))
@@ -176,7 +186,7 @@ func parsePages() map[string]*template.Template {
 		"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "buckets", "objects", "object", "error"} {
+	for _, name := range []string{"signin", "buckets", "objects", "object", "error", "settings"} {
 		pages[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(assets,
 			"assets/templates/layout.html", "assets/templates/"+name+".html"))
 	}

@@ -90,7 +90,7 @@ func newEnv(t testing.TB, adjust ...func(*Config)) *env {
 	clk := &clock{t: time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)}
 	st := store.New(cat, blobmem.New(), store.Options{})
 	logs := &syncBuffer{}
-	cfg := Config{Region: region, Store: st, Identities: db, Now: clk.now,
+	cfg := Config{Region: region, Store: st, Identities: db, IAM: db, Now: clk.now,
 		Auth:   auth.New(auth.Config{Region: region, Identities: db, Policies: db, Buckets: cat, Now: clk.now}),
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	for _, f := range adjust {
