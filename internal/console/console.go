@@ -122,6 +122,25 @@ func (c *Console) routes() {
 	} {
 		m.HandleFunc("POST "+Prefix+"b/{bucket}/settings/"+path, c.postLimit(maxSettingsForm, c.changes(false, h)))
 	}
+	m.HandleFunc("GET "+Prefix+"iam/{$}", c.signedIn(c.iamPage(c.iamIndex)))
+	m.HandleFunc("GET "+Prefix+"iam/users", c.signedIn(c.iamPage(c.users)))
+	m.HandleFunc("POST "+Prefix+"iam/users/create", c.post(c.changes(false, c.iamPage(c.createUser))))
+	m.HandleFunc("GET "+Prefix+"iam/users/{user}", c.signedIn(c.iamPage(c.user)))
+	m.HandleFunc("POST "+Prefix+"iam/users/{user}/keys/create", c.post(c.changes(false, c.iamPage(c.createKey))))
+	for path, h := range map[string]handler{
+		"delete":          c.userChange("DeleteUser", c.deleteUser),
+		"keys/status":     c.userChange("UpdateAccessKey", c.keyStatus),
+		"keys/delete":     c.userChange("DeleteAccessKey", c.deleteKey),
+		"policies/put":    c.userChange("PutUserPolicy", c.putInline),
+		"policies/delete": c.userChange("DeleteUserPolicy", c.deleteInline),
+		"attach":          c.userChange("AttachUserPolicy", c.attach),
+		"detach":          c.userChange("DetachUserPolicy", c.detach),
+	} {
+		m.HandleFunc("POST "+Prefix+"iam/users/{user}/"+path, c.postLimit(maxSettingsForm, c.changes(false, c.iamPage(h))))
+	}
+	m.HandleFunc("GET "+Prefix+"iam/policies", c.signedIn(c.iamPage(c.policies)))
+	m.HandleFunc("POST "+Prefix+"iam/policies/create", c.postLimit(maxSettingsForm, c.changes(false, c.iamPage(c.createPolicy))))
+	m.HandleFunc("POST "+Prefix+"iam/policies/delete", c.post(c.changes(false, c.iamPage(c.deletePolicyARN))))
 	// The script's uploads: raw bodies, the CSRF token in a header.
 	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/put", c.script(c.changes(true, c.apiPut)))
 	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/mpu/create", c.script(c.changes(true, c.mpuCreate)))
@@ -186,7 +205,7 @@ func parsePages() map[string]*template.Template {
 		"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "buckets", "objects", "object", "error", "settings"} {
+	for _, name := range []string{"signin", "buckets", "objects", "object", "error", "settings", "users", "user", "policies"} {
 		pages[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(assets,
 			"assets/templates/layout.html", "assets/templates/"+name+".html"))
 	}

@@ -143,7 +143,7 @@ func locatePolicy(doc []byte, msg string, parse func([]byte) error) position {
 			// Offset is just past the offending byte; at the end, the
 			// document stopped short.
 			off := int(se.Offset)
-			if off < len(doc) || bytes.TrimSpace(doc) == nil {
+			if se.Error() != "unexpected end of JSON input" {
 				off--
 			}
 			return positionAt(doc, off)
