@@ -37,8 +37,10 @@ func (c *Console) iamPage(h handler) handler {
 	}
 }
 
-func (c *Console) usersARN(s *login) string    { return "arn:aws:iam::" + s.principal.Account + ":user/" }
-func (c *Console) policiesARN(s *login) string { return "arn:aws:iam::" + s.principal.Account + ":policy/" }
+func (c *Console) usersARN(s *login) string { return "arn:aws:iam::" + s.principal.Account + ":user/" }
+func (c *Console) policiesARN(s *login) string {
+	return "arn:aws:iam::" + s.principal.Account + ":policy/"
+}
 
 // userARN is the ARN of a user of the principal's account, with its path
 // when it exists, else with "/" (what the IAM API authorizes against).
@@ -170,13 +172,13 @@ type userData struct {
 	User iam.User
 	Self bool // the signed-in user itself
 
-	Keys                                              []keyRow
+	Keys                                               []keyRow
 	CanListKeys, CanCreateKey, CanUpdateKey, CanDelKey bool
-	NewKey                                            *iam.AccessKey // just created: shown this once
+	NewKey                                             *iam.AccessKey // just created: shown this once
 
-	Inline                                            []inlineRow
+	Inline                                                   []inlineRow
 	CanListInline, CanReadInline, CanPutInline, CanDelInline bool
-	PolicyName, PolicyDocument                        string // the inline form as sent, after an error
+	PolicyName, PolicyDocument                               string // the inline form as sent, after an error
 
 	Attached        []attachedRow
 	CanListAttached bool
@@ -370,7 +372,9 @@ func (c *Console) keyStatus(r *http.Request, s *login, user string) (map[string]
 }
 
 func (c *Console) deleteKey(r *http.Request, s *login, user string) (map[string][]string, func() error) {
-	return nil, func() error { return c.cfg.IAM.DeleteAccessKey(r.Context(), s.principal.Account, user, r.PostForm.Get("key")) }
+	return nil, func() error {
+		return c.cfg.IAM.DeleteAccessKey(r.Context(), s.principal.Account, user, r.PostForm.Get("key"))
+	}
 }
 
 func (c *Console) putInline(r *http.Request, s *login, user string) (map[string][]string, func() error) {
