@@ -141,6 +141,7 @@ func (c *Console) routes() {
 	m.HandleFunc("GET "+Prefix+"iam/policies", c.signedIn(c.iamPage(c.policies)))
 	m.HandleFunc("POST "+Prefix+"iam/policies/create", c.postLimit(maxSettingsForm, c.changes(false, c.iamPage(c.createPolicy))))
 	m.HandleFunc("POST "+Prefix+"iam/policies/delete", c.post(c.changes(false, c.iamPage(c.deletePolicyARN))))
+	m.HandleFunc("GET "+Prefix+"simulate", c.signedIn(c.simulate))
 	// The script's uploads: raw bodies, the CSRF token in a header.
 	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/put", c.script(c.changes(true, c.apiPut)))
 	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/mpu/create", c.script(c.changes(true, c.mpuCreate)))
@@ -205,7 +206,7 @@ func parsePages() map[string]*template.Template {
 		"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "buckets", "objects", "object", "error", "settings", "users", "user", "policies"} {
+	for _, name := range []string{"signin", "buckets", "objects", "object", "error", "settings", "users", "user", "policies", "simulate"} {
 		pages[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(assets,
 			"assets/templates/layout.html", "assets/templates/"+name+".html"))
 	}
