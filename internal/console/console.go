@@ -203,7 +203,7 @@ type view struct {
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
 		"size": humanSize,
-		"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+		"time": formatTime,
 	}
 	pages := map[string]*template.Template{}
 	for _, name := range []string{"signin", "buckets", "objects", "object", "error", "settings", "users", "user", "policies", "simulate"} {
@@ -246,6 +246,8 @@ func back(w http.ResponseWriter, r *http.Request, bucket, prefix string) {
 	}
 	http.Redirect(w, r, u, http.StatusSeeOther)
 }
+
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
 
 // humanSize renders a byte count for people, exact below 1 KiB.
 func humanSize(n int64) string {

@@ -20,11 +20,10 @@ import (
 type crumb struct{ Name, Prefix string }
 
 type entry struct {
-	Name   string // relative to the folder shown
-	Prefix string // set for a sub-folder: its full prefix
-	Key    string // set for an object
-	Size   int64
-	Object *catalog.Object
+	Name           string // relative to the folder shown
+	Prefix         string // set for a sub-folder: its full prefix
+	Key            string // set for an object
+	Size, Modified string // formatted here: a template function call per row costs more
 }
 
 type objectsData struct {
@@ -61,7 +60,7 @@ func (c *Console) browse(w http.ResponseWriter, r *http.Request, s *login) {
 			continue
 		}
 		d.Entries = append(d.Entries, entry{Name: strings.TrimPrefix(e.Object.Key, prefix), Key: e.Object.Key,
-			Size: e.Object.Size, Object: e.Object})
+			Size: humanSize(e.Object.Size), Modified: formatTime(e.Object.LastModified)})
 	}
 	if page.Truncated && len(page.Entries) > 0 {
 		d.Next = page.Entries[len(page.Entries)-1].Name()

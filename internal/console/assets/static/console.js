@@ -4,7 +4,10 @@
 // HTML: every name it shows is set as text.
 "use strict";
 document.addEventListener("submit", (ev) => {
-  const msg = ev.target.dataset && ev.target.dataset.confirm;
+  // A row's Delete button carries its own question (it submits a form
+  // shared by every row).
+  const by = ev.submitter && ev.submitter.dataset.confirm;
+  const msg = by || (ev.target.dataset && ev.target.dataset.confirm);
   if (msg && !window.confirm(msg)) ev.preventDefault();
 });
 
