@@ -339,13 +339,17 @@ func (c *Console) uploadError(w http.ResponseWriter, s *login, err error) {
 	}
 }
 
-// deleteMany deletes the keys checked on a browser page.
+// deleteMany deletes the keys checked on a browser page, or the one key
+// of the row whose Delete button sent the form (only=KEY).
 func (c *Console) deleteMany(w http.ResponseWriter, r *http.Request, s *login) {
 	b, ok := c.bucketFor(w, r, s, session.ReadWrite)
 	if !ok {
 		return
 	}
 	keys := r.PostForm["key"]
+	if only, ok := r.PostForm["only"]; ok {
+		keys = only[:1]
+	}
 	if len(keys) > DefaultPageSize {
 		c.fail(w, http.StatusBadRequest, s, "Select at most "+strconv.Itoa(DefaultPageSize)+" objects at once.")
 		return

@@ -68,6 +68,14 @@ func TestDeleteMany(t *testing.T) {
 	if e.exists("a") || e.exists("b") || e.exists(evil) || !e.exists("keep") {
 		t.Fatal("delete-many deleted the wrong objects")
 	}
+	// A row's Delete button sends the form with only=KEY: that key alone
+	// goes, whatever is checked.
+	e.put("x", nil)
+	resp, body = b.postCSRF("b/"+bucket+"/delete-many", url.Values{"key": {"keep"}, "only": {"x"}})
+	wantStatus(t, "a row's delete", resp, body, http.StatusSeeOther)
+	if e.exists("x") || !e.exists("keep") {
+		t.Fatal("a row's Delete deleted the wrong objects")
+	}
 	// A missing or wrong token deletes nothing.
 	for _, tok := range []string{"", "wrong"} {
 		f := url.Values{"key": {"keep"}}
