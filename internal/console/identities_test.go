@@ -102,6 +102,13 @@ func TestIdentities(t *testing.T) {
 	if !strings.Contains(body, "line 1, column 38") {
 		t.Fatalf("invalid managed page:\n%s", body)
 	}
+	resp, body = b.postCSRF("iam/policies/create", url.Values{"policy_name": {"q.uoted@x"}, "policy_document": {evilDoc}})
+	wantStatus(t, "create managed with markup", resp, body, http.StatusSeeOther)
+	_, body = b.get("iam/policies")
+	if strings.Contains(body, "<script>") || !strings.Contains(body, "&lt;/pre&gt;&lt;script&gt;alert(1)&lt;/script&gt;") {
+		t.Fatalf("the managed policy is not shown as text:\n%s", body)
+	}
+	b.postCSRF("iam/policies/delete", url.Values{"policy_arn": {iam.PolicyARN(account, "/", "q.uoted@x")}})
 	resp, body = b.postCSRF("iam/policies/create", url.Values{"policy_name": {"readers"}, "policy_document": {readOnly}})
 	wantStatus(t, "create managed", resp, body, http.StatusSeeOther)
 	arn := iam.PolicyARN(account, "/", "readers")
