@@ -97,6 +97,7 @@ func TestRename(t *testing.T) {
 	e.put("taken", []byte("other"))
 	b := e.signedIn(rootAK, rootSK)
 	resp, body := b.get("b/" + bucket + "/object?key=old.txt")
+	wantStatus(t, "object page", resp, body, 200)
 	if !strings.Contains(body, `<label for="new_key">New key</label>`) || !strings.Contains(body, ">Rename</button>") {
 		t.Fatalf("object page lacks the rename form:\n%s", body)
 	}
@@ -187,7 +188,7 @@ func TestMultipartUpload(t *testing.T) {
 	}
 
 	// Abort: the upload and its parts are gone, the key never appears.
-	resp, body = b.script(bucket, "mpu/create", url.Values{"key": {"aborted"}}, b.csrf, nil)
+	_, body = b.script(bucket, "mpu/create", url.Values{"key": {"aborted"}}, b.csrf, nil)
 	json.Unmarshal([]byte(body), &created)
 	b.script(bucket, "mpu/part", url.Values{"key": {"aborted"}, "upload": {created.UploadID}, "part": {"1"}}, b.csrf, []byte("x"))
 	resp, body = b.script(bucket, "mpu/abort", url.Values{"key": {"aborted"}, "upload": {created.UploadID}}, b.csrf, nil)
@@ -199,7 +200,7 @@ func TestMultipartUpload(t *testing.T) {
 	wantStatus(t, "complete after abort", resp, body, http.StatusNotFound)
 
 	// A part over MaxPart is refused before it is read.
-	resp, body = b.script(bucket, "mpu/create", url.Values{"key": {"huge"}}, b.csrf, nil)
+	_, body = b.script(bucket, "mpu/create", url.Values{"key": {"huge"}}, b.csrf, nil)
 	json.Unmarshal([]byte(body), &created)
 	resp, body = b.script(bucket, "mpu/part", url.Values{"key": {"huge"}, "upload": {created.UploadID}, "part": {"1"}}, b.csrf, make([]byte, MaxPart+1))
 	wantStatus(t, "part over the limit", resp, body, http.StatusRequestEntityTooLarge)

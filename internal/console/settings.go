@@ -51,23 +51,8 @@ type settingsData struct {
 	Lifecycle  section
 }
 
-// settingsBucket looks up the page's bucket (404 when there is none).
-func (c *Console) settingsBucket(w http.ResponseWriter, r *http.Request, s *login) (*catalog.Bucket, bool) {
-	name := r.PathValue("bucket")
-	b, err := c.cfg.Auth.Bucket(r.Context(), name)
-	if err != nil {
-		c.internal(w, s, err)
-		return nil, false
-	}
-	if b == nil {
-		c.fail(w, http.StatusNotFound, s, "The bucket "+name+" does not exist.")
-		return nil, false
-	}
-	return b, true
-}
-
 func (c *Console) settings(w http.ResponseWriter, r *http.Request, s *login) {
-	b, ok := c.settingsBucket(w, r, s)
+	b, ok := c.pathBucket(w, r, s)
 	if ok {
 		c.settingsPage(w, r, s, b, http.StatusOK, "", nil)
 	}
@@ -122,7 +107,7 @@ func (c *Console) settingsPage(w http.ResponseWriter, r *http.Request, s *login,
 // a refusal answers 403 naming the action.
 func (c *Console) changeSetting(action string, change func(w http.ResponseWriter, r *http.Request, s *login, b *catalog.Bucket)) handler {
 	return func(w http.ResponseWriter, r *http.Request, s *login) {
-		b, ok := c.settingsBucket(w, r, s)
+		b, ok := c.pathBucket(w, r, s)
 		if !ok {
 			return
 		}
