@@ -186,6 +186,18 @@ func locatePolicy(doc []byte, msg string, parse func([]byte) error) position {
 	return positionAt(doc, 0)
 }
 
+// policyProblem is a validator's message about doc with where doc goes
+// wrong; for a document that is not JSON at all, the decoder's complaint
+// replaces AWS's generic one ("Policies must be valid JSON...").
+func policyProblem(doc []byte, msg string, parse func([]byte) error) string {
+	var v any
+	var se *json.SyntaxError
+	if err := json.Unmarshal(doc, &v); errors.As(err, &se) {
+		msg = "The document is not valid JSON: " + se.Error()
+	}
+	return msg + " (at " + locatePolicy(doc, msg, parse).String() + ")"
+}
+
 // fieldNamed is the member a validation message names ("Unknown field
 // X", "Duplicate field X", "Missing required field X"), or "".
 func fieldNamed(msg string) string {

@@ -72,7 +72,7 @@ func (c *Console) iamError(w http.ResponseWriter, s *login, err error, doc strin
 			_, err := policy.Parse(d, policy.Identity, policy.Options{Limit: limit})
 			return err
 		}
-		msg += " (at " + locatePolicy([]byte(doc), msg, parse).String() + ")"
+		msg = policyProblem([]byte(doc), msg, parse)
 	}
 	return status, msg, true
 }
@@ -324,7 +324,7 @@ func (c *Console) userChange(op string, change func(r *http.Request, s *login, u
 		if err := run(); err != nil {
 			doc := r.PostForm.Get("policy_document")
 			if status, msg, ok := c.iamError(w, s, err, doc, policy.LimitInlineUser); ok {
-				c.userPage(w, r, s, status, op+" was refused: "+msg, func(d *userData) {
+				c.userPage(w, r, s, status, refusedChange[op]+": "+msg, func(d *userData) {
 					d.PolicyName, d.PolicyDocument = r.PostForm.Get("policy_name"), doc
 				})
 			}
@@ -337,6 +337,17 @@ func (c *Console) userChange(op string, change func(r *http.Request, s *login, u
 		}
 		http.Redirect(w, r, userURL(name), http.StatusSeeOther)
 	}
+}
+
+// refusedChange opens the message of a change the identity store refused.
+var refusedChange = map[string]string{
+	"DeleteUser":       "The user was not deleted",
+	"UpdateAccessKey":  "The access key was not changed",
+	"DeleteAccessKey":  "The access key was not deleted",
+	"PutUserPolicy":    "The inline policy was not saved",
+	"DeleteUserPolicy": "The inline policy was not deleted",
+	"AttachUserPolicy": "The policy was not attached",
+	"DetachUserPolicy": "The policy was not detached",
 }
 
 // createKey makes an access key and shows its secret on the answer to

@@ -80,7 +80,8 @@ func TestIdentities(t *testing.T) {
 	// Inline policies: validated with the place of the error, stored, shown as text.
 	resp, body = b.postCSRF("iam/users/alice/policies/put", url.Values{"policy_name": {"p1"}, "policy_document": {"{\n \"Version\": \"2012-10-17\",\n \"Statement\": [}"}})
 	wantStatus(t, "malformed inline", resp, body, http.StatusBadRequest)
-	if !strings.Contains(body, "line 3, column 16") || !strings.Contains(body, `value="p1"`) {
+	if !strings.Contains(body, "The inline policy was not saved: The document is not valid JSON: invalid character &#39;}&#39; looking for beginning of value (at line 3, column 16)") ||
+		!strings.Contains(body, `value="p1"`) {
 		t.Fatalf("malformed inline page:\n%s", body)
 	}
 	if names, _ := e.db.ListUserPolicies(ctx, account, "alice"); len(names) != 0 {

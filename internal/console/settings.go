@@ -161,7 +161,7 @@ func (c *Console) checkBucketPolicy(b *catalog.Bucket, doc []byte) string {
 		if pe != nil {
 			msg = pe.Message
 		}
-		return msg + " (at " + locatePolicy(doc, msg, parse).String() + ")"
+		return policyProblem(doc, msg, parse)
 	}
 	if i, public := p.Public(); public {
 		return "Statement " + strconv.Itoa(i) + " grants access to everyone; Block Public Access is always on for directory buckets, " +
