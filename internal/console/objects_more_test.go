@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"maps"
 	"mime/multipart"
@@ -70,11 +71,21 @@ func TestDeleteMany(t *testing.T) {
 	}
 	// A row's Delete button sends the form with only=KEY: that key alone
 	// goes, whatever is checked.
+	if _, page := b.get("b/" + bucket + "/"); !strings.Contains(page, `<button type="submit" name="only" value="keep"`) {
+		t.Fatalf("a row has no Delete button:\n%s", page)
+	}
 	e.put("x", nil)
 	resp, body = b.postCSRF("b/"+bucket+"/delete-many", url.Values{"key": {"keep"}, "only": {"x"}})
 	wantStatus(t, "a row's delete", resp, body, http.StatusSeeOther)
 	if e.exists("x") || !e.exists("keep") {
 		t.Fatal("a row's Delete deleted the wrong objects")
+	}
+	// A page of more than rowDeleteMax rows has checkboxes but no row buttons.
+	for i := range rowDeleteMax + 1 {
+		e.put(fmt.Sprintf("many/%03d", i), nil)
+	}
+	if _, page := b.get("b/" + bucket + "/?prefix=many%2F"); strings.Contains(page, `name="only"`) || !strings.Contains(page, `aria-label="Select many/100"`) {
+		t.Fatalf("a page of %d rows:\n%.3000s", rowDeleteMax+1, page)
 	}
 	// A missing or wrong token deletes nothing.
 	for _, tok := range []string{"", "wrong"} {
