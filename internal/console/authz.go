@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/zonal-dev/zonal/internal/auth"
@@ -25,7 +26,7 @@ func (c *Console) decide(r *http.Request, s *login, req auth.Request) (bool, err
 	if d.Err != nil {
 		return false, d.Err
 	}
-	if !d.Allowed && r.Method == http.MethodPost {
+	if !d.Allowed && r.Method == http.MethodPost && r.Context().Value(quietKey{}) == nil {
 		why := "no statement allowed it"
 		switch d.Denial {
 		case auth.ExplicitDeny:
@@ -37,6 +38,15 @@ func (c *Console) decide(r *http.Request, s *login, req auth.Request) (bool, err
 			"action", d.Action, "resource", d.Resource, "reason", why)
 	}
 	return d.Allowed, nil
+}
+
+type quietKey struct{}
+
+// quietly marks r's authorization questions as a page's (which controls
+// to show), not a change's: decide then logs no refusal. A page shown in
+// answer to a POST (a refused form, a new key) asks many.
+func quietly(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), quietKey{}, true))
 }
 
 // mayList decides ListAllMyDirectoryBuckets.

@@ -94,6 +94,7 @@ func (c *Console) users(w http.ResponseWriter, r *http.Request, s *login) {
 }
 
 func (c *Console) usersPage(w http.ResponseWriter, r *http.Request, s *login, status int, msg, name string) {
+	r = quietly(r) // which controls to show: refusals here are no denied change
 	ok, err := c.mayIAM(r, s, "ListUsers", c.usersARN(s), nil)
 	if err != nil {
 		c.internal(w, s, err)
@@ -194,6 +195,7 @@ func (c *Console) user(w http.ResponseWriter, r *http.Request, s *login) {
 // userPage renders the user the path names, msg above it; fill adds what
 // the request brought (a new key, the inline form after an error).
 func (c *Console) userPage(w http.ResponseWriter, r *http.Request, s *login, status int, msg string, fill func(*userData)) {
+	r = quietly(r) // which controls to show: refusals here are no denied change
 	ctx, account, name := r.Context(), s.principal.Account, r.PathValue("user")
 	arn := c.userARN(r, s, name)
 	ok, err := c.mayIAM(r, s, "GetUser", arn, nil)
@@ -447,6 +449,7 @@ func (c *Console) policies(w http.ResponseWriter, r *http.Request, s *login) {
 }
 
 func (c *Console) policiesPage(w http.ResponseWriter, r *http.Request, s *login, status int, msg, name, doc string) {
+	r = quietly(r) // which controls to show: refusals here are no denied change
 	if !c.allowIAM(w, r, s, "ListPolicies", c.policiesARN(s), nil) {
 		return
 	}

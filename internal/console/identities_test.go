@@ -87,6 +87,7 @@ func TestIdentities(t *testing.T) {
 	if names, _ := e.db.ListUserPolicies(ctx, account, "alice"); len(names) != 0 {
 		t.Fatal("a malformed inline policy was stored")
 	}
+
 	resp, body = b.postCSRF("iam/users/alice/policies/put", url.Values{"policy_name": {"p1"}, "policy_document": {evilDoc}})
 	wantStatus(t, "put inline", resp, body, http.StatusSeeOther)
 	if p, err := e.db.GetUserPolicy(ctx, account, "alice", "p1"); err != nil || p.Document != evilDoc {
@@ -262,5 +263,25 @@ func TestIdentitiesRefused(t *testing.T) {
 	}
 	if after := state(); after != before {
 		t.Fatalf("refused requests changed identities:\n%s\n%s", before, after)
+	}
+}
+
+// TestDenialLog: a change logs a denial only when it is refused; the page
+// shown after an allowed change asks about controls quietly.
+func TestDenialLog(t *testing.T) {
+	e := newEnv(t)
+	e.user("bob", "")
+	k := e.user("keymaker", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+	 "Action":["iam:GetUser","iam:CreateAccessKey"],"Resource":"arn:aws:iam::000000000000:user/bob"}]}`)
+	b := e.signedIn(k.ID, k.Secret)
+	resp, body := b.postCSRF("iam/users/bob/keys/create", url.Values{})
+	wantStatus(t, "create key", resp, body, 200)
+	if strings.Contains(body, "Deactivate") || strings.Contains(e.logs.String(), "console access denied") {
+		t.Fatalf("the page after the change shows controls or logged denials:\n%s", e.logs.String())
+	}
+	resp, body = b.postCSRF("iam/users/bob/delete", url.Values{})
+	wantStatus(t, "delete user", resp, body, http.StatusForbidden)
+	if n := strings.Count(e.logs.String(), "console access denied"); n != 1 || !strings.Contains(e.logs.String(), "action=iam:DeleteUser") {
+		t.Fatalf("%d denials logged:\n%s", n, e.logs.String())
 	}
 }

@@ -140,6 +140,7 @@ func (c *Console) object(w http.ResponseWriter, r *http.Request, s *login) {
 // objectPage renders an object's details, with msg above them (a refused
 // rename) and the rename form holding newKey.
 func (c *Console) objectPage(w http.ResponseWriter, r *http.Request, s *login, b *catalog.Bucket, obj *catalog.Object, status int, msg, newKey string) {
+	r = quietly(r) // which controls to show: refusals here are no denied change
 	key := obj.Key
 	var err error
 	d := objectData{Bucket: b.Name, Key: key, Folder: folder(key), Object: obj, NewKey: newKey,

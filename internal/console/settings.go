@@ -61,6 +61,7 @@ func (c *Console) settings(w http.ResponseWriter, r *http.Request, s *login) {
 // settingsPage renders the settings of b with msg above them; typed, when
 // set, puts back what was sent in the section it names.
 func (c *Console) settingsPage(w http.ResponseWriter, r *http.Request, s *login, b *catalog.Bucket, status int, msg string, typed func(*settingsData)) {
+	r = quietly(r) // which controls to show: refusals here are no denied change
 	d := settingsData{Bucket: b.Name}
 	checks := []struct {
 		flag   *bool
