@@ -90,6 +90,13 @@ type Decision struct {
 	// ("explicit deny in <policy> statement N (Sid S)").
 	Denial    Denial
 	Statement string
+	// By is the statement that decided (policy.Result.By: the explicit
+	// Deny, or the statement that allowed) and ByPolicy the name of its
+	// identity policy ("inline:NAME" or a managed policy's ARN; "" for
+	// the bucket policy, the root's implicit access, or no statement).
+	// The console's policy simulator shows them.
+	By       policy.StatementRef
+	ByPolicy string
 	// Action and Resource are what was evaluated (for logs).
 	Action, Resource string
 	// SameAccount reports whether the caller's account owns the resource.
@@ -247,7 +254,10 @@ func (a *Authority) decide(ctx context.Context, c *Caller, req *Request) Decisio
 		preq.Context = a.conditions(c, req)
 	}
 	res := policy.EvaluateDetailed(preq, ids.Policies, bucketPolicy)
-	d.SameAccount = res.SameAccount
+	d.SameAccount, d.By = res.SameAccount, res.By
+	if res.By.Source == policy.SourceIdentity {
+		d.ByPolicy = ids.Name(res.By.Policy)
+	}
 	switch res.Decision {
 	case policy.Allow:
 		d.Allowed = true

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/zonal-dev/zonal/internal/auth"
@@ -25,7 +26,7 @@ func (c *Console) decide(r *http.Request, s *login, req auth.Request) (bool, err
 	if d.Err != nil {
 		return false, d.Err
 	}
-	if !d.Allowed && r.Method == http.MethodPost {
+	if !d.Allowed && r.Method == http.MethodPost && r.Context().Value(quietKey{}) == nil {
 		why := "no statement allowed it"
 		switch d.Denial {
 		case auth.ExplicitDeny:
@@ -37,6 +38,15 @@ func (c *Console) decide(r *http.Request, s *login, req auth.Request) (bool, err
 			"action", d.Action, "resource", d.Resource, "reason", why)
 	}
 	return d.Allowed, nil
+}
+
+type quietKey struct{}
+
+// quietly marks r's authorization questions as a page's (which controls
+// to show), not a change's: decide then logs no refusal. A page shown in
+// answer to a POST (a refused form, a new key) asks many.
+func quietly(r *http.Request) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), quietKey{}, true))
 }
 
 // mayList decides ListAllMyDirectoryBuckets.
@@ -74,16 +84,11 @@ func (c *Console) mayObjects(r *http.Request, s *login, name string, b *catalog.
 // access it needs. It answers the request itself (404, 403, 500) and
 // returns ok false when the page must not go on.
 func (c *Console) bucketFor(w http.ResponseWriter, r *http.Request, s *login, mode session.Mode) (*catalog.Bucket, bool) {
-	name := r.PathValue("bucket")
-	b, err := c.cfg.Auth.Bucket(r.Context(), name)
-	if err != nil {
-		c.internal(w, s, err)
+	b, ok := c.pathBucket(w, r, s)
+	if !ok {
 		return nil, false
 	}
-	if b == nil {
-		c.fail(w, http.StatusNotFound, s, "The bucket "+name+" does not exist.")
-		return nil, false
-	}
+	name := b.Name
 	ok, err := c.mayObjects(r, s, name, b, mode)
 	if err != nil {
 		c.internal(w, s, err)
@@ -95,6 +100,22 @@ func (c *Console) bucketFor(w http.ResponseWriter, r *http.Request, s *login, mo
 			what = "change"
 		}
 		c.fail(w, http.StatusForbidden, s, "Your policies do not allow you to "+what+" objects in "+name+".")
+		return nil, false
+	}
+	return b, true
+}
+
+// pathBucket looks up the bucket the path names, answering 404 (or 500)
+// itself when there is none.
+func (c *Console) pathBucket(w http.ResponseWriter, r *http.Request, s *login) (*catalog.Bucket, bool) {
+	name := r.PathValue("bucket")
+	b, err := c.cfg.Auth.Bucket(r.Context(), name)
+	if err != nil {
+		c.internal(w, s, err)
+		return nil, false
+	}
+	if b == nil {
+		c.fail(w, http.StatusNotFound, s, "The bucket "+name+" does not exist.")
 		return nil, false
 	}
 	return b, true

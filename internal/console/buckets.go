@@ -36,6 +36,7 @@ func (c *Console) buckets(w http.ResponseWriter, r *http.Request, s *login) {
 // bucketsPage renders the bucket list, with msg above it (a refused create
 // or delete, status saying why) and the create form as d holds it.
 func (c *Console) bucketsPage(w http.ResponseWriter, r *http.Request, s *login, status int, msg string, d bucketsData) {
+	r = quietly(r) // which controls to show: refusals here are no denied change
 	ok, err := c.mayList(r, s)
 	if err != nil {
 		c.internal(w, s, err)

@@ -29,9 +29,14 @@ const (
 	FailWindow    = time.Minute
 	// DefaultPageSize is the objects (and sub-folders) per browser page.
 	DefaultPageSize = 1000
-	// DefaultMaxUpload bounds a file uploaded through the form. Bigger
-	// files want the multipart upload the console does not have yet.
+	// DefaultMaxUpload bounds a file uploaded in one request (the form,
+	// or the script's single PUT). The script sends bigger files as
+	// multipart uploads, in parts of at most MaxPart.
 	DefaultMaxUpload = 1 << 30
+	// PartSize is the part size the script uploads with; MaxPart bounds a
+	// part the console accepts.
+	PartSize = 8 << 20
+	MaxPart  = 64 << 20
 )
 
 //go:embed assets
@@ -43,11 +48,14 @@ type Config struct {
 	Zones      []string // zones this server serves; empty: any
 	Store      *store.Store
 	Identities iam.Directory // checks sign-ins, and sessions' keys on each request
-	Auth       *auth.Authority
-	Logger     *slog.Logger
-	Now        func() time.Time // tests move it
-	PageSize   int              // 0: DefaultPageSize
-	MaxUpload  int64            // 0: DefaultMaxUpload
+	// IAM is the identity store the identities pages manage and the policy
+	// simulator lists users from (nil: those pages answer 404).
+	IAM       *iam.DB
+	Auth      *auth.Authority
+	Logger    *slog.Logger
+	Now       func() time.Time // tests move it
+	PageSize  int              // 0: DefaultPageSize
+	MaxUpload int64            // 0: DefaultMaxUpload
 	// Refuse, when set, says why a change must be refused now ("" to go
 	// on): the server running read-only, or (for uploads) its disk
 	// nearly full. The console sits outside the S3 API's wrappers that
@@ -102,6 +110,44 @@ func (c *Console) routes() {
 	// The upload form is multipart: its CSRF field is read from the
 	// stream, before the file (upload checks it).
 	m.HandleFunc("POST "+Prefix+"b/{bucket}/upload", c.signedIn(c.changes(true, c.upload)))
+	m.HandleFunc("POST "+Prefix+"b/{bucket}/delete-many", c.postLimit(maxKeysForm, c.changes(false, c.deleteMany)))
+	m.HandleFunc("POST "+Prefix+"b/{bucket}/rename", c.post(c.changes(false, c.rename)))
+	m.HandleFunc("GET "+Prefix+"b/{bucket}/settings", c.signedIn(c.settings))
+	for path, h := range map[string]handler{
+		"policy":           c.changeSetting(actionPutPolicy, c.putPolicy),
+		"policy/delete":    c.changeSetting(actionDeletePolicy, c.deletePolicy),
+		"encryption":       c.changeSetting(actionPutEncrypt, c.putEncryption),
+		"lifecycle":        c.changeSetting(actionPutLifecycle, c.putLifecycle),
+		"lifecycle/delete": c.changeSetting(actionPutLifecycle, c.deleteLifecycle),
+	} {
+		m.HandleFunc("POST "+Prefix+"b/{bucket}/settings/"+path, c.postLimit(maxSettingsForm, c.changes(false, h)))
+	}
+	m.HandleFunc("GET "+Prefix+"iam/{$}", c.signedIn(c.iamPage(c.iamIndex)))
+	m.HandleFunc("GET "+Prefix+"iam/users", c.signedIn(c.iamPage(c.users)))
+	m.HandleFunc("POST "+Prefix+"iam/users/create", c.post(c.changes(false, c.iamPage(c.createUser))))
+	m.HandleFunc("GET "+Prefix+"iam/users/{user}", c.signedIn(c.iamPage(c.user)))
+	m.HandleFunc("POST "+Prefix+"iam/users/{user}/keys/create", c.post(c.changes(false, c.iamPage(c.createKey))))
+	for path, h := range map[string]handler{
+		"delete":          c.userChange("DeleteUser", c.deleteUser),
+		"keys/status":     c.userChange("UpdateAccessKey", c.keyStatus),
+		"keys/delete":     c.userChange("DeleteAccessKey", c.deleteKey),
+		"policies/put":    c.userChange("PutUserPolicy", c.putInline),
+		"policies/delete": c.userChange("DeleteUserPolicy", c.deleteInline),
+		"attach":          c.userChange("AttachUserPolicy", c.attach),
+		"detach":          c.userChange("DetachUserPolicy", c.detach),
+	} {
+		m.HandleFunc("POST "+Prefix+"iam/users/{user}/"+path, c.postLimit(maxSettingsForm, c.changes(false, c.iamPage(h))))
+	}
+	m.HandleFunc("GET "+Prefix+"iam/policies", c.signedIn(c.iamPage(c.policies)))
+	m.HandleFunc("POST "+Prefix+"iam/policies/create", c.postLimit(maxSettingsForm, c.changes(false, c.iamPage(c.createPolicy))))
+	m.HandleFunc("POST "+Prefix+"iam/policies/delete", c.post(c.changes(false, c.iamPage(c.deletePolicyARN))))
+	m.HandleFunc("GET "+Prefix+"simulate", c.signedIn(c.simulate))
+	// The script's uploads: raw bodies, the CSRF token in a header.
+	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/put", c.script(c.changes(true, c.apiPut)))
+	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/mpu/create", c.script(c.changes(true, c.mpuCreate)))
+	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/mpu/part", c.script(c.changes(true, c.mpuPart)))
+	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/mpu/complete", c.script(c.changes(false, c.mpuComplete)))
+	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/mpu/abort", c.script(c.changes(false, c.mpuAbort)))
 	static, _ := fs.Sub(assets, "assets/static")
 	m.Handle("GET "+Prefix+"static/", http.StripPrefix(Prefix+"static/", http.FileServerFS(static)))
 }
@@ -111,7 +157,7 @@ func (c *Console) routes() {
 // style.
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "+
+	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "+
 		"form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("X-Frame-Options", "DENY")
@@ -157,10 +203,10 @@ type view struct {
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
 		"size": humanSize,
-		"time": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+		"time": formatTime,
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "buckets", "objects", "object", "error"} {
+	for _, name := range []string{"signin", "buckets", "objects", "object", "error", "settings", "users", "user", "policies", "simulate"} {
 		pages[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(assets,
 			"assets/templates/layout.html", "assets/templates/"+name+".html"))
 	}
@@ -200,6 +246,8 @@ func back(w http.ResponseWriter, r *http.Request, bucket, prefix string) {
 	}
 	http.Redirect(w, r, u, http.StatusSeeOther)
 }
+
+func formatTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
 
 // humanSize renders a byte count for people, exact below 1 KiB.
 func humanSize(n int64) string {

@@ -1,6 +1,7 @@
 // Package console is zonal's web console: server-rendered pages under
-// /_zonal/console/ for browsing and managing directory buckets and their
-// objects, served by the same binary with every asset embedded.
+// /_zonal/console/ for browsing and managing directory buckets, their
+// objects and settings, the account's IAM users and policies, and a
+// policy simulator, served by the same binary with every asset embedded.
 //
 // Security model:
 //
@@ -16,14 +17,28 @@
 //     deleted or deactivated in IAM stops working at once.
 //   - Every POST carries the session's CSRF token in a form field,
 //     compared in constant time; a POST whose Origin names another host is
-//     refused as well.
+//     refused as well. The script's upload requests (raw file bodies)
+//     carry it in the X-CSRF-Token header instead, which another site
+//     cannot set without a CORS preflight the console never answers.
 //   - Every action is authorized as the signed-in principal by
 //     auth.Authority.Authorize, with the IAM action the S3 API uses for it:
 //     control-plane pages by their own actions, object pages as a
 //     long-term-key S3 request is, by the ReadOnly or ReadWrite
 //     CreateSession the operation needs (identity and bucket policies).
+//     Bucket settings by the regional actions the S3 API uses for them
+//     (s3express:PutBucketPolicy, PutEncryptionConfiguration, ...).
+//     Identities pages by the IAM action the IAM API authorizes the same
+//     call with, on the same resource ARN (iam:CreateAccessKey on the
+//     user's ARN, iam:PolicyARN in the context of attach and detach).
 //     Controls a principal may not use are hidden, and the request is
 //     refused server-side all the same.
+//   - The policy simulator decides with the same auth.Authority, for a
+//     principal of the signed-in account; since the answer names the
+//     deciding statement, simulating a principal needs
+//     iam:ListUserPolicies and iam:GetUserPolicy on it, and a bucket
+//     policy's statement is named only to who may read that policy.
+//   - A new access key's secret appears once, in the answer to the POST
+//     that made it, and is never logged or stored in the clear.
 //   - Pages are html/template: contextual escaping makes a key such as
 //     <img src=x onerror=...> text. No page builds HTML by concatenation.
 //     A strict Content-Security-Policy allows only the console's own

@@ -145,17 +145,44 @@ func (c *Console) signedIn(h handler) http.HandlerFunc {
 // maxForm bounds the body of the console's plain (non-upload) forms.
 const maxForm = 64 << 10
 
+// maxKeysForm bounds the form of a multi-delete: a page of keys (1,000
+// of up to 1,024 bytes, percent-encoded).
+const maxKeysForm = 4 << 20
+
 // post is signedIn for a urlencoded form: the form is parsed (bounded)
 // and its csrf field must be the session's token.
-func (c *Console) post(h handler) http.HandlerFunc {
+func (c *Console) post(h handler) http.HandlerFunc { return c.postLimit(maxForm, h) }
+
+// postLimit is post with a form of up to limit bytes.
+func (c *Console) postLimit(limit int64, h handler) http.HandlerFunc {
 	return c.signedIn(func(w http.ResponseWriter, r *http.Request, s *login) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		if err := r.ParseForm(); err != nil {
 			c.fail(w, http.StatusBadRequest, s, "The form could not be read.")
 			return
 		}
 		if !validCSRF(s, r.PostForm.Get("csrf")) {
 			c.fail(w, http.StatusForbidden, s, "The form's security token is missing or stale: reload the page and try again.")
+			return
+		}
+		h(w, r, s)
+	})
+}
+
+// CSRFHeader carries the session's token on the script's requests, whose
+// bodies are files. Another site cannot set it: a cross-origin request
+// with a custom header needs a CORS preflight the console never grants.
+const CSRFHeader = "X-Csrf-Token"
+
+// script is signedIn for the script's requests: the token is in
+// CSRFHeader and the body is the handler's to read.
+func (c *Console) script(h handler) http.HandlerFunc {
+	return c.signedIn(func(w http.ResponseWriter, r *http.Request, s *login) {
+		if !validCSRF(s, r.Header.Get(CSRFHeader)) {
+			if r.ContentLength != 0 {
+				w.Header().Set("Connection", "close") // the body is not read
+			}
+			c.fail(w, http.StatusForbidden, s, "The request's security token is missing or stale: reload the page and try again.")
 			return
 		}
 		h(w, r, s)

@@ -265,7 +265,7 @@ func Open(cfg Config) (*Server, error) {
 		// Its own Authority over the same identities and catalog: every
 		// console action is decided as the S3 API decides it.
 		s.console = console.New(console.Config{
-			Region: cfg.Region, Zones: cfg.Zones, Store: s.store, Identities: ids, Logger: s.log,
+			Region: cfg.Region, Zones: cfg.Zones, Store: s.store, Identities: ids, IAM: ids, Logger: s.log,
 			Auth:   auth.New(auth.Config{Region: cfg.Region, Identities: ids, Policies: ids, Buckets: s.cat}),
 			Refuse: s.consoleRefuse,
 		})
