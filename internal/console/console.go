@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/zonal-dev/zonal/internal/activity"
 	"github.com/zonal-dev/zonal/internal/auth"
 	"github.com/zonal-dev/zonal/internal/iam"
 	"github.com/zonal-dev/zonal/internal/store"
@@ -56,6 +57,12 @@ type Config struct {
 	Now       func() time.Time // tests move it
 	PageSize  int              // 0: DefaultPageSize
 	MaxUpload int64            // 0: DefaultMaxUpload
+	// OperatorAccount is the server's own account (--account-id): its root
+	// user alone sees the activity page, which shows every account's
+	// requests.
+	OperatorAccount string
+	// Activity is the server's recent metrics (nil: no activity page).
+	Activity interface{ Report() activity.Report }
 	// Refuse, when set, says why a change must be refused now ("" to go
 	// on): the server running read-only, or (for uploads) its disk
 	// nearly full. The console sits outside the S3 API's wrappers that
@@ -142,6 +149,7 @@ func (c *Console) routes() {
 	m.HandleFunc("POST "+Prefix+"iam/policies/create", c.postLimit(maxSettingsForm, c.changes(false, c.iamPage(c.createPolicy))))
 	m.HandleFunc("POST "+Prefix+"iam/policies/delete", c.post(c.changes(false, c.iamPage(c.deletePolicyARN))))
 	m.HandleFunc("GET "+Prefix+"simulate", c.signedIn(c.simulate))
+	m.HandleFunc("GET "+Prefix+"activity", c.signedIn(c.activityPage))
 	// The script's uploads: raw bodies, the CSRF token in a header.
 	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/put", c.script(c.changes(true, c.apiPut)))
 	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/mpu/create", c.script(c.changes(true, c.mpuCreate)))
@@ -202,11 +210,12 @@ type view struct {
 
 func parsePages() map[string]*template.Template {
 	funcs := template.FuncMap{
-		"size": humanSize,
-		"time": formatTime,
+		"size":  humanSize,
+		"time":  formatTime,
+		"bytes": func(f float64) string { return humanSize(int64(f)) },
 	}
 	pages := map[string]*template.Template{}
-	for _, name := range []string{"signin", "buckets", "objects", "object", "error", "settings", "users", "user", "policies", "simulate"} {
+	for _, name := range []string{"signin", "buckets", "objects", "object", "error", "settings", "users", "user", "policies", "simulate", "activity"} {
 		pages[name] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(assets,
 			"assets/templates/layout.html", "assets/templates/"+name+".html"))
 	}

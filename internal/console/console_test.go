@@ -24,6 +24,7 @@ import (
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/catalog/mem"
 	"github.com/zonal-dev/zonal/internal/iam"
+	"github.com/zonal-dev/zonal/internal/netpeer"
 	"github.com/zonal-dev/zonal/internal/store"
 )
 
@@ -278,6 +279,21 @@ func TestSignIn(t *testing.T) {
 	e.c.ServeHTTP(rec, req)
 	if got := rec.Result().Cookies(); rec.Code != http.StatusSeeOther || len(got) != 1 || !got[0].Secure {
 		t.Fatalf("sign-in over TLS: %d %v", rec.Code, got)
+	}
+	// Likewise over TLS ended at a trusted proxy (netpeer), and not when
+	// an untrusted client only claims it.
+	proxies, _ := netpeer.ParseProxies([]string{"10.0.0.5"})
+	for peer, secure := range map[string]bool{"10.0.0.5:4000": true, "203.0.113.1:4000": false} {
+		req := httptest.NewRequest("POST", "http://zonal.test"+Prefix+"signin",
+			strings.NewReader(url.Values{"access_key": {rootAK}, "secret": {rootSK}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-Proto", "https")
+		req.RemoteAddr = peer
+		rec := httptest.NewRecorder()
+		e.c.ServeHTTP(rec, proxies.Resolve(req))
+		if got := rec.Result().Cookies(); rec.Code != http.StatusSeeOther || len(got) != 1 || got[0].Secure != secure {
+			t.Fatalf("sign-in from %s saying https: %d %v, want Secure %v", peer, rec.Code, got, secure)
+		}
 	}
 	// Neither the secret nor a session id reaches the log.
 	logs := e.logs.String()

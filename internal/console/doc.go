@@ -8,11 +8,14 @@
 //   - Sign-in takes an access key id and secret (an account root's or an
 //     IAM user's), looked up in the identity store (iam.Directory) and
 //     compared in constant time. Failed sign-ins are limited per source
-//     address (RemoteAddr only: forwarded headers are not trusted).
+//     address: RemoteAddr, which the server resolves to the client behind
+//     a --trusted-proxy (netpeer); forwarded headers from others are ignored.
 //   - A signed-in browser holds only a random 32-byte session id, in an
 //     HttpOnly, SameSite=Strict cookie scoped to the console's path (Secure
-//     over TLS). Sessions live in this process's memory with an idle and
-//     an absolute expiry; a restart signs everyone out. On every request
+//     over TLS, to zonal or to a trusted proxy). Sessions live in this
+//     process's memory with an idle and an absolute expiry; a restart signs
+//     everyone out, and behind a load balancer a browser must stay on its
+//     node (deploy/cluster/haproxy.cfg does so with a cookie). On every request
 //     the session's access key is looked up again (a map read), so a key
 //     deleted or deactivated in IAM stops working at once.
 //   - Every POST carries the session's CSRF token in a form field,

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/zonal-dev/zonal/internal/iam"
+	"github.com/zonal-dev/zonal/internal/netpeer"
 )
 
 // CookieName is the session cookie's name.
@@ -110,12 +111,12 @@ func (c *Console) current(w http.ResponseWriter, r *http.Request) *login {
 
 func setCookie(w http.ResponseWriter, r *http.Request, id string) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: id, Path: Prefix,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: netpeer.SecureTransport(r)})
 }
 
 func clearCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: Prefix, MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: netpeer.SecureTransport(r)})
 }
 
 // handler is a console page that needs a session.

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/zonal-dev/zonal/internal/activity"
 	"github.com/zonal-dev/zonal/internal/auth"
 	"github.com/zonal-dev/zonal/internal/blob"
 	"github.com/zonal-dev/zonal/internal/catalog"
@@ -261,17 +262,26 @@ func Open(cfg Config) (*Server, error) {
 		ShuffleListing: cfg.ShuffleListing, PrefetchObjects: cfg.Catalog != "",
 		Faults: s.faults,
 	})
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopGC = cancel
 	if cfg.Console {
+		// The activity page's history: one gather of the registry every
+		// 10 s, nothing on the request path.
+		rec := activity.New(s.metrics.Registry(), 0, 0)
+		s.gcDone.Add(1)
+		go func() {
+			defer s.gcDone.Done()
+			rec.Run(ctx)
+		}()
 		// Its own Authority over the same identities and catalog: every
 		// console action is decided as the S3 API decides it.
 		s.console = console.New(console.Config{
 			Region: cfg.Region, Zones: cfg.Zones, Store: s.store, Identities: ids, IAM: ids, Logger: s.log,
-			Auth:   auth.New(auth.Config{Region: cfg.Region, Identities: ids, Policies: ids, Buckets: s.cat}),
+			Auth:            auth.New(auth.Config{Region: cfg.Region, Identities: ids, Policies: ids, Buckets: s.cat}),
+			OperatorAccount: cfg.AccountID, Activity: rec,
 			Refuse: s.consoleRefuse,
 		})
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.stopGC = cancel
 	active := func() bool { return true } // read-only, no lease: only sampling runs
 	if s.degraded == "" {                 // the workers below write; read-only they would only fail
 		// Background work runs on one node at a time among nodes sharing
