@@ -220,6 +220,8 @@ describe('the console as the root, end to end', () => {
     const bigProgress = page.getByLabel(`Upload progress ${big.name}`, { exact: true });
     await bigProgress.waitFor();
     assert.equal(await bigProgress.evaluate((el) => el.tagName), 'PROGRESS');
+    // The screenshot once the big file is a third of the way.
+    for (let i = 0; i < 100 && !events.some((e) => e.label === `Upload progress ${big.name}` && e.value > e.max / 3); i++) await page.waitForTimeout(50);
     await shot(page, 'upload-progress');
     await reloaded;
     page.off('request', onRequest);
@@ -252,6 +254,16 @@ describe('the console as the root, end to end', () => {
     assert.equal(sha256(await getBytes(client, BUCKET, small.name)), sha256(small.buffer));
     assert.equal((await headObject(client, BUCKET, big.name)).ContentLength, big.buffer.length);
     await shot(page, 'objects');
+  });
+
+  test('the buckets list shows the bucket, its zone and a Settings link', async () => {
+    await visit(page, 'buckets');
+    const bucketRow = page.locator('tbody tr').filter({ has: page.getByRole('link', { name: BUCKET, exact: true }) });
+    assert.equal(await bucketRow.count(), 1);
+    assert.equal((await bucketRow.locator('td').nth(1).textContent()).trim(), AZ);
+    assert.equal(await bucketRow.getByRole('link', { name: 'Settings', exact: true }).count(), 1);
+    await shot(page, 'buckets');
+    await visit(page, `b/${BUCKET}/`);
   });
 
   test('object details show the record; Parts is 3 for the multipart upload', async () => {

@@ -68,6 +68,12 @@ async function setField(control, want) {
   await control.selectOption(value);
 }
 
+/** Follows the nav link named name; the page it leads to must answer 200. */
+async function navTo(page, name) {
+  const [resp] = await Promise.all([page.waitForNavigation(), page.locator('nav').getByRole('link', { name, exact: true }).click()]);
+  assert.equal(resp.status(), 200, `the ${name} page answered ${resp.status()}`);
+}
+
 /** Clicks a button that submits a form and waits for the page it loads. */
 async function submit(page, name) {
   await Promise.all([page.waitForNavigation(), page.getByRole('button', { name, exact: true }).click()]);
@@ -199,10 +205,8 @@ describe('identities', () => {
   };
 
   test('the nav leads to the identities pages', async () => {
-    await Promise.all([
-      page.waitForURL((u) => u.pathname.startsWith('/_zonal/console/iam/')),
-      page.locator('nav').getByRole('link', { name: 'Identities', exact: true }).click(),
-    ]);
+    await navTo(page, 'Identities');
+    assert.ok(new URL(page.url()).pathname.startsWith('/_zonal/console/iam/'), page.url());
     await shot(page, 'identities');
   });
 
@@ -343,7 +347,9 @@ describe('policy simulator', () => {
   }
 
   test('the nav leads to the simulator', async () => {
-    await Promise.all([page.waitForURL(`${CONSOLE}simulate`), page.locator('nav').getByRole('link', { name: 'Policy simulator' }).click()]);
+    await navTo(page, 'Policy simulator');
+    assert.equal(page.url(), `${CONSOLE}simulate`);
+    await page.getByRole('button', { name: 'Simulate', exact: true }).waitFor();
     await shot(page, 'simulator');
   });
 
@@ -396,7 +402,8 @@ describe('activity', () => {
   });
 
   test('charts of requests, errors, latency and sessions, and the server figures', async () => {
-    await Promise.all([page.waitForURL(`${CONSOLE}activity`), page.locator('nav').getByRole('link', { name: 'Activity' }).click()]);
+    await navTo(page, 'Activity');
+    assert.equal(page.url(), `${CONSOLE}activity`);
     const labels = await page.locator('svg[role="img"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
     for (const want of [/request/i, /error/i, /latency|p99/i, /session/i]) {
       assert.ok(labels.some((l) => want.test(l)), `no chart labelled ${want}: ${JSON.stringify(labels)}`);
