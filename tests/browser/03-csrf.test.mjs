@@ -14,10 +14,9 @@ import {
   ROOT,
   AZ,
   bucket,
-  launch,
   openPage,
+  signedIn,
   shot,
-  signInOK,
   visit,
   csrfToken,
   postForm,
@@ -55,9 +54,7 @@ describe('CSRF protection', () => {
     client = s3();
     await createBucket(client, BUCKET);
     await putObject(client, BUCKET, KEEP, 'keep me');
-    browser = await launch();
-    ({ context, page } = await openPage(browser));
-    await signInOK(page, ROOT);
+    ({ browser, context, page } = await signedIn());
     csrf = await csrfToken(page);
     assert.ok(csrf.length >= 32);
   });
@@ -139,40 +136,41 @@ describe('CSRF protection', () => {
     await unchanged();
   });
 
-  test("an attacker's page on another port (same site) posting with the real token is refused", async () => {
+  /**
+   * A browser holding the session's cookie opens the attacker's page at
+   * http://HOST:PORT/, which posts a delete of KEEP with the real token;
+   * check gets the console's answer and the page it shows.
+   */
+  async function attack(host, check) {
     const site = await attackerSite(`${CONSOLE}b/${BUCKET}/delete`, { csrf, key: KEEP });
+    const { page: victim, context: victimContext } = await openPage(browser);
     try {
-      const { page: victim } = await openPage(browser);
-      await victim.context().addCookies(await context.cookies());
-      const refused = victim.waitForResponse((r) => r.url() === `${CONSOLE}b/${BUCKET}/delete`);
-      await victim.goto(`http://127.0.0.1:${site.port}/`);
-      const resp = await refused;
-      assert.equal(resp.status(), 403);
+      await victimContext.addCookies(await context.cookies());
+      const answered = victim.waitForResponse((r) => r.url() === `${CONSOLE}b/${BUCKET}/delete`);
+      await victim.goto(`http://${host}:${site.port}/`);
+      const resp = await answered;
       await victim.waitForLoadState();
-      assert.match(await victim.getByRole('alert').textContent(), /came from another site/);
-      await shot(victim, 'error-cross-site');
-      await victim.context().close();
+      await check(resp, victim);
     } finally {
+      await victimContext.close();
       await site.close();
     }
     await unchanged();
+  }
+
+  test("an attacker's page on another port (same site) posting with the real token is refused", async () => {
+    await attack('127.0.0.1', async (resp, victim) => {
+      assert.equal(resp.status(), 403);
+      assert.match(await victim.getByRole('alert').textContent(), /came from another site/);
+      await shot(victim, 'error-cross-site');
+    });
   });
 
   test("an attacker's page on another site gets no session cookie (SameSite=Strict)", async () => {
-    const site = await attackerSite(`${CONSOLE}b/${BUCKET}/delete`, { csrf, key: KEEP });
-    try {
-      const { page: victim } = await openPage(browser);
-      await victim.context().addCookies(await context.cookies());
-      const refused = victim.waitForResponse((r) => r.url() === `${CONSOLE}b/${BUCKET}/delete`);
-      await victim.goto(`http://localhost:${site.port}/`);
-      const resp = await refused;
+    await attack('localhost', async (resp) => {
       assert.equal(resp.status(), 403);
       assert.equal(resp.request().headers().cookie, undefined, 'the cookie went along');
-      await victim.context().close();
-    } finally {
-      await site.close();
-    }
-    await unchanged();
+    });
   });
 
   test('changes are GET-proof: a GET of a change URL changes nothing', async () => {

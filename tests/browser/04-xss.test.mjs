@@ -7,7 +7,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { ROOT, bucket, launch, openPage, shot, signInOK, visit, s3, createBucket, putObject, folderLink } from './harness.mjs';
+import { bucket, signedIn, shot, visit, s3, createBucket, putObject, folderLink } from './harness.mjs';
 
 const BUCKET = bucket('xss');
 const KEYS = ['<img src=x onerror=alert(1)>', `"quotes'`, 'ünïcødé/日本', '<script>alert(1)</script>'];
@@ -26,9 +26,7 @@ describe('keys and metadata render as text', () => {
     client = s3();
     await createBucket(client, BUCKET);
     for (const k of KEYS) await putObject(client, BUCKET, k, `body of ${k}`, { Metadata: { note: META } });
-    browser = await launch();
-    ({ page, dialogs } = await openPage(browser));
-    await signInOK(page, ROOT);
+    ({ browser, page, dialogs } = await signedIn());
   });
 
   after(async () => {

@@ -16,12 +16,11 @@ import {
 
 import {
   CONSOLE,
-  ROOT,
   REGION,
   ACCOUNT,
   bucket,
-  launch,
   openPage,
+  signedIn,
   shot,
   signInOK,
   visit,
@@ -85,9 +84,7 @@ describe('bucket settings', () => {
   before(async () => {
     client = s3();
     await createBucket(client, BUCKET);
-    browser = await launch();
-    ({ page } = await openPage(browser));
-    await signInOK(page, ROOT);
+    ({ browser, page } = await signedIn());
   });
 
   after(async () => {
@@ -190,9 +187,7 @@ describe('identities', () => {
   const doc = { Version: '2012-10-17', Statement: [{ Sid: 'List', Effect: 'Allow', Action: 's3express:ListAllMyDirectoryBuckets', Resource: '*' }] };
 
   before(async () => {
-    browser = await launch();
-    ({ page } = await openPage(browser));
-    await signInOK(page, ROOT);
+    ({ browser, page } = await signedIn());
   });
 
   after(async () => {
@@ -322,9 +317,7 @@ describe('policy simulator', () => {
     await createBucket(client, bucket('sim'));
     await putObject(client, bucket('sim'), 'a.txt', 'a');
     reader = await createUser('sim-reader', { 'read-only': readOnlyPolicy, 'no-delete': denyDelete });
-    browser = await launch();
-    ({ page } = await openPage(browser));
-    await signInOK(page, ROOT);
+    ({ browser, page } = await signedIn());
   });
 
   after(async () => {
@@ -392,9 +385,7 @@ describe('activity', () => {
   let browser, page;
 
   before(async () => {
-    browser = await launch();
-    ({ page } = await openPage(browser));
-    await signInOK(page, ROOT);
+    ({ browser, page } = await signedIn());
   });
 
   after(async () => {

@@ -8,7 +8,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 
-import { ROOT, bucket, launch, openPage, shot, signInOK, visit, s3, createBucket, putObject } from './harness.mjs';
+import { bucket, signedIn, shot, visit, s3, createBucket, putObject } from './harness.mjs';
 
 const BUCKET = bucket('thousand');
 const N = 1000;
@@ -36,9 +36,7 @@ describe('a bucket of 1,000 objects', () => {
     client = s3();
     await createBucket(client, BUCKET);
     await pool(N, 16, (i) => putObject(client, BUCKET, keyOf(i), `object ${i}\n`));
-    browser = await launch();
-    ({ page } = await openPage(browser));
-    await signInOK(page, ROOT);
+    ({ browser, page } = await signedIn());
   });
 
   after(async () => {

@@ -125,6 +125,14 @@ export async function signInOK(page, creds) {
   assert.equal(page.url(), `${CONSOLE}buckets`);
 }
 
+/** A browser of its own with a page signed in as creds (the root by default). */
+export async function signedIn(creds = ROOT) {
+  const browser = await launch();
+  const opened = await openPage(browser);
+  await signInOK(opened.page, creds);
+  return { browser, ...opened };
+}
+
 /** The session's CSRF token, read from the sign-out form every page has. */
 export function csrfToken(page) {
   return page.locator('form.signout input[name="csrf"]').inputValue();

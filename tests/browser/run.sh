@@ -20,8 +20,9 @@ caller="$(pwd)"
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 
-chromium="${ZONAL_BROWSER_CHROMIUM:-/usr/bin/chromium}"
-if [ ! -x "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+debian_chromium=/usr/bin/chromium
+chromium="${ZONAL_BROWSER_CHROMIUM:-$debian_chromium}"
+if [ ! -x "$chromium" ] && [ "$chromium" = "$debian_chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "tests/browser: installing Debian's chromium"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
