@@ -74,7 +74,7 @@ func TestGoodFile(t *testing.T) {
 		MasterKeyFile: "/etc/zonal/master.key", SSEKeyFile: "/etc/zonal/sse.key", EncryptAtRest: true,
 		TLSCert: "/etc/zonal/cert.pem", TLSKey: "/etc/zonal/key.pem",
 		Hostnames:  []string{"s3.example.internal", "zonal.lan"},
-		AdminToken: "s3cr3t", LogFormat: "json", LogLevel: "warn", AccessLog: false, ListOrder: "lexicographic",
+		AdminToken: "s3cr3t", LogFormat: "json", LogLevel: "warn", AccessLog: false, Console: true, ListOrder: "lexicographic",
 		ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute, BodyIdleTimeout: 10 * time.Second,
 		BodyMinRate: 0, WriteIdleTimeout: 20 * time.Second, MaxInflight: 64, MinFreeDisk: 1 << 30,
 		Accounts: []Account{
@@ -93,7 +93,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Settings{Addr: "127.0.0.1:9000", Data: "./zonal-data", Region: "us-east-1",
-		SessionTTL: 5 * time.Minute, AccountID: "000000000000", LogFormat: "auto", LogLevel: "info", AccessLog: true, EncryptAtRest: true, ListOrder: "lexicographic",
+		SessionTTL: 5 * time.Minute, AccountID: "000000000000", LogFormat: "auto", LogLevel: "info", AccessLog: true, Console: true, EncryptAtRest: true, ListOrder: "lexicographic",
 		ReadHeaderTimeout: 15 * time.Second, IdleTimeout: 2 * time.Minute, BodyIdleTimeout: 30 * time.Second,
 		BodyMinRate: 500, WriteIdleTimeout: 30 * time.Second, MaxInflight: 512, MinFreeDisk: 256 << 20}
 	if !reflect.DeepEqual(s, want) {

@@ -157,6 +157,11 @@ func (c *Console) routes() {
 	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/mpu/complete", c.script(c.changes(false, c.mpuComplete)))
 	m.HandleFunc("POST "+Prefix+"b/{bucket}/api/mpu/abort", c.script(c.changes(false, c.mpuAbort)))
 	static, _ := fs.Sub(assets, "assets/static")
+	// Anything else under the prefix: the console's own 404 page, not
+	// net/http's plain text.
+	m.HandleFunc(Prefix, func(w http.ResponseWriter, r *http.Request) {
+		c.fail(w, http.StatusNotFound, c.current(w, r), "There is no such page in the console.")
+	})
 	m.Handle("GET "+Prefix+"static/", http.StripPrefix(Prefix+"static/", http.FileServerFS(static)))
 }
 

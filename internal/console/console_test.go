@@ -769,3 +769,17 @@ func BenchmarkBrowse1000(b *testing.B) {
 		}
 	}
 }
+
+// TestUnknownPageIsTheConsoles404: a mistyped console address gets the
+// console's own page (layout, navigation when signed in), not net/http's
+// plain text.
+func TestUnknownPageIsTheConsoles404(t *testing.T) {
+	e := newEnv(t)
+	b := e.signedIn(rootAK, rootSK)
+	resp, body := b.get("no/such/page")
+	wantStatus(t, "unknown page", resp, body, http.StatusNotFound)
+	if !strings.Contains(body, "There is no such page in the console.") || !strings.Contains(body, ">Sign out<") ||
+		resp.Header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("not the console's page:\n%s", body)
+	}
+}

@@ -46,6 +46,7 @@ type section struct {
 
 type settingsData struct {
 	Bucket     string
+	Saved      string // what the last change did, after its redirect
 	Policy     section
 	Encryption section // Text: the algorithm
 	Lifecycle  section
@@ -62,7 +63,7 @@ func (c *Console) settings(w http.ResponseWriter, r *http.Request, s *login) {
 // set, puts back what was sent in the section it names.
 func (c *Console) settingsPage(w http.ResponseWriter, r *http.Request, s *login, b *catalog.Bucket, status int, msg string, typed func(*settingsData)) {
 	r = quietly(r) // which controls to show: refusals here are no denied change
-	d := settingsData{Bucket: b.Name}
+	d := settingsData{Bucket: b.Name, Saved: savedNotes[r.URL.Query().Get("saved")]}
 	checks := []struct {
 		flag   *bool
 		action string
@@ -136,7 +137,17 @@ func (c *Console) updateBucket(w http.ResponseWriter, r *http.Request, s *login,
 		return
 	}
 	c.log.Info("console changed bucket settings", "principal", s.principal.ARN(), "bucket", b.Name, "setting", what)
-	http.Redirect(w, r, Prefix+"b/"+url.PathEscape(b.Name)+"/settings", http.StatusSeeOther)
+	http.Redirect(w, r, Prefix+"b/"+url.PathEscape(b.Name)+"/settings?saved="+url.QueryEscape(what), http.StatusSeeOther)
+}
+
+// savedNotes are the confirmations the settings page shows after a change
+// (by the redirect's saved=, which only ever picks one of these).
+var savedNotes = map[string]string{
+	"policy":            "The bucket policy was saved.",
+	"policy deleted":    "The bucket policy was deleted.",
+	"encryption":        "The default encryption was saved.",
+	"lifecycle":         "The lifecycle configuration was saved.",
+	"lifecycle deleted": "The lifecycle configuration was deleted.",
 }
 
 // checkBucketPolicy validates a bucket policy as PutBucketPolicy does

@@ -33,12 +33,16 @@ func TestBucketSettings(t *testing.T) {
 	settings := "b/" + bucket + "/settings"
 	resp, body := b.get(settings)
 	wantStatus(t, "settings", resp, body, 200)
-	for _, want := range []string{`<label for="policy">Bucket policy</label>`, ">Save policy<", ">Delete policy<",
+	for _, want := range []string{`<label for="policy">Bucket policy</label>`, ">Save policy<",
 		`<label for="algorithm">Default encryption</label>`, ">Save encryption<", `<label for="lifecycle">Lifecycle configuration</label>`,
-		">Save lifecycle<", ">Delete lifecycle<", "has no policy"} {
+		">Save lifecycle<", "has no policy"} {
 		if !strings.Contains(body, want) {
 			t.Fatalf("settings page lacks %q:\n%s", want, body)
 		}
+	}
+	// Nothing to delete yet: no Delete buttons.
+	if strings.Contains(body, ">Delete policy<") || strings.Contains(body, ">Delete lifecycle<") {
+		t.Fatal("Delete buttons for a policy and lifecycle the bucket does not have")
 	}
 	if _, page := b.get("b/" + bucket + "/"); !strings.Contains(page, `href="/_zonal/console/b/`+bucket+`/settings">Settings<`) {
 		t.Fatal("the browser page does not link to the settings")
@@ -53,7 +57,13 @@ func TestBucketSettings(t *testing.T) {
 	if got := string(e.bucketRecord().Policy); got != bucketPolicy {
 		t.Fatalf("stored policy %q", got)
 	}
-	_, body = b.get(settings)
+	if loc := resp.Header.Get("Location"); !strings.HasSuffix(loc, "/settings?saved=policy") {
+		t.Fatalf("after saving: redirected to %q", loc)
+	}
+	_, body = b.get(settings + "?saved=policy")
+	if !strings.Contains(body, "The bucket policy was saved.") || !strings.Contains(body, ">Delete policy<") {
+		t.Fatal("no confirmation, or no Delete policy button, after saving a policy")
+	}
 	if !strings.Contains(body, "\n  &#34;Statement&#34;: [\n    {\n      &#34;Sid&#34;: &#34;RootReads&#34;") {
 		t.Fatalf("the saved policy is not shown indented:\n%s", body)
 	}

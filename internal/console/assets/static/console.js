@@ -22,6 +22,10 @@ function bucketName() {
   if (!name || !zone || !out) return;
   const update = () => {
     const n = name.value.trim(), z = zone.value.trim();
+    if (!n) {
+      out.textContent = "(type a name)";
+      return;
+    }
     const full = n.endsWith("--x-s3") ? n : n + "--" + (z || "<zone>") + "--x-s3";
     out.textContent = full + " (" + full.length + " characters)";
   };
@@ -91,9 +95,19 @@ function progressBar(file) {
   bar.max = file.size || 1;
   bar.value = 0;
   bar.setAttribute("aria-label", "Upload progress " + file.name);
-  row.append(name, bar);
+  const pct = document.createElement("span");
+  pct.className = "pct";
+  pct.textContent = "0%";
+  row.append(name, bar, pct);
   document.getElementById("upload-progress").appendChild(row);
-  return bar;
+  // The bar and its percentage move together.
+  return {
+    get max() { return bar.max; },
+    set value(v) {
+      bar.value = v;
+      pct.textContent = Math.floor((100 * v) / bar.max) + "%";
+    },
+  };
 }
 
 async function uploadFile(up, file, bar) {
