@@ -4,10 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/zonal-dev/zonal/internal/bucketname"
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/iam"
 	"github.com/zonal-dev/zonal/internal/netpeer"
@@ -315,6 +318,9 @@ func (a *Authority) conditions(c *Caller, req *Request) map[string][]string {
 			ctx["s3express:x-amz-server-side-encryption-aws-kms-key-id"] = []string{v}
 		}
 	}
+	if b := req.Bucket; b != nil {
+		bucketConditions(ctx, b)
+	}
 	if a.cfg.Policies != nil && !c.Principal.IsRoot() {
 		if _, id, err := a.cfg.Policies.CallerIdentity(c.Principal); err == nil {
 			ctx["aws:userid"] = []string{id}
@@ -324,6 +330,53 @@ func (a *Authority) conditions(c *Caller, req *Request) map[string][]string {
 		ctx[strings.ToLower(key)] = v
 	}
 	return ctx
+}
+
+// bucketConditions fills the keys that describe the bucket a request acts
+// on (none for CreateBucket, whose bucket does not exist yet):
+//
+//   - aws:ResourceTag/<key> and its S3 Express twin s3express:BucketTag/<key>
+//     for each of its tags, so that policies grant by tag (ABAC). Condition
+//     key names ignore case, the tag key part included, as IAM documents;
+//     of two tags differing only in case the first in key order counts.
+//   - s3express:AllAccessRestrictedToLocalZoneGroup for a bucket in a Local
+//     Zone: the network border group requests originate from. zonal serves
+//     one location, so every request it takes is treated as coming from
+//     within the bucket's own group (a perimeter naming that group holds,
+//     one naming another refuses), and the key is absent for AZ buckets,
+//     as on AWS, where it exists only in Local Zones.
+//
+// aws:ResourceAccount and s3express:ResourceAccount come from the
+// request's ResourceAccount in the policy package.
+func bucketConditions(ctx map[string][]string, b *catalog.Bucket) {
+	keys := slices.Sorted(maps.Keys(b.Tags))
+	for _, k := range keys {
+		lk := strings.ToLower(k)
+		if _, seen := ctx["aws:resourcetag/"+lk]; seen {
+			continue
+		}
+		v := []string{b.Tags[k]}
+		ctx["aws:resourcetag/"+lk] = v
+		ctx["s3express:buckettag/"+lk] = v
+	}
+	if g := bucketname.NetworkBorderGroup(b.Region, b.Zone); g != "" {
+		ctx["s3express:allaccessrestrictedtolocalzonegroup"] = []string{g}
+	}
+}
+
+// RequestTags returns the condition keys of a request that sets tags
+// (TagResource, CreateBucket with Tags): aws:RequestTag/<key> for each
+// tag and aws:TagKeys listing the keys, for Request.Conditions.
+func RequestTags(tags map[string]string) map[string][]string {
+	keys := slices.Sorted(maps.Keys(tags))
+	out := make(map[string][]string, len(tags)+1)
+	for _, k := range keys {
+		if lk := "aws:requesttag/" + strings.ToLower(k); out[lk] == nil {
+			out[lk] = []string{tags[k]}
+		}
+	}
+	out["aws:tagkeys"] = keys
+	return out
 }
 
 // tlsVersion renders a TLS version as the s3express:TlsVersion key does
