@@ -82,7 +82,8 @@ func TestBucketConditions(t *testing.T) {
 		Tags: map[string]string{"Team": "a", "team": "b", "x": ""}}
 	m := f.a.conditions(c, &Request{Action: ActionCreateSession, Bucket: b})
 	for k, v := range map[string]string{"aws:resourcetag/team": "a", "s3express:buckettag/team": "a",
-		"aws:resourcetag/x": "", "s3express:allaccessrestrictedtolocalzonegroup": "us-east-1-atl-2"} {
+		"aws:resourcetag/x": "", "s3express:allaccessrestrictedtolocalzonegroup": "us-east-1-atl-2",
+		"aws:requestedregion": "us-east-1"} {
 		if got := m[k]; len(got) != 1 || got[0] != v {
 			t.Errorf("%s = %q, want %q", k, got, v)
 		}

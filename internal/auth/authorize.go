@@ -282,6 +282,11 @@ func (a *Authority) conditions(c *Caller, req *Request) map[string][]string {
 	ctx := make(map[string][]string, 16)
 	ctx["aws:currenttime"] = []string{now.Format("2006-01-02T15:04:05Z")}
 	ctx["aws:epochtime"] = []string{strconv.FormatInt(now.Unix(), 10)}
+	if a.cfg.Region != "" {
+		// The region the request was made to: this endpoint's, whatever
+		// region the client signed for.
+		ctx["aws:requestedregion"] = []string{a.cfg.Region}
+	}
 	r := c.Request
 	if r != nil {
 		ctx["aws:securetransport"] = []string{strconv.FormatBool(netpeer.SecureTransport(r))}
