@@ -104,6 +104,18 @@ type Decision struct {
 
 var allow = Decision{Allowed: true}
 
+// Reason says in a few words why a policy refusal was made, for the one
+// log line that explains it.
+func (d Decision) Reason() string {
+	switch d.Denial {
+	case ExplicitDeny:
+		return d.Statement
+	case CrossAccount:
+		return "the bucket belongs to another account"
+	}
+	return "no statement allowed it"
+}
+
 // Authorize decides req for the caller.
 //
 // Session-signed zonal requests cost no policy evaluation: the token was

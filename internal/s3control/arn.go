@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/zonal-dev/zonal/internal/bucketname"
+	"github.com/zonal-dev/zonal/internal/iam"
 )
 
 // Resource types of S3 Express ARNs.
@@ -94,14 +95,4 @@ func validRegion(r string) bool {
 }
 
 // validAccount accepts a twelve-digit account id.
-func validAccount(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
+func validAccount(s string) bool { return iam.ValidAccountID(s) }

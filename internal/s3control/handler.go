@@ -171,15 +171,8 @@ func (h *Handler) authorize(c *call, req auth.Request) error {
 	case d.Err != nil:
 		return d.Err
 	}
-	why := "no statement allowed it"
-	switch d.Denial {
-	case auth.ExplicitDeny:
-		why = d.Statement
-	case auth.CrossAccount:
-		why = "the bucket belongs to another account"
-	}
 	h.cfg.Logger.Info("access denied", "principal", c.caller.Principal.ARN(), "access_key", c.caller.Auth.AccessKeyID,
-		"action", d.Action, "resource", d.Resource, "reason", why, "request_id", c.info.RequestID)
+		"action", d.Action, "resource", d.Resource, "reason", d.Reason(), "request_id", c.info.RequestID)
 	return errAccessDenied
 }
 

@@ -22,13 +22,10 @@ const testLocalZone = "use1-atl2-az1"
 // localZoneBucketInput is CreateBucket for a Local Zone bucket, as the
 // SDK's documentation shows it.
 func localZoneBucketInput(name, zone string) *s3.CreateBucketInput {
-	return &s3.CreateBucketInput{
-		Bucket: aws.String(name),
-		CreateBucketConfiguration: &types.CreateBucketConfiguration{
-			Location: &types.LocationInfo{Type: types.LocationTypeLocalZone, Name: aws.String(zone)},
-			Bucket:   &types.BucketInfo{DataRedundancy: types.DataRedundancySingleLocalZone, Type: types.BucketTypeDirectory},
-		},
-	}
+	in := createBucketInput(name, zone)
+	in.CreateBucketConfiguration.Location.Type = types.LocationTypeLocalZone
+	in.CreateBucketConfiguration.Bucket.DataRedundancy = types.DataRedundancySingleLocalZone
+	return in
 }
 
 func localZoneBucketName(base, zone string) string {
