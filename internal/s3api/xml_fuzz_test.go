@@ -109,6 +109,7 @@ func crc32Header(b []byte) http.Header {
 func FuzzXMLBodies(f *testing.F) {
 	f.Add([]byte(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"x"</ETag></Part></CompleteMultipartUpload>`))
 	f.Add([]byte(`<Delete><Object><Key>a</Key></Object><Quiet>true</Quiet></Delete>`))
+	f.Add([]byte(`<CreateBucketConfiguration><Location><Type>LocalZone</Type><Name>use1-atl2-az1</Name></Location><Bucket><DataRedundancy>SingleLocalZone</DataRedundancy><Type>Directory</Type></Bucket><Tags><Tag><Key>team</Key><Value>data</Value></Tag></Tags></CreateBucketConfiguration>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > maxXMLBody {
 			return
