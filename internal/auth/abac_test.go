@@ -18,7 +18,7 @@ func TestABAC(t *testing.T) {
 	pols := users{
 		"analyst": {identityPolicy(t, `{"Version":"2012-10-17","Statement":[
 			{"Effect":"Allow","Action":"s3express:CreateSession","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/Team":"data"}}},
-			{"Effect":"Allow","Action":"s3express:TagResource","Resource":"*",
+			{"Effect":"Allow","Action":["s3express:TagResource","s3express:CreateBucket"],"Resource":"*",
 			 "Condition":{"StringEquals":{"aws:RequestTag/team":"data"},"ForAllValues:StringEquals":{"aws:TagKeys":["team","owner"]}}}]}`)},
 		"perimeter": {identityPolicy(t, `{"Version":"2012-10-17","Statement":[
 			{"Effect":"Allow","Action":"s3express:CreateSession","Resource":"*"},
@@ -56,6 +56,19 @@ func TestABAC(t *testing.T) {
 	}
 	if d := tag(map[string]string{"team": "web"}); d.Allowed {
 		t.Errorf("aws:RequestTag/team=web allowed: %+v", d)
+	}
+
+	// CreateSession on a bucket to be earns a ControlOnly session when
+	// CreateBucket is allowed only with tags it will ask for.
+	creator := &Caller{Principal: iam.Principal{Account: acct, User: "analyst"}, Request: httpReq(t)}
+	d := f.a.Authorize(ctx, creator, Request{Action: ActionCreateSession, BucketName: "new--use1-az4--x-s3", Mint: true,
+		ControlActions: []string{"s3express:CreateBucket"}})
+	if !d.Allowed || d.Mode != session.ControlOnly {
+		t.Errorf("CreateSession before a tag-conditioned CreateBucket: %+v", d)
+	}
+	d = f.a.Authorize(ctx, creator, Request{Action: "s3express:CreateBucket", BucketName: "new--use1-az4--x-s3", Regional: true, Create: true})
+	if d.Allowed {
+		t.Errorf("CreateBucket without the tags allowed: %+v", d)
 	}
 
 	// The Local Zone perimeter: the key exists only for Local Zone

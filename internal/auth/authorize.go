@@ -58,6 +58,10 @@ type Request struct {
 	Create bool
 	// Conditions are condition keys of the operation (lower case).
 	Conditions map[string][]string
+	// Unknown are condition keys the request cannot know yet
+	// (policy.Request.Unknown): the decision says whether the action
+	// could be allowed.
+	Unknown []string
 }
 
 // Denial says why a request was refused.
@@ -201,7 +205,10 @@ func (a *Authority) mint(ctx context.Context, c *Caller, req Request) Decision {
 		}
 	}
 	for _, action := range req.ControlActions {
-		cr := Request{Action: action, BucketName: req.BucketName, Bucket: req.Bucket, Regional: true}
+		// The tags a later CreateBucket asks for are unknown here: a policy
+		// allowing it only with certain tags still earns the session, which
+		// grants nothing itself; CreateBucket is then decided with its tags.
+		cr := Request{Action: action, BucketName: req.BucketName, Bucket: req.Bucket, Regional: true, Unknown: requestTagKeys}
 		if d := a.decide(ctx, c, &cr); d.Allowed {
 			d.Mode = session.ControlOnly
 			return d
@@ -212,6 +219,9 @@ func (a *Authority) mint(ctx context.Context, c *Caller, req Request) Decision {
 	d.Mode = req.Mode
 	return d
 }
+
+// requestTagKeys are the condition keys of the tags a request sets.
+var requestTagKeys = []string{"aws:requesttag/", "aws:tagkeys"}
 
 // decide evaluates the identity policies of the caller and, unless the
 // action is regional, the bucket's policy.
@@ -255,7 +265,7 @@ func (a *Authority) decide(ctx context.Context, c *Caller, req *Request) Decisio
 		d.Denial = CrossAccount // regional operations never cross accounts
 		return d
 	}
-	preq := policy.Request{Principal: pp, Action: req.Action, Resource: d.Resource, ResourceAccount: account}
+	preq := policy.Request{Principal: pp, Action: req.Action, Resource: d.Resource, ResourceAccount: account, Unknown: req.Unknown}
 	// Only conditions read the context: without a policy (an account root
 	// with none, the common case) it is not built at all.
 	if len(ids.Policies) > 0 || bucketPolicy != nil {

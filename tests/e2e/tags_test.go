@@ -203,17 +203,16 @@ func TestABAC(t *testing.T) {
 		t.Fatalf("tags after refusals = %q", got)
 	}
 
-	// CreateBucket is decided with the tags it asks for. It is signed with
-	// the long-term key: with session auth the SDK first asks for a session
-	// on the bucket to be, which this policy (CreateBucket only with
-	// team=data, a condition CreateSession cannot see) does not earn.
+	// CreateBucket is decided with the tags it asks for, in the SDK's own
+	// flow: CreateSession on the bucket to be (which cannot see the tags,
+	// and earns a session that grants nothing itself), then CreateBucket.
 	create := func(team string) (string, error) {
 		name := bucketName("abac-new")
 		in := createBucketInput(name, testAZ)
 		if team != "" {
 			in.CreateBucketConfiguration.Tags = []types.Tag{{Key: aws.String("team"), Value: aws.String(team)}}
 		}
-		_, err := uc.CreateBucket(ctx, in, noSessionAuth)
+		_, err := uc.CreateBucket(ctx, in)
 		return name, err
 	}
 	name, err := create("data")
