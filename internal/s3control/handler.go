@@ -124,7 +124,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *s3api.Info
 	caller, err := h.cfg.Auth.Authenticate(r, auth.Options{Claims: sa, Services: services, NoSecurityToken: true})
 	if err != nil {
 		var ae *auth.Error
-		if asAuth(err, &ae) && ae.Kind == auth.TokenNotAllowed {
+		if errors.As(err, &ae) && ae.Kind == auth.TokenNotAllowed {
 			return errInvalidRequest.Msg("S3 Control requests are signed with long-term credentials, without a session or security token.")
 		}
 		return s3api.AuthError(err)
@@ -175,5 +175,3 @@ func (h *Handler) authorize(c *call, req auth.Request) error {
 		"action", d.Action, "resource", d.Resource, "reason", d.Reason(), "request_id", c.info.RequestID)
 	return errAccessDenied
 }
-
-func asAuth(err error, target **auth.Error) bool { return errors.As(err, target) }
