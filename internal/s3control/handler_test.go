@@ -187,3 +187,15 @@ func TestRefusals(t *testing.T) {
 	wantError(t, w.Result(), 403, "AccessDenied")
 	wantError(t, f.do(t, "GET", path, acct, "", "AKROOT", "wrong"), 403, "SignatureDoesNotMatch")
 }
+
+// TestSessionTokenRefused: S3 Control takes long-term keys only.
+func TestSessionTokenRefused(t *testing.T) {
+	f := newFixture(t)
+	r := httptest.NewRequest("GET", "http://127.0.0.1:9000"+arnPath(acct, "bucket/"+bucket), nil)
+	r.Header.Set("X-Amz-Account-Id", acct)
+	s := &sigv4.Signer{AccessKeyID: "AKROOT", SecretAccessKey: "rootsecret", Region: "us-east-1", Service: "s3express", SessionToken: "tok"}
+	s.Sign(r, sigv4.UnsignedPayload, now)
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, r)
+	wantError(t, w.Result(), 400, "InvalidRequest")
+}
