@@ -29,14 +29,8 @@ func bucketConfig(locType, zone, redundancy, tags string) []byte {
 // the bucket and refuses invalid ones without creating it; Local Zone ids
 // take LocalZone / SingleLocalZone, which HeadBucket reports.
 func TestCreateBucketTagsAndLocalZones(t *testing.T) {
-	ids := iam.NewStatic()
-	ids.AddRoot(fuzzAccount, fuzzAK, fuzzSK)
 	st := store.New(catmem.New(), blobmem.New(), store.Options{})
-	s := &fuzzServer{
-		h: New(Config{Region: "us-east-1", Store: st, Identities: ids, Sessions: session.NewMemRing(),
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}),
-		signer: &sigv4.Signer{AccessKeyID: fuzzAK, SecretAccessKey: fuzzSK, Region: "us-east-1", Service: "s3express"},
-	}
+	s := newTestServer(st)
 	tagged := "tagged--use1-az4--x-s3"
 	if code, body := s.do(http.MethodPut, "/"+tagged, nil, bucketConfig("AvailabilityZone", "use1-az4", "SingleAvailabilityZone",
 		`<Tags><Tag><Key>team</Key><Value>data</Value></Tag><Tag><Key>env</Key><Value></Value></Tag></Tags>`)); code != 200 {
@@ -77,5 +71,17 @@ func TestCreateBucketTagsAndLocalZones(t *testing.T) {
 		if got := [2]string{w.Header().Get("X-Amz-Bucket-Location-Type"), w.Header().Get("X-Amz-Bucket-Location-Name")}; w.Code != 200 || got != want {
 			t.Errorf("HeadBucket %s: %d %q, want %q", name, w.Code, got, want)
 		}
+	}
+}
+
+// newTestServer is an in-process handler on st for the fuzz account's
+// root, with a signer of its keys.
+func newTestServer(st *store.Store) *fuzzServer {
+	ids := iam.NewStatic()
+	ids.AddRoot(fuzzAccount, fuzzAK, fuzzSK)
+	return &fuzzServer{
+		h: New(Config{Region: "us-east-1", Store: st, Identities: ids, Sessions: session.NewMemRing(),
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}),
+		signer: &sigv4.Signer{AccessKeyID: fuzzAK, SecretAccessKey: fuzzSK, Region: "us-east-1", Service: "s3express"},
 	}
 }
