@@ -4,10 +4,13 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/zonal-dev/zonal/internal/bucketname"
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/iam"
 	"github.com/zonal-dev/zonal/internal/netpeer"
@@ -55,6 +58,10 @@ type Request struct {
 	Create bool
 	// Conditions are condition keys of the operation (lower case).
 	Conditions map[string][]string
+	// Unknown are condition keys the request cannot know yet
+	// (policy.Request.Unknown): the decision says whether the action
+	// could be allowed.
+	Unknown []string
 }
 
 // Denial says why a request was refused.
@@ -107,6 +114,18 @@ type Decision struct {
 }
 
 var allow = Decision{Allowed: true}
+
+// Reason says in a few words why a policy refusal was made, for the one
+// log line that explains it.
+func (d Decision) Reason() string {
+	switch d.Denial {
+	case ExplicitDeny:
+		return d.Statement
+	case CrossAccount:
+		return "the bucket belongs to another account"
+	}
+	return "no statement allowed it"
+}
 
 // Authorize decides req for the caller.
 //
@@ -193,7 +212,10 @@ func (a *Authority) mint(ctx context.Context, c *Caller, req Request) Decision {
 		}
 	}
 	for _, action := range req.ControlActions {
-		cr := Request{Action: action, BucketName: req.BucketName, Bucket: req.Bucket, Regional: true}
+		// The tags a later CreateBucket asks for are unknown here: a policy
+		// allowing it only with certain tags still earns the session, which
+		// grants nothing itself; CreateBucket is then decided with its tags.
+		cr := Request{Action: action, BucketName: req.BucketName, Bucket: req.Bucket, Regional: true, Unknown: requestTagKeys}
 		if d := a.decide(ctx, c, &cr); d.Allowed {
 			d.Mode = session.ControlOnly
 			return d
@@ -204,6 +226,9 @@ func (a *Authority) mint(ctx context.Context, c *Caller, req Request) Decision {
 	d.Mode = req.Mode
 	return d
 }
+
+// requestTagKeys are the condition keys of the tags a request sets.
+var requestTagKeys = []string{"aws:requesttag/", "aws:tagkeys"}
 
 // decide evaluates the identity policies of the caller and, unless the
 // action is regional, the bucket's policy.
@@ -247,7 +272,7 @@ func (a *Authority) decide(ctx context.Context, c *Caller, req *Request) Decisio
 		d.Denial = CrossAccount // regional operations never cross accounts
 		return d
 	}
-	preq := policy.Request{Principal: pp, Action: req.Action, Resource: d.Resource, ResourceAccount: account}
+	preq := policy.Request{Principal: pp, Action: req.Action, Resource: d.Resource, ResourceAccount: account, Unknown: req.Unknown}
 	// Only conditions read the context: without a policy (an account root
 	// with none, the common case) it is not built at all.
 	if len(ids.Policies) > 0 || bucketPolicy != nil {
@@ -289,6 +314,11 @@ func (a *Authority) conditions(c *Caller, req *Request) map[string][]string {
 	ctx := make(map[string][]string, 16)
 	ctx["aws:currenttime"] = []string{now.Format("2006-01-02T15:04:05Z")}
 	ctx["aws:epochtime"] = []string{strconv.FormatInt(now.Unix(), 10)}
+	if a.cfg.Region != "" {
+		// The region the request was made to: this endpoint's, whatever
+		// region the client signed for.
+		ctx["aws:requestedregion"] = []string{a.cfg.Region}
+	}
 	r := c.Request
 	if r != nil {
 		ctx["aws:securetransport"] = []string{strconv.FormatBool(netpeer.SecureTransport(r))}
@@ -325,6 +355,9 @@ func (a *Authority) conditions(c *Caller, req *Request) map[string][]string {
 			ctx["s3express:x-amz-server-side-encryption-aws-kms-key-id"] = []string{v}
 		}
 	}
+	if b := req.Bucket; b != nil {
+		bucketConditions(ctx, b)
+	}
 	if a.cfg.Policies != nil && !c.Principal.IsRoot() {
 		if _, id, err := a.cfg.Policies.CallerIdentity(c.Principal); err == nil {
 			ctx["aws:userid"] = []string{id}
@@ -334,6 +367,53 @@ func (a *Authority) conditions(c *Caller, req *Request) map[string][]string {
 		ctx[strings.ToLower(key)] = v
 	}
 	return ctx
+}
+
+// bucketConditions fills the keys that describe the bucket a request acts
+// on (none for CreateBucket, whose bucket does not exist yet):
+//
+//   - aws:ResourceTag/<key> and its S3 Express twin s3express:BucketTag/<key>
+//     for each of its tags, so that policies grant by tag (ABAC). Condition
+//     key names ignore case, the tag key part included, as IAM documents;
+//     of two tags differing only in case the first in key order counts.
+//   - s3express:AllAccessRestrictedToLocalZoneGroup for a bucket in a Local
+//     Zone: the network border group requests originate from. zonal serves
+//     one location, so every request it takes is treated as coming from
+//     within the bucket's own group (a perimeter naming that group holds,
+//     one naming another refuses), and the key is absent for AZ buckets,
+//     as on AWS, where it exists only in Local Zones.
+//
+// aws:ResourceAccount and s3express:ResourceAccount come from the
+// request's ResourceAccount in the policy package.
+func bucketConditions(ctx map[string][]string, b *catalog.Bucket) {
+	keys := slices.Sorted(maps.Keys(b.Tags))
+	for _, k := range keys {
+		lk := strings.ToLower(k)
+		if _, seen := ctx["aws:resourcetag/"+lk]; seen {
+			continue
+		}
+		v := []string{b.Tags[k]}
+		ctx["aws:resourcetag/"+lk] = v
+		ctx["s3express:buckettag/"+lk] = v
+	}
+	if g := bucketname.NetworkBorderGroup(b.Region, b.Zone); g != "" {
+		ctx["s3express:allaccessrestrictedtolocalzonegroup"] = []string{g}
+	}
+}
+
+// RequestTags returns the condition keys of a request that sets tags
+// (TagResource, CreateBucket with Tags): aws:RequestTag/<key> for each
+// tag and aws:TagKeys listing the keys, for Request.Conditions.
+func RequestTags(tags map[string]string) map[string][]string {
+	keys := slices.Sorted(maps.Keys(tags))
+	out := make(map[string][]string, len(tags)+1)
+	for _, k := range keys {
+		if lk := "aws:requesttag/" + strings.ToLower(k); out[lk] == nil {
+			out[lk] = []string{tags[k]}
+		}
+	}
+	out["aws:tagkeys"] = keys
+	return out
 }
 
 // tlsVersion renders a TLS version as the s3express:TlsVersion key does

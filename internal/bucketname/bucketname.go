@@ -74,3 +74,53 @@ func ValidZoneID(z string) bool {
 	}
 	return strings.Contains(z, "-az")
 }
+
+// The location types of a directory bucket, as CreateBucket's
+// Location.Type and HeadBucket's x-amz-bucket-location-type name them,
+// and the data redundancy each one has.
+const (
+	AvailabilityZone = "AvailabilityZone"
+	LocalZone        = "LocalZone"
+
+	SingleAvailabilityZone = "SingleAvailabilityZone"
+	SingleLocalZone        = "SingleLocalZone"
+)
+
+// LocationType returns the location type of a well-formed zone id. An AZ
+// id has two groups (use1-az4); a Local Zone id names its metro between
+// the region and the zone (use1-atl2-az1), so it has more.
+func LocationType(zone string) string {
+	if strings.Count(zone, "-") >= 2 {
+		return LocalZone
+	}
+	return AvailabilityZone
+}
+
+// DataRedundancy is the DataRedundancy of a bucket in zone.
+func DataRedundancy(zone string) string {
+	if LocationType(zone) == LocalZone {
+		return SingleLocalZone
+	}
+	return SingleAvailabilityZone
+}
+
+// NetworkBorderGroup returns the network border group of a Local Zone
+// (use1-atl2-az1 in us-east-1: us-east-1-atl-2), the value of the
+// s3express:AllAccessRestrictedToLocalZoneGroup condition key, or "" for
+// an Availability Zone, which belongs to none. AWS names a Local Zone
+// group by its parent region and the metro with its number split off.
+func NetworkBorderGroup(region, zone string) string {
+	if LocationType(zone) != LocalZone {
+		return ""
+	}
+	parts := strings.Split(zone, "-")
+	metro := parts[1]
+	i := len(metro)
+	for i > 0 && metro[i-1] >= '0' && metro[i-1] <= '9' {
+		i--
+	}
+	if i == 0 || i == len(metro) {
+		return region + "-" + metro
+	}
+	return region + "-" + metro[:i] + "-" + metro[i:]
+}

@@ -19,3 +19,18 @@ func TestValidate(t *testing.T) {
 		t.Error("ValidZoneID")
 	}
 }
+
+func TestLocation(t *testing.T) {
+	for zone, want := range map[string][3]string{
+		"use1-az4":      {AvailabilityZone, SingleAvailabilityZone, ""},
+		"apne1-az4":     {AvailabilityZone, SingleAvailabilityZone, ""},
+		"use1-atl2-az1": {LocalZone, SingleLocalZone, "us-east-1-atl-2"},
+		"usw2-lax1-az1": {LocalZone, SingleLocalZone, "us-east-1-lax-1"},
+		"use1-dlz-az1":  {LocalZone, SingleLocalZone, "us-east-1-dlz"},
+	} {
+		got := [3]string{LocationType(zone), DataRedundancy(zone), NetworkBorderGroup("us-east-1", zone)}
+		if got != want {
+			t.Errorf("%s: %q, want %q", zone, got, want)
+		}
+	}
+}

@@ -48,6 +48,11 @@ type Bucket struct {
 	Policy     []byte // bucket policy JSON
 	Encryption []byte // ServerSideEncryptionConfiguration XML
 	Lifecycle  []byte // LifecycleConfiguration XML
+	// Tags are the bucket's tags (S3 Control TagResource, CreateBucket's
+	// Tags), key to value; nil when it has none. Policies read them as
+	// aws:ResourceTag/<key>, so they live in the record every
+	// authorization already reads.
+	Tags map[string]string
 }
 
 // Extent is one piece of an object's data: either bytes kept inline in the
@@ -245,7 +250,8 @@ type Catalog interface {
 	ListObjects(ctx context.Context, q ListQuery) (ListPage, error)
 
 	// UpdateBucket atomically rewrites a bucket's configuration documents
-	// (Policy, Encryption, Lifecycle); fn must not change other fields.
+	// (Policy, Encryption, Lifecycle) and Tags; fn must not change other
+	// fields. fn gets its own copy of the documents and tags.
 	// ErrNotFound when the bucket is missing.
 	UpdateBucket(ctx context.Context, name string, fn func(b *Bucket) error) error
 

@@ -96,7 +96,7 @@ func CheckRefs(refs []ObjectRef) error {
 func CheckBucketUpdate(old, next Bucket) error {
 	if old.Name != next.Name || old.Owner != next.Owner || old.Region != next.Region ||
 		old.Zone != next.Zone || !old.CreatedAt.Equal(next.CreatedAt) {
-		return fmt.Errorf("catalog: UpdateBucket(%q) may change only Policy, Encryption and Lifecycle", old.Name)
+		return fmt.Errorf("catalog: UpdateBucket(%q) may change only Policy, Encryption, Lifecycle and Tags", old.Name)
 	}
 	return nil
 }

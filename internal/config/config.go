@@ -190,8 +190,8 @@ var settings = []*setting{
 			s.Region = v
 			return nil
 		}},
-	{name: "zones", meta: "AZ,...", kind: kList, defText: "any well-formed AZ id",
-		help: "AZ ids buckets may be created in (comma list; YAML: a list)",
+	{name: "zones", meta: "ZONE,...", kind: kList, defText: "any well-formed zone id",
+		help: "zone ids buckets may be created in: AZ ids (use1-az4) or Local Zone ids (use1-atl2-az1); comma list, YAML: a list",
 		setList: func(s *Settings, v []string) error {
 			var zs []string
 			for _, z := range v {
@@ -200,7 +200,7 @@ var settings = []*setting{
 					continue
 				}
 				if !bucketname.ValidZoneID(z) {
-					return fmt.Errorf("%q is not an AZ id (like use1-az4 or usw2-lax1-az1)", z)
+					return fmt.Errorf("%q is not a zone id (an AZ id like use1-az4 or a Local Zone id like use1-atl2-az1)", z)
 				}
 				zs = append(zs, z)
 			}

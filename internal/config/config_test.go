@@ -117,7 +117,7 @@ func TestFileErrors(t *testing.T) {
 		{"negative max-inflight", "max-inflight: -1\n", `:1: max-inflight: "-1" is not a request count`},
 		{"bad min-free-disk", "min-free-disk: 1.5GB\n", `:1: min-free-disk: "1.5GB" is not a size`},
 		{"bad body-min-rate", "body-min-rate: 1KB\n", `:1: body-min-rate: "1KB" is not a number of bytes per second`},
-		{"bad zone", "zones:\n  - use1-az4\n  - Mars-1\n", `:3: zones: "Mars-1" is not an AZ id`},
+		{"bad zone", "zones:\n  - use1-az4\n  - Mars-1\n", `:3: zones: "Mars-1" is not a zone id`},
 		{"hostname with scheme", "hostname: https://s3.example.internal\n", `:1: hostname: "https://s3.example.internal" is not a host name`},
 		{"hostname with port", "hostname:\n  - s3.localhost:9000\n", `:2: hostname: "s3.localhost:9000" is not a host name`},
 		{"wildcard hostname", "hostname: \"*.example.internal\"\n", `:1: hostname: "*.example.internal" is not a host name`},
@@ -182,6 +182,8 @@ func TestPrecedence(t *testing.T) {
 			func(s *Settings) bool { return s.Addr == "127.0.0.1:1001" }},
 		{"list from env", []string{"--config", p}, map[string]string{"ZONAL_ZONES": "use1-az5, use1-az6"},
 			func(s *Settings) bool { return reflect.DeepEqual(s.Zones, []string{"use1-az5", "use1-az6"}) }},
+		{"Local Zone ids", []string{"--zones", "use1-az4,use1-atl2-az1"}, nil,
+			func(s *Settings) bool { return reflect.DeepEqual(s.Zones, []string{"use1-az4", "use1-atl2-az1"}) }},
 		{"hostnames from env, normalised", nil, map[string]string{"ZONAL_HOSTNAME": "S3.Example.Internal., 10.0.0.5"},
 			func(s *Settings) bool {
 				return reflect.DeepEqual(s.Hostnames, []string{"s3.example.internal", "10.0.0.5"})

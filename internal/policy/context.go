@@ -23,6 +23,16 @@ func (ec *evalCtx) lookup(key string) ([]string, bool) {
 	return nil, false
 }
 
+// unknown reports whether key is one of the request's Unknown keys.
+func (ec *evalCtx) unknown(key string) bool {
+	for _, u := range ec.req.Unknown {
+		if key == u || strings.HasSuffix(u, "/") && strings.HasPrefix(key, u) {
+			return true
+		}
+	}
+	return false
+}
+
 // values returns the request's values for a condition key (lower case):
 // from Context, else derived from the principal and resource, in which
 // case the result is buf holding the one value. (buf belongs to the caller

@@ -15,6 +15,13 @@ type Request struct {
 	// aws:userid (root only), aws:PrincipalType, aws:PrincipalServiceName,
 	// aws:ResourceAccount and s3express:ResourceAccount.
 	Context map[string][]string
+	// Unknown lists condition keys (lower case; a trailing '/' makes a
+	// prefix) whose values the request cannot know yet: the evaluation
+	// then asks whether a request of this shape could be allowed. A
+	// condition on such a key holds in an Allow statement and fails in a
+	// Deny one. zonal asks it when CreateSession probes a control-plane
+	// action whose request tags come later, with the action itself.
+	Unknown []string
 }
 
 // Decision is the outcome of an evaluation.
@@ -242,7 +249,14 @@ func (st *Statement) matchResource(ec *evalCtx) bool {
 
 func (st *Statement) matchConditions(ec *evalCtx) bool {
 	for i := range st.Conditions {
-		if !st.Conditions[i].eval(ec) {
+		c := &st.Conditions[i]
+		if len(ec.req.Unknown) > 0 && ec.unknown(c.key) {
+			if st.Effect == EffectDeny {
+				return false
+			}
+			continue
+		}
+		if !c.eval(ec) {
 			return false
 		}
 	}

@@ -156,7 +156,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, req *R
 		}
 	}
 	switch t.Op {
-	case OpNotImplemented:
+	case OpNotImplemented, OpS3Control:
 		return s3err.NotImplemented.Msg("zonal does not implement %q on directory buckets", t.Sub)
 	case OpBadQuery:
 		return s3err.InvalidArgument.Msg("Unknown sub-resource %q: S3 defines no such query parameter.", t.Sub)

@@ -25,6 +25,9 @@ type caller struct {
 	// bucket is the request's bucket as authorize found it; nil when it
 	// does not exist (or the request names none).
 	bucket *catalog.Bucket
+	// create is CreateBucket's configuration, read by authorize: the tags
+	// it asks for are condition keys.
+	create *createBucketConfiguration
 }
 
 // id is the caller as auth knows it, built when asked for so the caller
@@ -47,6 +50,21 @@ func newAuthority(cfg Config) *auth.Authority {
 // Authority returns the Handler's authentication and authorization, for
 // the IAM/STS API to share (one signing-key cache for both).
 func (h *Handler) Authority() *auth.Authority { return h.auth }
+
+// RequestID returns a new request id and the host id, from the same
+// sequence as the S3 API's own (the S3 Control API shares it).
+func (h *Handler) RequestID() (id, host string) { return h.reqID.next(), h.reqID.host }
+
+// AuthError answers an authentication failure (auth.Authenticate's, or a
+// *sigv4.Error of the claims or the body) as S3 does; the S3 Control API
+// answers with the same codes in its own envelope.
+func AuthError(err error) *s3err.Error {
+	var se *s3err.Error
+	if errors.As(authError(err), &se) {
+		return se
+	}
+	return internalError(err)
+}
 
 // s3Services are the SigV4 services S3 requests may be signed for.
 var s3Services = []string{"s3express", "s3"}
@@ -116,10 +134,7 @@ func (h *Handler) authorize(ctx context.Context, r *http.Request, c *caller, t t
 	if action, control := controlActions[t.Op]; control {
 		req.Action, req.Regional, req.Writes = action, true, !controlReads[t.Op]
 		if t.Op == OpCreateBucket {
-			req.Create = true
-			if zone, ok := ZoneOf(t.Bucket); ok {
-				req.Conditions = map[string][]string{"s3express:locationname": {zone}}
-			}
+			return h.authorizeCreate(ctx, r, c, t, req)
 		}
 	} else {
 		req.Action, req.Mode = auth.ActionCreateSession, session.ReadWrite
@@ -140,6 +155,33 @@ func (h *Handler) authorize(ctx context.Context, r *http.Request, c *caller, t t
 	}
 	id := c.id(r)
 	d := h.auth.Authorize(ctx, &id, req)
+	return d, h.denied(r, c, t.Op, d)
+}
+
+// authorizeCreate decides CreateBucket once its configuration is read:
+// s3express:LocationName is the zone, and the tags it asks for are
+// aws:RequestTag/<key> and aws:TagKeys. Creating a bucket with tags also
+// needs s3express:TagResource on it, as AWS documents.
+func (h *Handler) authorizeCreate(ctx context.Context, r *http.Request, c *caller, t target, req auth.Request) (auth.Decision, error) {
+	cfg, err := h.readCreateBucket(r, c)
+	if err != nil {
+		return auth.Decision{}, err
+	}
+	c.create = cfg
+	tags := cfg.requestTags()
+	req.Create, req.Conditions = true, auth.RequestTags(tags)
+	if tags == nil {
+		req.Conditions = map[string][]string{}
+	}
+	if zone, ok := ZoneOf(t.Bucket); ok {
+		req.Conditions["s3express:locationname"] = []string{zone}
+	}
+	id := c.id(r)
+	d := h.auth.Authorize(ctx, &id, req)
+	if d.Allowed && tags != nil {
+		req.Action = "s3express:TagResource"
+		d = h.auth.Authorize(ctx, &id, req)
+	}
 	return d, h.denied(r, c, t.Op, d)
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/zonal-dev/zonal/internal/bucketname"
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/s3err"
+	"github.com/zonal-dev/zonal/internal/store"
 )
 
 // BucketARN is a directory bucket's ARN.
@@ -24,7 +25,10 @@ func ZoneOf(name string) (string, bool) { return bucketname.ZoneOf(name) }
 // validBucketName applies the directory bucket naming rules.
 func validBucketName(name string) (string, string) { return bucketname.Validate(name) }
 
+// createBucketConfiguration is CreateBucket's body. found says a
+// document was sent at all.
 type createBucketConfiguration struct {
+	found    bool
 	XMLName  xml.Name `xml:"CreateBucketConfiguration"`
 	Location *struct {
 		Type string `xml:"Type"`
@@ -47,6 +51,33 @@ var unsupportedBucketHeaders = []string{
 	"X-Amz-Object-Ownership",
 }
 
+// readCreateBucket reads CreateBucket's configuration. It runs before
+// the policy decision, whose condition keys include the tags it asks for.
+func (h *Handler) readCreateBucket(r *http.Request, c *caller) (*createBucketConfiguration, error) {
+	body, err := h.payload(r, c)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &createBucketConfiguration{}
+	if cfg.found, err = readXML(body, cfg); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// requestTags are the tags CreateBucket asks for, as condition keys see
+// them (a repeated key is refused later, by validation).
+func (cfg *createBucketConfiguration) requestTags() map[string]string {
+	if cfg.Tags == nil || len(cfg.Tags.Tag) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(cfg.Tags.Tag))
+	for _, t := range cfg.Tags.Tag {
+		m[t.Key] = t.Value
+	}
+	return m
+}
+
 func (h *Handler) createBucket(w http.ResponseWriter, r *http.Request, c *caller, t target) error {
 	for _, name := range unsupportedBucketHeaders {
 		if r.Header.Get(name) != "" {
@@ -57,40 +88,55 @@ func (h *Handler) createBucket(w http.ResponseWriter, r *http.Request, c *caller
 	if why != "" {
 		return s3err.InvalidBucketName.Msg("%s", why).With("BucketName", t.Bucket)
 	}
-	body, err := h.payload(r, c)
-	if err != nil {
-		return err
+	cfg := c.create
+	if cfg == nil { // authorize reads it; a Handler used without it too
+		var err error
+		if cfg, err = h.readCreateBucket(r, c); err != nil {
+			return err
+		}
 	}
-	var cfg createBucketConfiguration
-	found, err := readXML(body, &cfg)
-	if err != nil {
-		return err
-	}
+	// The location type follows from the zone id in the name: an AZ id
+	// (use1-az4) or a Local Zone id (use1-atl2-az1).
+	locType, redundancy := bucketname.LocationType(zone), bucketname.DataRedundancy(zone)
 	switch {
 	case cfg.LocationConstraint != "":
 		// AWS's answer for directory buckets is undocumented; this is the
 		// code S3 gives a LocationConstraint it cannot honour.
 		return s3err.InvalidLocationConstraint.With("LocationConstraint", cfg.LocationConstraint)
-	case !found || cfg.Location == nil || cfg.Bucket == nil:
+	case !cfg.found || cfg.Location == nil || cfg.Bucket == nil:
 		return s3err.InvalidRequest.Msg("Directory bucket creation needs a CreateBucketConfiguration with Location and Bucket.")
-	case cfg.Location.Type != "AvailabilityZone":
-		return s3err.InvalidArgument.Msg("Location.Type must be AvailabilityZone.")
+	case cfg.Location.Type != bucketname.AvailabilityZone && cfg.Location.Type != bucketname.LocalZone:
+		return s3err.InvalidArgument.Msg("Location.Type must be AvailabilityZone or LocalZone.")
 	case cfg.Location.Name != zone:
 		// AWS's code for this is undocumented; the name carries the zone, so
 		// a disagreement makes the name invalid for this request.
 		return s3err.InvalidBucketName.Msg("The zone id in the bucket name (%s) does not match Location.Name (%s).", zone, cfg.Location.Name).With("BucketName", t.Bucket)
+	case cfg.Location.Type != locType:
+		return s3err.InvalidArgument.Msg("Location.Type must be %s for zone %s.", locType, zone)
 	case cfg.Bucket.Type != "Directory":
 		return s3err.InvalidArgument.Msg("Bucket.Type must be Directory.")
-	case cfg.Bucket.DataRedundancy != "SingleAvailabilityZone":
-		return s3err.InvalidArgument.Msg("Bucket.DataRedundancy must be SingleAvailabilityZone.")
-	case cfg.Tags != nil && len(cfg.Tags.Tag) > 0:
-		return s3err.NotImplemented.Msg("zonal does not support bucket tags yet.")
+	case cfg.Bucket.DataRedundancy != redundancy:
+		return s3err.InvalidArgument.Msg("Bucket.DataRedundancy must be %s in a %s.", redundancy, locType)
+	}
+	var tags map[string]string
+	if cfg.Tags != nil && len(cfg.Tags.Tag) > 0 {
+		keys, values := make([]string, len(cfg.Tags.Tag)), make([]string, len(cfg.Tags.Tag))
+		for i, tg := range cfg.Tags.Tag {
+			keys[i], values[i] = tg.Key, tg.Value
+		}
+		var err error
+		if tags, err = store.TagSet(keys, values); err != nil {
+			return err
+		}
 	}
 	if len(h.cfg.Zones) > 0 && !slices.Contains(h.cfg.Zones, zone) {
 		return s3err.InvalidArgument.Msg("This endpoint does not serve zone %s; it serves %s.", zone, strings.Join(h.cfg.Zones, ", "))
 	}
-	err = h.store.CreateBucket(r.Context(), catalog.Bucket{
+	// The tags are part of the bucket's first record: a bucket never
+	// exists without the tags it was created with.
+	err := h.store.CreateBucket(r.Context(), catalog.Bucket{
 		Name: t.Bucket, Owner: c.principal.Account, Region: h.cfg.Region, Zone: zone, CreatedAt: h.now().UTC(),
+		Tags: tags,
 	})
 	if err != nil {
 		return err
@@ -108,7 +154,7 @@ func (h *Handler) headBucket(w http.ResponseWriter, r *http.Request, t target) e
 		return err
 	}
 	hd := w.Header()
-	hd.Set("X-Amz-Bucket-Location-Type", "AvailabilityZone")
+	hd.Set("X-Amz-Bucket-Location-Type", bucketname.LocationType(b.Zone))
 	hd.Set("X-Amz-Bucket-Location-Name", b.Zone)
 	hd.Set("X-Amz-Bucket-Region", b.Region)
 	hd.Set("X-Amz-Access-Point-Alias", "false")
@@ -138,6 +184,7 @@ type listDirectoryBucketsResult struct {
 type directoryBucket struct {
 	Name         string `xml:"Name"`
 	CreationDate string `xml:"CreationDate"`
+	BucketRegion string `xml:"BucketRegion"`
 	BucketArn    string `xml:"BucketArn"`
 }
 
@@ -190,7 +237,8 @@ func (h *Handler) listDirectoryBuckets(w http.ResponseWriter, r *http.Request, c
 	}
 	for _, b := range bs {
 		res.Buckets = append(res.Buckets, directoryBucket{
-			Name: b.Name, CreationDate: xmlTime(b.CreatedAt), BucketArn: BucketARN(b.Region, b.Owner, b.Name),
+			Name: b.Name, CreationDate: xmlTime(b.CreatedAt), BucketRegion: b.Region,
+			BucketArn: BucketARN(b.Region, b.Owner, b.Name),
 		})
 	}
 	return writeXML(w, res)

@@ -154,6 +154,10 @@ func storeError(e *store.Error) *s3err.Error {
 		return out
 	case store.IdempotencyMismatch:
 		return s3err.IdempotencyParameterMismatch
+	case store.InvalidTag:
+		return withMsg(s3err.InvalidTag, e.Msg)
+	case store.TooManyTags:
+		return s3err.InvalidTag.Msg("Bucket tag count cannot be greater than 50.")
 	case store.ObjectSizeMismatch:
 		return s3err.InvalidRequest.Msg("The provided 'x-amz-mp-object-size' header value %d does not match what was computed: %d", e.Want, e.Size)
 	}

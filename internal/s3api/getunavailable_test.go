@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,8 +14,6 @@ import (
 	"github.com/zonal-dev/zonal/internal/blob"
 	blobmem "github.com/zonal-dev/zonal/internal/blob/mem"
 	catmem "github.com/zonal-dev/zonal/internal/catalog/mem"
-	"github.com/zonal-dev/zonal/internal/iam"
-	"github.com/zonal-dev/zonal/internal/session"
 	"github.com/zonal-dev/zonal/internal/sigv4"
 	"github.com/zonal-dev/zonal/internal/store"
 )
@@ -41,13 +37,7 @@ func (d *downBlobs) Open(ctx context.Context, id string) (blob.Reader, error) {
 // and body.
 func serverWithBlob(t *testing.T, blobs blob.Store) (s *fuzzServer, target string, body []byte) {
 	t.Helper()
-	ids := iam.NewStatic()
-	ids.AddRoot(fuzzAccount, fuzzAK, fuzzSK)
-	s = &fuzzServer{
-		h: New(Config{Region: "us-east-1", Store: store.New(catmem.New(), blobs, store.Options{}), Identities: ids,
-			Sessions: session.NewMemRing(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}),
-		signer: &sigv4.Signer{AccessKeyID: fuzzAK, SecretAccessKey: fuzzSK, Region: "us-east-1", Service: "s3express"},
-	}
+	s = newTestServer(store.New(catmem.New(), blobs, store.Options{}))
 	if code, resp := s.do(http.MethodPut, "/"+fuzzBucket, nil, []byte(fuzzBucketConfig)); code != 200 {
 		t.Fatalf("CreateBucket: %d %s", code, resp)
 	}

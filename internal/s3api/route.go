@@ -10,9 +10,13 @@ import (
 type Op string
 
 const (
-	OpUnknown                 Op = "Unknown"
-	OpNotImplemented          Op = "NotImplemented"
-	OpBadQuery                Op = "BadQuery" // a value-less query name S3 does not define, on a write
+	OpUnknown        Op = "Unknown"
+	OpNotImplemented Op = "NotImplemented"
+	OpBadQuery       Op = "BadQuery" // a value-less query name S3 does not define, on a write
+	// OpS3Control is a request of the S3 Control API (/v20180820/...,
+	// path style), which the server hands to internal/s3control before
+	// this API sees it; the S3 API alone answers it 501.
+	OpS3Control               Op = "S3Control"
 	OpListBuckets             Op = "ListBuckets"
 	OpListDirectoryBuckets    Op = "ListDirectoryBuckets"
 	OpCreateBucket            Op = "CreateBucket"
@@ -99,7 +103,7 @@ func route(r *http.Request, q url.Values) target {
 		t.Bucket, t.Key, _ = strings.Cut(rest, "/")
 		if t.Bucket == s3ControlPrefix {
 			// S3 Control (access points, tagging, ...): not a bucket.
-			t.Bucket, t.Key, t.Op, t.Sub = "", "", OpNotImplemented, "S3 Control "+r.Method+" /"+rest
+			t.Bucket, t.Key, t.Op, t.Sub = "", "", OpS3Control, "S3 Control "+r.Method+" /"+rest
 			return t
 		}
 		// The JS SDK sends /bucket//key against IP endpoints (the endpoint's

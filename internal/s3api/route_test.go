@@ -191,10 +191,10 @@ func TestRouteSubResources(t *testing.T) {
 		{"GET", "/?X-Amz-Credential=AKIAX%2F20261206%2Fus-east-1%2Fs3express%2Faws4_request&X-Amz-Signature=x", OpListDirectoryBuckets},
 		{"GET", "/?X-Amz-Credential=AKIAX%2F20261206%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=x", OpListBuckets},
 		// S3 Control paths are not a bucket named v20180820.
-		{"PUT", "/v20180820/accesspoint/ap--use1-az4--xa-s3", OpNotImplemented},
-		{"POST", "/v20180820/tags/arn%3Aaws%3As3express%3Aus-east-1%3A000000000000%3Abucket%2Fb--use1-az4--x-s3", OpNotImplemented},
-		{"GET", "/v20180820/accesspointfordirectory", OpNotImplemented},
-		{"DELETE", "/v20180820", OpNotImplemented},
+		{"PUT", "/v20180820/accesspoint/ap--use1-az4--xa-s3", OpS3Control},
+		{"POST", "/v20180820/tags/arn%3Aaws%3As3express%3Aus-east-1%3A000000000000%3Abucket%2Fb--use1-az4--x-s3", OpS3Control},
+		{"GET", "/v20180820/accesspointfordirectory", OpS3Control},
+		{"DELETE", "/v20180820", OpS3Control},
 	}
 	for _, c := range cases {
 		r := httptest.NewRequest(c.method, c.url, nil)

@@ -14,7 +14,8 @@ import (
 
 // s3SubResources are the query names the S3 API model uses to select an
 // operation (its URIs' literal query parts), as of 2026. S3 Control
-// operations live under /v20180820/ and are refused by path (s3Control).
+// operations live under /v20180820/: routing marks them OpS3Control by
+// path, and the server serves them with internal/s3control.
 var s3SubResources = setOf(
 	// buckets
 	"abac", "accelerate", "acl", "analytics", "cors", "delete", "encryption",

@@ -6,8 +6,6 @@ import (
 	"encoding/binary"
 	"encoding/xml"
 	"hash/crc32"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -17,8 +15,6 @@ import (
 
 	blobmem "github.com/zonal-dev/zonal/internal/blob/mem"
 	catmem "github.com/zonal-dev/zonal/internal/catalog/mem"
-	"github.com/zonal-dev/zonal/internal/iam"
-	"github.com/zonal-dev/zonal/internal/session"
 	"github.com/zonal-dev/zonal/internal/sigv4"
 	"github.com/zonal-dev/zonal/internal/store"
 )
@@ -50,14 +46,7 @@ var (
 
 func newFuzzServer(t testing.TB) *fuzzServer {
 	fuzzSrvOnce.Do(func() {
-		ids := iam.NewStatic()
-		ids.AddRoot(fuzzAccount, fuzzAK, fuzzSK)
-		st := store.New(catmem.New(), blobmem.New(), store.Options{})
-		s := &fuzzServer{
-			h: New(Config{Region: "us-east-1", Store: st, Identities: ids, Sessions: session.NewMemRing(),
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}),
-			signer: &sigv4.Signer{AccessKeyID: fuzzAK, SecretAccessKey: fuzzSK, Region: "us-east-1", Service: "s3express"},
-		}
+		s := newTestServer(store.New(catmem.New(), blobmem.New(), store.Options{}))
 		if code, body := s.do(http.MethodPut, "/"+fuzzBucket, nil, []byte(fuzzBucketConfig)); code != 200 {
 			fuzzSrvErr = "CreateBucket: " + body
 			return
@@ -109,6 +98,7 @@ func crc32Header(b []byte) http.Header {
 func FuzzXMLBodies(f *testing.F) {
 	f.Add([]byte(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"x"</ETag></Part></CompleteMultipartUpload>`))
 	f.Add([]byte(`<Delete><Object><Key>a</Key></Object><Quiet>true</Quiet></Delete>`))
+	f.Add([]byte(`<CreateBucketConfiguration><Location><Type>LocalZone</Type><Name>use1-atl2-az1</Name></Location><Bucket><DataRedundancy>SingleLocalZone</DataRedundancy><Type>Directory</Type></Bucket><Tags><Tag><Key>team</Key><Value>data</Value></Tag></Tags></CreateBucketConfiguration>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > maxXMLBody {
 			return

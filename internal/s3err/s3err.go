@@ -94,6 +94,7 @@ var (
 	InvalidLocationConstraint                 = def("InvalidLocationConstraint", 400, "The specified location-constraint is not valid.")
 	InvalidRange                              = def("InvalidRange", 416, "The requested range is not satisfiable")
 	InvalidRequest                            = def("InvalidRequest", 400, "Invalid Request")
+	InvalidTag                                = def("InvalidTag", 400, "The tag provided was not a valid tag.")
 	InvalidStorageClass                       = def("InvalidStorageClass", 400, "The storage class you specified is not valid")
 	InvalidToken                              = def("InvalidToken", 400, "The provided token is malformed or otherwise invalid.")
 	KeyTooLong                                = def("KeyTooLongError", 400, "Your key is too long")

@@ -28,7 +28,7 @@ import (
 // themselves, without an access-log line (a line per shed request would add
 // work exactly when there is none to spare).
 func (s *Server) Handler() http.Handler {
-	api := s.readOnlyGate(s.withIAM(s.api))
+	api := s.readOnlyGate(s.withIAM(s.withControl(s.api)))
 	return chain(api,
 		s.fromProxy,
 		adminSplit(s.adminHandler()),

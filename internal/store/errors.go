@@ -77,6 +77,10 @@ const (
 	// or a remote blob store down or restarting); nothing was changed, a
 	// retry may succeed [Err].
 	Unavailable
+	// InvalidTag: a tag key or value breaks the tagging rules [Msg].
+	InvalidTag
+	// TooManyTags: a resource would carry more than MaxTags tags.
+	TooManyTags
 )
 
 var kindNames = [...]string{
@@ -104,6 +108,8 @@ var kindNames = [...]string{
 	IdempotencyMismatch:  "client token reused",
 	ObjectSizeMismatch:   "object size mismatch",
 	Unavailable:          "engine unavailable",
+	InvalidTag:           "invalid tag",
+	TooManyTags:          "too many tags",
 }
 
 func (k Kind) String() string {

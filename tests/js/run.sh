@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# JS SDK interop suite: the stock @aws-sdk/client-s3 (pinned in package.json)
+# JS SDK interop suite: the stock @aws-sdk/client-s3 and client-s3-control
+# (pinned in package.json; client-s3-control has no 3.1175.0, 3.1112.0 is
+# its newest release and needs Node >= 20)
 # against the real zonal binary, under Node's own test runner.
 #
 #   bash tests/js/run.sh            # from anywhere; exits non-zero on failure

@@ -2,7 +2,9 @@ package catalogtest
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -179,4 +181,74 @@ func testBucketNamesDoNotCollide(t *testing.T, c catalog.Catalog) {
 	if err := c.DeleteBucket(ctx, "xy"); err != nil {
 		t.Fatalf("DeleteBucket(xy) with objects only in x: %v", err)
 	}
+}
+
+// testBucketTags: tags are stored with the bucket, given to callers as
+// copies, changed by UpdateBucket alone (concurrent changes lose nothing)
+// and cleared to nil.
+func testBucketTags(t *testing.T, c catalog.Catalog) {
+	want := fullBucket("tagged", "acct")
+	want.Tags = map[string]string{"team": "data", "cost center": "", "ünï/cødé:+=.-_@": "välue"}
+	if err := c.CreateBucket(ctx, want); err != nil {
+		t.Fatal(err)
+	}
+	checkBucketEverywhere(t, c, want)
+	got, _ := c.GetBucket(ctx, "tagged")
+	got.Tags["team"] = "stolen" // callers get copies
+	checkBucketEverywhere(t, c, want)
+
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := c.UpdateBucket(ctx, "tagged", func(b *catalog.Bucket) error {
+				if b.Tags == nil {
+					b.Tags = map[string]string{}
+				}
+				b.Tags[fmt.Sprintf("k%d", i)] = fmt.Sprint(i)
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range 8 {
+		want.Tags[fmt.Sprintf("k%d", i)] = fmt.Sprint(i)
+	}
+	checkBucketEverywhere(t, c, want)
+
+	// A failed update leaves the tags; clearing them reads back as nil,
+	// and the other documents stay.
+	err := c.UpdateBucket(ctx, "tagged", func(b *catalog.Bucket) error {
+		delete(b.Tags, "team")
+		return errCondition
+	})
+	if !errors.Is(err, errCondition) {
+		t.Fatalf("UpdateBucket = %v, want fn's error", err)
+	}
+	checkBucketEverywhere(t, c, want)
+	if err := c.UpdateBucket(ctx, "tagged", func(b *catalog.Bucket) error { b.Tags = map[string]string{}; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	got, err = c.GetBucket(ctx, "tagged")
+	if err != nil || got.Tags != nil {
+		t.Fatalf("tags after clearing = %v (%v), want nil", got.Tags, err)
+	}
+	want.Tags = nil
+	checkBucketEverywhere(t, c, want)
+	// The object hint path (one query for bucket and object) reads tags too.
+	if err := c.UpdateBucket(ctx, "tagged", func(b *catalog.Bucket) error { b.Tags = map[string]string{"a": "b"}; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	want.Tags = map[string]string{"a": "b"}
+	put(t, c, "tagged", inlineObject("k", "v"))
+	hctx := catalog.WithObjectHint(ctx, "tagged", "k")
+	got, err = c.GetBucket(hctx, "tagged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBucket(t, got, want)
 }

@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"InlineExtents", testInlineExtents},
 		{"ListingSkipsData", testListingSkipsData},
 		{"BucketConfig", testBucketConfig},
+		{"BucketTags", testBucketTags},
 		{"ConcurrentUpdateBucket", testConcurrentUpdateBucket},
 		{"UpdateObjectsMove", testUpdateObjectsMove},
 		{"UpdateObjectsCopy", testUpdateObjectsCopy},

@@ -126,6 +126,7 @@ func checkBucket(t *testing.T, got, want catalog.Bucket) {
 	norm := func(b catalog.Bucket) catalog.Bucket {
 		b.CreatedAt = time.Unix(0, b.CreatedAt.UnixNano()).UTC()
 		b.Policy, b.Encryption, b.Lifecycle = normBytes(b.Policy), normBytes(b.Encryption), normBytes(b.Lifecycle)
+		b.Tags = normMap(b.Tags)
 		return b
 	}
 	if g, w := norm(got), norm(want); !reflect.DeepEqual(g, w) {

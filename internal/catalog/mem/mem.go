@@ -97,9 +97,7 @@ func (c *Catalog) CreateBucket(ctx context.Context, b catalog.Bucket) error {
 	if _, ok := c.buckets[b.Name]; ok {
 		return catalog.ErrExists
 	}
-	b.Policy = cloneBytes(b.Policy)
-	b.Encryption = cloneBytes(b.Encryption)
-	b.Lifecycle = cloneBytes(b.Lifecycle)
+	b = cloneBucket(b)
 	c.buckets[b.Name] = &bucket{info: b, records: make(map[string]*catalog.Object), upload: make(map[uploadRef]*upload)}
 	return nil
 }
@@ -196,6 +194,7 @@ func cloneBucket(b catalog.Bucket) catalog.Bucket {
 	b.Policy = cloneBytes(b.Policy)
 	b.Encryption = cloneBytes(b.Encryption)
 	b.Lifecycle = cloneBytes(b.Lifecycle)
+	b.Tags = catalog.CloneTags(b.Tags)
 	return b
 }
 

@@ -61,6 +61,7 @@ func (c *Catalog) GetBucket(ctx context.Context, name string) (catalog.Bucket, e
 // have none, so the common case allocates nothing).
 func ownCopy(b catalog.Bucket) catalog.Bucket {
 	b.Policy, b.Encryption, b.Lifecycle = cloneNonEmpty(b.Policy), cloneNonEmpty(b.Encryption), cloneNonEmpty(b.Lifecycle)
+	b.Tags = catalog.CloneTags(b.Tags)
 	return b
 }
 
@@ -163,6 +164,7 @@ func (c *Catalog) UpdateBucket(ctx context.Context, name string, fn func(b *cata
 	b.Policy = slices.Clone(old.Policy)
 	b.Encryption = slices.Clone(old.Encryption)
 	b.Lifecycle = slices.Clone(old.Lifecycle)
+	b.Tags = catalog.CloneTags(old.Tags)
 	if err := fn(&b); err != nil {
 		return err
 	}

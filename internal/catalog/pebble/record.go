@@ -38,6 +38,9 @@ import (
 //
 // Bucket v2: version=2 | string owner | string region | string zone |
 // time createdAt | string policy | string encryption | string lifecycle
+// [| map tags]. The tags are written only when there are some, so records
+// of buckets without tags, and those written before tags existed, end
+// after the lifecycle and read the same.
 //
 // (string and time as binrec writes them.)
 const recordVersion = 2
@@ -185,7 +188,11 @@ func encodeBucket(b catalog.Bucket) []byte {
 	out = binrec.AppendTime(out, b.CreatedAt)
 	out = binrec.AppendBytes(out, b.Policy)
 	out = binrec.AppendBytes(out, b.Encryption)
-	return binrec.AppendBytes(out, b.Lifecycle)
+	out = binrec.AppendBytes(out, b.Lifecycle)
+	if len(b.Tags) > 0 {
+		out = binrec.AppendMap(out, b.Tags)
+	}
+	return out
 }
 
 // decodeBucket decodes a bucket record; b must be owned by the caller.
@@ -205,6 +212,9 @@ func decodeBucket(name string, b []byte) (catalog.Bucket, error) {
 	out.Policy = d.OptBytes()
 	out.Encryption = d.OptBytes()
 	out.Lifecycle = d.OptBytes()
+	if d.Err() == nil && d.Len() > 0 {
+		out.Tags = d.Map()
+	}
 	if d.Err() != nil || d.Len() != 0 {
 		return catalog.Bucket{}, fmt.Errorf("%w: bucket %q", errCorrupt, name)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/zonal-dev/zonal/internal/catalog"
 )
 
-const bucketCols = "name, owner, region, zone, created_ns, policy, encryption, lifecycle"
+const bucketCols = "name, owner, region, zone, created_ns, policy, encryption, lifecycle, tags"
 
 // scanBucket reads a row of bucketCols, then into more the columns a
 // query selects after them (the object of getBucketAndObject).
@@ -19,14 +19,17 @@ func scanBucket(row pgx.Row, more ...any) (catalog.Bucket, error) {
 	var b catalog.Bucket
 	var name []byte
 	var ns int64
-	dest := append([]any{&name, &b.Owner, &b.Region, &b.Zone, &ns, &b.Policy, &b.Encryption, &b.Lifecycle}, more...)
+	var tags []byte
+	dest := append([]any{&name, &b.Owner, &b.Region, &b.Zone, &ns, &b.Policy, &b.Encryption, &b.Lifecycle, &tags}, more...)
 	if err := row.Scan(dest...); err != nil {
 		return catalog.Bucket{}, err
 	}
 	b.Name = string(name)
 	b.CreatedAt = fromNanos(ns)
 	b.Policy, b.Encryption, b.Lifecycle = emptyNil(b.Policy), emptyNil(b.Encryption), emptyNil(b.Lifecycle)
-	return b, nil
+	var err error
+	b.Tags, err = decodeTags(b.Name, tags)
+	return b, err
 }
 
 // fromNanos and toNanos keep times to the nanosecond (timestamptz keeps
@@ -60,9 +63,10 @@ func (c *Catalog) CreateBucket(ctx context.Context, b catalog.Bucket) error {
 	// Not retried once sent: after a lost connection, a second try could
 	// find this very insert and report ErrExists.
 	return c.do(ctx, false, func(ctx context.Context, conn *pgxpool.Conn) error {
-		tag, err := conn.Exec(ctx, `INSERT INTO buckets (`+bucketCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		tag, err := conn.Exec(ctx, `INSERT INTO buckets (`+bucketCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (name) DO NOTHING`,
-			[]byte(b.Name), b.Owner, b.Region, b.Zone, toNanos(b.CreatedAt), emptyNil(b.Policy), emptyNil(b.Encryption), emptyNil(b.Lifecycle))
+			[]byte(b.Name), b.Owner, b.Region, b.Zone, toNanos(b.CreatedAt), emptyNil(b.Policy), emptyNil(b.Encryption), emptyNil(b.Lifecycle),
+			encodeTags(b.Tags))
 		if err != nil {
 			return dbErr(err)
 		}
@@ -101,7 +105,7 @@ func (c *Catalog) getBucketAndObject(ctx context.Context, h *catalog.ObjectHint)
 	var meta, data []byte
 	err := c.read(ctx, func(ctx context.Context, conn *pgxpool.Conn) error {
 		var err error
-		b, err = scanBucket(conn.QueryRow(ctx, `SELECT b.name, b.owner, b.region, b.zone, b.created_ns, b.policy, b.encryption, b.lifecycle, o.meta, o.data
+		b, err = scanBucket(conn.QueryRow(ctx, `SELECT b.name, b.owner, b.region, b.zone, b.created_ns, b.policy, b.encryption, b.lifecycle, b.tags, o.meta, o.data
 			FROM buckets b LEFT JOIN objects o ON o.bucket = b.name AND o.key = $2 WHERE b.name = $1`,
 			[]byte(h.Bucket), []byte(h.Key)), &meta, &data)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -190,14 +194,15 @@ func (c *Catalog) UpdateBucket(ctx context.Context, name string, fn func(b *cata
 		}
 		next := old
 		next.Policy, next.Encryption, next.Lifecycle = clone(old.Policy), clone(old.Encryption), clone(old.Lifecycle)
+		next.Tags = catalog.CloneTags(old.Tags)
 		if err := fn(&next); err != nil {
 			return err
 		}
 		if err := catalog.CheckBucketUpdate(old, next); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "UPDATE buckets SET policy = $2, encryption = $3, lifecycle = $4 WHERE name = $1",
-			[]byte(name), emptyNil(next.Policy), emptyNil(next.Encryption), emptyNil(next.Lifecycle))
+		_, err = tx.Exec(ctx, "UPDATE buckets SET policy = $2, encryption = $3, lifecycle = $4, tags = $5 WHERE name = $1",
+			[]byte(name), emptyNil(next.Policy), emptyNil(next.Encryption), emptyNil(next.Lifecycle), encodeTags(next.Tags))
 		return dbErr(err)
 	})
 }

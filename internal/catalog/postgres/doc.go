@@ -29,6 +29,7 @@
 //   - config(name PK, value, version), indexed on version; config_clock,
 //     one row; client_tokens(scope, token PK, value, expires_ns), indexed
 //     on expires_ns (migration 2, below).
+//   - buckets.tags (migration 3): the bucket's tags, read with the row.
 //
 // Records are binary (record.go, the binrec primitives), led by a format
 // byte; a format the build does not know is refused by name.

@@ -17,6 +17,7 @@ import (
 //	objects.meta = format=1 | binrec object     (objects.data: the inline bytes, concatenated)
 //	uploads.info = format=1 | binrec upload
 //	parts.info   = format=1 | binrec part       (inline bytes included)
+//	buckets.tags = format=1 | binrec map        (NULL: no tags)
 const recordFormat = 1
 
 // checkFormat reads a record's format byte. what names the record for
@@ -112,4 +113,26 @@ func decodePart(number int, b []byte) (catalog.Part, error) {
 		return catalog.Part{}, err
 	}
 	return p, nil
+}
+
+// encodeTags returns a bucket's tags as stored, nil (NULL) for none.
+func encodeTags(tags map[string]string) []byte {
+	if len(tags) == 0 {
+		return nil
+	}
+	return binrec.AppendMap([]byte{recordFormat}, tags)
+}
+
+// decodeTags reads encodeTags' column.
+func decodeTags(bucket string, b []byte) (map[string]string, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	what := func() string { return fmt.Sprintf("bucket %q tags", bucket) }
+	d := binrec.NewDecoder(b)
+	if err := checkFormat(d, what); err != nil {
+		return nil, err
+	}
+	m := d.Map()
+	return m, done(d, what)
 }

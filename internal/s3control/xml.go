@@ -1,0 +1,78 @@
+package s3control
+
+import (
+	"bytes"
+	"encoding/xml"
+	"io"
+	"net/http"
+	"strconv"
+)
+
+// Namespace is the S3 Control API's XML namespace.
+const Namespace = "http://awss3control.amazonaws.com/doc/2018-08-20/"
+
+// xmlTag is one Tag element.
+type xmlTag struct {
+	Key   string `xml:"Key"`
+	Value string `xml:"Value"`
+}
+
+// tagResourceRequest is TagResource's body. The namespace is not checked:
+// the SDKs send it, and a client that leaves it out means the same thing.
+type tagResourceRequest struct {
+	XMLName xml.Name `xml:"TagResourceRequest"`
+	Tags    *struct {
+		Tag []xmlTag `xml:"Tag"`
+	} `xml:"Tags"`
+}
+
+// listTagsForResourceResult is ListTagsForResource's answer.
+type listTagsForResourceResult struct {
+	XMLName xml.Name `xml:"ListTagsForResourceResult"`
+	NS      string   `xml:"xmlns,attr"`
+	Tags    []xmlTag `xml:"Tags>Tag"`
+}
+
+// decodeTagResource parses a TagResource body into its keys and values,
+// in order. Anything but one well-formed TagResourceRequest document with
+// a Tags element is MalformedXML.
+func decodeTagResource(body []byte) (keys, values []string, err error) {
+	var req tagResourceRequest
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&req); err != nil || req.Tags == nil {
+		return nil, nil, errMalformedXML
+	}
+	// Nothing but white space may follow the document.
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, errMalformedXML
+		}
+		if cd, ok := tok.(xml.CharData); !ok || len(bytes.TrimSpace(cd)) != 0 {
+			return nil, nil, errMalformedXML
+		}
+	}
+	for _, t := range req.Tags.Tag {
+		keys = append(keys, t.Key)
+		values = append(values, t.Value)
+	}
+	return keys, values, nil
+}
+
+// writeXML sends v as a 200 answer.
+func writeXML(w http.ResponseWriter, v any) error {
+	body, err := xml.Marshal(v)
+	if err != nil {
+		return err
+	}
+	body = append([]byte(xml.Header), body...)
+	h := w.Header()
+	h.Set("Content-Type", "application/xml")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	_, err = w.Write(body)
+	return err
+}
