@@ -100,3 +100,51 @@ func TestEncryptionAtRestSwitch(t *testing.T) {
 		}
 	}
 }
+
+// TestSSEReportsOnlyEncryptedData: an object says AES256 (catalog SSE, the
+// x-amz-server-side-encryption of its responses) only when all its data is
+// encrypted: written by an encrypting store, yes; stored as sent, no; an
+// encrypted object appended to after encryption was turned off, no.
+func TestSSEReportsOnlyEncryptedData(t *testing.T) {
+	ctx := context.Background()
+	keys, err := sse.New(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs, err := blobfs.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := catmem.New()
+	encrypting := store.New(cat, blobs, store.Options{InlineMax: 1024, SSE: keys})
+	if err := encrypting.CreateBucket(ctx, catalog.Bucket{Name: bucket, Owner: "000000000000"}); err != nil {
+		t.Fatal(err)
+	}
+	plain := store.New(cat, blobs, store.Options{InlineMax: 1024, SSE: keys, PlaintextAtRest: true})
+	if encrypting.Encryption() != "AES256" || plain.Encryption() != "" {
+		t.Fatalf("Encryption: %q encrypting, %q plaintext; want AES256 and none", encrypting.Encryption(), plain.Encryption())
+	}
+	for _, size := range []int{100, 5000} { // inline and blob
+		b := bytes.Repeat([]byte("z"), size)
+		if o := put(t, encrypting, "enc", b, int64(size)); o.SSE != "AES256" {
+			t.Errorf("%d B written encrypted: SSE %q", size, o.SSE)
+		}
+		if o := put(t, plain, "plain", b, int64(size)); o.SSE != "" {
+			t.Errorf("%d B stored as sent: SSE %q", size, o.SSE)
+		}
+	}
+	appendTo := func(s *store.Store, off int64, data string) *catalog.Object {
+		t.Helper()
+		o, err := s.Append(ctx, &store.AppendInput{Bucket: bucket, Key: "log", Offset: off, Body: bytes.NewReader([]byte(data)), Size: int64(len(data))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	if o := appendTo(encrypting, 0, "first"); o.SSE != "AES256" {
+		t.Fatalf("appendable object written encrypted: SSE %q", o.SSE)
+	}
+	if o := appendTo(plain, 5, "second"); o.SSE != "" {
+		t.Fatalf("encrypted object appended to in plaintext: SSE %q, want none", o.SSE)
+	}
+}
