@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the performance table of issue 6 (see bench/README.md).
 #
-# For every row and every run it starts a fresh zonal server (--log-level
-# warn, empty data folder), runs `zonal bench ... --compare-ceiling` against
+# For every row and every run it starts a fresh zonal server (at its
+# default log level, so with the access log; empty data folder), runs `zonal bench ... --compare-ceiling` against
 # it (the ceiling run goes to a trivial server in its own process, like the
 # real server), and records the generator's CPU per operation and the
 # server's CPU and peak RSS over the measured phase (--server-pid: read from
@@ -31,6 +31,12 @@
 #              profile over each measured phase as DIR/<row>-<run>.pprof.
 #              CACHE=SIZE gives every node a fresh cache (--cache-dir, --cache-size);
 #              in SERVER_ARGS and the rows' server flags, {node} is the node's folder.
+#              PEERS: the other S3 servers run on the rows marked "peers" (the GET rows),
+#              right after zonal in every run, at their default settings: any of minio,
+#              versitygw, seaweedfs; default: those tests/tools/peers.sh has built and
+#              cached; "none" for none. MINIO_BIN, VERSITYGW_BIN, ZONAL_WEED_BIN override
+#              the binaries; PEER_PORT (9360; SeaweedFS takes 9357-9364) their S3 port.
+#              LOG_LEVEL (info, the server's default: access log on; warn: off).
 #              RUNS (3), SERVER_ARGS (more flags for every server), SETTLE (3 s pause between runs), DURATION (5s), WARMUP (1s), PORT (9310), CEILING_PORT (9311),
 #              WEED_PORT (9340: 9340-9347), ZONAL_BIN (build ./cmd/zonal when unset), OUT (results folder).
 set -euo pipefail
@@ -256,7 +262,7 @@ blob_args() {
 # MINIO_BIN, VERSITYGW_BIN and ZONAL_WEED_BIN override the cached binaries.
 PEER_AK=AKIAPEERBENCH0000001
 PEER_SK=peerbenchsecretpeerbenchsecretpeerbench0
-PEER_PORT=${PEER_PORT:-9350}
+PEER_PORT=${PEER_PORT:-9360}
 PEER_EP="http://127.0.0.1:$PEER_PORT"
 declare -A PEER_BIN=()
 while read -r peer bin; do
@@ -433,7 +439,7 @@ done <<<"$RUN_ROWS"
 # run i, measured minutes apart.
 peer_table() {
 	echo
-	echo "| workload | zonal | best peer | zonal / best peer | zonal / ceiling | zonal p99 (ceiling p99) | server CPU/op: zonal, best peer | peak RSS: zonal, best peer | every peer |"
+	echo "| workload | zonal | best peer | zonal / best peer | zonal / ceiling | zonal p99 (ceiling p99) | server CPU/op: zonal, best peer | peak RSS: zonal, best peer | every peer (server CPU/op, peak RSS) |"
 	echo "|---|---|---|---|---|---|---|---|---|"
 	while IFS='|' read -r name label metric _ _ _ peers; do
 		[ "$peers" = peers ] && [ -n "$PEERS" ] || continue
@@ -460,7 +466,7 @@ peer_table() {
 			| (\$p | if length > 0 then .[0] else null end) as \$best
 			| ([.[] | select(.server == \"zonal\")] | map(. as \$zr
 			     | [\$p[] | .by[\$zr.run] // empty | v] | if length > 0 then (\$zr.r | v) / max else empty end) | med) as \$ratio
-			| \"| \(\$lbl) | \(\$z | map(v) | med | fmt) | \(if \$best then \"\(\$best.name) \(\$best.v | fmt)\" else \"-\" end) | \(if \$ratio then \"**\(\$ratio | r2)x**\" else \"-\" end) | \(\$z | map(if \$metric == \"mib\" then .ratio_mibs else .ratio_ops end) | med | r2)x | \(\$z | map(.latency.p99_ms) | med | r2) ms (\(\$z | map(.ceiling.latency.p99_ms) | med | r2) ms) | \(\$z | map(cpu) | med) µs, \(if \$best then \"\(\$best.runs | map(cpu) | med) µs\" else \"-\" end) | \(\$z | map(rss) | med) MiB, \(if \$best then \"\(\$best.runs | map(rss) | med) MiB\" else \"-\" end) | \(\$p | map(\"\(.name) \(.v | fmt)\") | join(\", \")) |\"
+			| \"| \(\$lbl) | \(\$z | map(v) | med | fmt) | \(if \$best then \"\(\$best.name) \(\$best.v | fmt)\" else \"-\" end) | \(if \$ratio then \"**\(\$ratio | r2)x**\" else \"-\" end) | \(\$z | map(if \$metric == \"mib\" then .ratio_mibs else .ratio_ops end) | med | r2)x | \(\$z | map(.latency.p99_ms) | med | r2) ms (\(\$z | map(.ceiling.latency.p99_ms) | med | r2) ms) | \(\$z | map(cpu) | med) µs, \(if \$best then \"\(\$best.runs | map(cpu) | med) µs\" else \"-\" end) | \(\$z | map(rss) | med) MiB, \(if \$best then \"\(\$best.runs | map(rss) | med) MiB\" else \"-\" end) | \(\$p | map(\"\(.name) \(.v | fmt) (\(.runs | map(cpu) | med) µs, \(.runs | map(rss) | med) MiB)\") | join(\", \")) |\"
 		"
 	done <<<"$RUN_ROWS"
 	echo
