@@ -26,26 +26,33 @@ func (b *readerFromBuffer) ReadFrom(r io.Reader) (int64, error) {
 	return b.Buffer.ReadFrom(r)
 }
 
+// atRestStores returns two stores on one catalog (with the bucket) and one
+// blob folder, with the same SSE key: one encrypting new data, one storing
+// it as sent.
+func atRestStores(t *testing.T) (blobs *blobfs.Store, encrypting, plain *store.Store) {
+	t.Helper()
+	keys, err := sse.New(bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blobs, err = blobfs.Open(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	cat := catmem.New()
+	encrypting = store.New(cat, blobs, store.Options{InlineMax: 1024, SSE: keys})
+	if err := encrypting.CreateBucket(context.Background(), catalog.Bucket{Name: bucket, Owner: "000000000000"}); err != nil {
+		t.Fatal(err)
+	}
+	return blobs, encrypting, store.New(cat, blobs, store.Options{InlineMax: 1024, SSE: keys, PlaintextAtRest: true})
+}
+
 // TestEncryptionAtRestSwitch: with SSE, blob bytes on disk are ciphertext;
 // with PlaintextAtRest they are the object's bytes and reads of them go
 // through ReadFrom (sendfile); objects written either way stay readable,
 // whole and by range, whatever the current setting.
 func TestEncryptionAtRestSwitch(t *testing.T) {
 	ctx := context.Background()
-	keys, err := sse.New(bytes.Repeat([]byte{9}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := blobfs.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat := catmem.New()
-	encrypting := store.New(cat, blobs, store.Options{InlineMax: 1024, SSE: keys})
-	if err := encrypting.CreateBucket(ctx, catalog.Bucket{Name: bucket, Owner: "000000000000"}); err != nil {
-		t.Fatal(err)
-	}
-	plain := store.New(cat, blobs, store.Options{InlineMax: 1024, SSE: keys, PlaintextAtRest: true})
+	blobs, encrypting, plain := atRestStores(t)
 
 	rng := rand.New(rand.NewPCG(3, 4))
 	data := map[string][]byte{}
@@ -107,20 +114,7 @@ func TestEncryptionAtRestSwitch(t *testing.T) {
 // encrypted object appended to after encryption was turned off, no.
 func TestSSEReportsOnlyEncryptedData(t *testing.T) {
 	ctx := context.Background()
-	keys, err := sse.New(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := blobfs.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat := catmem.New()
-	encrypting := store.New(cat, blobs, store.Options{InlineMax: 1024, SSE: keys})
-	if err := encrypting.CreateBucket(ctx, catalog.Bucket{Name: bucket, Owner: "000000000000"}); err != nil {
-		t.Fatal(err)
-	}
-	plain := store.New(cat, blobs, store.Options{InlineMax: 1024, SSE: keys, PlaintextAtRest: true})
+	_, encrypting, plain := atRestStores(t)
 	if encrypting.Encryption() != "AES256" || plain.Encryption() != "" {
 		t.Fatalf("Encryption: %q encrypting, %q plaintext; want AES256 and none", encrypting.Encryption(), plain.Encryption())
 	}
