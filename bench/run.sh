@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Reproduces the performance table of issue 6 (see bench/README.md).
 #
-# For every row and every run it starts a fresh zonal server (--log-level
-# warn, empty data folder), runs `zonal bench ... --compare-ceiling` against
+# For every row and every run it starts a fresh zonal server (at its
+# default log level, so with the access log; empty data folder), runs `zonal bench ... --compare-ceiling` against
 # it (the ceiling run goes to a trivial server in its own process, like the
 # real server), and records the generator's CPU per operation and the
 # server's CPU and peak RSS over the measured phase (--server-pid: read from
 # /proc/<pid>/stat and VmHWM in /proc/<pid>/status). It prints a Markdown
 # table of the medians and keeps every run's JSON.
 #
-# Usage: bench/run.sh [row...]        rows: put4k get4k put1m put1m-unsigned get1m get1m-plain list
+# Usage: bench/run.sh [row...]        rows: put4k get4k get64k put1m put1m-unsigned get1m get16m get1m-encrypted list
 #                                           single-put single-get plain-put4k plain-get4k
 #                                           get1m-hot backend-put1m backend-get1m backend-put4k backend-get4k
 # Environment: CATALOG=postgres runs every server on a shared PostgreSQL catalog
@@ -31,6 +31,12 @@
 #              profile over each measured phase as DIR/<row>-<run>.pprof.
 #              CACHE=SIZE gives every node a fresh cache (--cache-dir, --cache-size);
 #              in SERVER_ARGS and the rows' server flags, {node} is the node's folder.
+#              PEERS: the other S3 servers run on the rows marked "peers" (the GET rows),
+#              right after zonal in every run, at their default settings: any of minio,
+#              versitygw, seaweedfs; default: those tests/tools/peers.sh has built and
+#              cached; "none" for none. MINIO_BIN, VERSITYGW_BIN, ZONAL_WEED_BIN override
+#              the binaries; PEER_PORT (9360; SeaweedFS takes 9357-9364) their S3 port.
+#              LOG_LEVEL (info, the server's default: access log on; warn: off).
 #              RUNS (3), SERVER_ARGS (more flags for every server), SETTLE (3 s pause between runs), DURATION (5s), WARMUP (1s), PORT (9310), CEILING_PORT (9311),
 #              WEED_PORT (9340: 9340-9347), ZONAL_BIN (build ./cmd/zonal when unset), OUT (results folder).
 set -euo pipefail
@@ -59,6 +65,9 @@ unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
 
 NODES=${NODES:-1}
 PROFILE=${PROFILE:-}
+# The server's own default (info) writes the access log, as a deployment
+# would; warn turns it off.
+LOG_LEVEL=${LOG_LEVEL:-info}
 [ -n "$PROFILE" ] && mkdir -p "$PROFILE"
 CACHE=${CACHE:-}
 BLOB=${BLOB:-}
@@ -67,11 +76,13 @@ SERVER_PIDS=() # one per node
 CEILING_PID=
 PG_PID=
 WEED_PID=
+PEER_PID=
 cleanup() {
 	# Every wait may fail (a killed process's status), which under set -e
 	# would end the trap before the rest is stopped.
 	for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null && { wait "$pid" 2>/dev/null || true; }; done
 	[ -n "$CEILING_PID" ] && kill "$CEILING_PID" 2>/dev/null && { wait "$CEILING_PID" 2>/dev/null || true; }
+	[ -n "$PEER_PID" ] && kill -KILL "$PEER_PID" 2>/dev/null && { wait "$PEER_PID" 2>/dev/null || true; }
 	if [ -n "$PG_PID" ]; then
 		kill -INT "$PG_PID" 2>/dev/null
 		for _ in $(seq 300); do kill -0 "$PG_PID" 2>/dev/null || break; sleep 0.1; done
@@ -81,7 +92,7 @@ cleanup() {
 		kill -KILL "$WEED_PID" 2>/dev/null
 		wait "$WEED_PID" 2>/dev/null || true
 	fi
-	rm -rf "$WORK/data" "$WORK/pg" "$WORK/weed"
+	rm -rf "$WORK/data" "$WORK/pg" "$WORK/weed" "$WORK/peer"
 	true
 }
 trap cleanup EXIT
@@ -114,7 +125,7 @@ start_node() {
 		[ -z "$BLOB" ] && extra+=(--blob-dir "$WORK/data/blobs")
 	fi
 	# shellcheck disable=SC2046
-	${SERVER_GOMAXPROCS:+env GOMAXPROCS=$SERVER_GOMAXPROCS} "$ZONAL_BIN" server --addr "127.0.0.1:$port" --data "$dir/data" --log-level warn "${extra[@]}" $(sed "s|{node}|$dir|g" <<<"$*") \
+	${SERVER_GOMAXPROCS:+env GOMAXPROCS=$SERVER_GOMAXPROCS} "$ZONAL_BIN" server --addr "127.0.0.1:$port" --data "$dir/data" --log-level "$LOG_LEVEL" "${extra[@]}" $(sed "s|{node}|$dir|g" <<<"$*") \
 		2>>"$WORK/server.log" &
 	SERVER_PIDS+=($!)
 }
@@ -180,36 +191,56 @@ if [ "$NODES" -gt 1 ] && [ "$CATALOG" != postgres ]; then
 	exit 1
 fi
 
-# The blob store: a throwaway SeaweedFS on loopback, one identity (the
-# flags of internal/blob/s3/s3test), ready once a PUT succeeds.
+# start_weed starts a throwaway SeaweedFS (`weed server -s3`, one process)
+# on loopback with one identity (the flags of internal/blob/s3/s3test): $1
+# the weed binary, $2 its folder (log in weed.log), $3 the first of its 8
+# ports (S3 on $3+3), $4 the identity's access key, $5 its secret, and more
+# `weed server` flags after. It sets STARTED_PID; the caller waits for it
+# to take a PUT (wait_s3).
+start_weed() {
+	local bin=$1 dir=$2 base=$3 ak=$4 sk=$5
+	shift 5
+	mkdir -p "$dir/data"
+	printf '{"identities":[{"name":"bench","credentials":[{"accessKey":"%s","secretKey":"%s"}],"actions":["Admin","Read","List","Tagging","Write"]}]}' \
+		"$ak" "$sk" >"$dir/s3.json"
+	(cd "$dir" && exec env -i PATH=/usr/bin:/bin HOME="$dir" "$bin" server \
+		-ip=127.0.0.1 -ip.bind=127.0.0.1 -dir="$dir/data" \
+		-master.port="$base" -master.port.grpc="$((base + 4))" -master.telemetry=false \
+		-volume.port="$((base + 1))" -volume.port.grpc="$((base + 5))" -volume.preStopSeconds=0 \
+		-filer -filer.port="$((base + 2))" -filer.port.grpc="$((base + 6))" -filer.localSocket="$dir/filer.sock" \
+		-s3 -s3.port="$((base + 3))" -s3.port.grpc="$((base + 7))" -s3.port.iceberg=0 -s3.port.lance=0 \
+		-s3.localSocket="$dir/s3.sock" -s3.config="$dir/s3.json" "$@") >"$dir/weed.log" 2>&1 &
+	STARTED_PID=$!
+}
+
+# wait_s3 waits until the S3 server at $1 (pid $2, log $3) takes a plain
+# SigV4 PUT into bucket $4 with keys $5/$6: a listening port is not enough
+# (SeaweedFS answers before its filer is up).
+wait_s3() {
+	local ep=$1 pid=$2 log=$3 bucket=$4 ak=$5 sk=$6
+	for _ in $(seq 90); do
+		kill -0 "$pid" 2>/dev/null || { echo "the server on $ep exited; its log: $log" >&2; tail -20 "$log" >&2; exit 1; }
+		if "$ZONAL_BIN" bench put --mode plain --endpoint "$ep" --access-key "$ak" --secret-key "$sk" \
+			--bucket "$bucket" --size 1KiB --requests 1 --concurrency 1 --warmup 0 --quiet --json >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 1
+	done
+	echo "the server on $ep did not take a PUT in 90 s; its log: $log" >&2
+	tail -20 "$log" >&2
+	exit 1
+}
+
+# The blob store (BLOB=seaweedfs): one SeaweedFS for the whole run, with
+# small volumes so that its data folder stays small.
 WEED_AK=AKIAWEEDBENCH0000001
 WEED_SK=weedbenchsecretweedbenchsecretweedbench0
 WEED_EP="http://127.0.0.1:$((WEED_PORT + 3))"
 if [ "$BLOB" = seaweedfs ]; then
 	WEED_BIN=${ZONAL_WEED_BIN:-$(bash tests/tools/seaweedfs.sh)}
-	mkdir -p "$WORK/weed/data"
-	printf '{"identities":[{"name":"bench","credentials":[{"accessKey":"%s","secretKey":"%s"}],"actions":["Admin","Read","List","Tagging","Write"]}]}' \
-		"$WEED_AK" "$WEED_SK" >"$WORK/weed/s3.json"
-	wp() { echo $((WEED_PORT + $1)); }
-	(cd "$WORK/weed" && exec env -i PATH=/usr/bin:/bin HOME="$WORK/weed" "$WEED_BIN" server \
-		-ip=127.0.0.1 -ip.bind=127.0.0.1 -dir="$WORK/weed/data" \
-		-master.port="$(wp 0)" -master.port.grpc="$(wp 4)" -master.volumeSizeLimitMB=64 -master.telemetry=false \
-		-volume.port="$(wp 1)" -volume.port.grpc="$(wp 5)" -volume.max=0 -volume.preStopSeconds=0 \
-		-filer -filer.port="$(wp 2)" -filer.port.grpc="$(wp 6)" -filer.localSocket="$WORK/weed/filer.sock" \
-		-s3 -s3.port="$(wp 3)" -s3.port.grpc="$(wp 7)" -s3.port.iceberg=0 -s3.port.lance=0 \
-		-s3.localSocket="$WORK/weed/s3.sock" -s3.config="$WORK/weed/s3.json") >"$WORK/weed/weed.log" 2>&1 &
-	WEED_PID=$!
-	ready=
-	for _ in $(seq 90); do
-		kill -0 "$WEED_PID" 2>/dev/null || { tail -20 "$WORK/weed/weed.log" >&2; exit 1; }
-		if "$ZONAL_BIN" bench put --mode plain --endpoint "$WEED_EP" --access-key "$WEED_AK" --secret-key "$WEED_SK" \
-			--bucket zonal-blobs --size 1KiB --requests 1 --concurrency 1 --warmup 0 --quiet --json >/dev/null 2>&1; then
-			ready=1
-			break
-		fi
-		sleep 1
-	done
-	[ -n "$ready" ] || { echo "SeaweedFS did not take a PUT in 90 s; its log: $WORK/weed/weed.log" >&2; tail -20 "$WORK/weed/weed.log" >&2; exit 1; }
+	start_weed "$WEED_BIN" "$WORK/weed" "$WEED_PORT" "$WEED_AK" "$WEED_SK" -master.volumeSizeLimitMB=64 -volume.max=0
+	WEED_PID=$STARTED_PID
+	wait_s3 "$WEED_EP" "$WEED_PID" "$WORK/weed/weed.log" zonal-blobs "$WEED_AK" "$WEED_SK"
 	echo "SeaweedFS $("$WEED_BIN" version 2>/dev/null | head -1) on $WEED_EP (pid $WEED_PID)" >&2
 elif [ -n "$BLOB" ]; then
 	echo "BLOB=$BLOB: want seaweedfs (or unset for the node's own folder)" >&2
@@ -223,19 +254,88 @@ blob_args() {
 	echo "--blob s3://zonal-blobs/run$DBN/ --blob-endpoint $WEED_EP --blob-region us-east-1 --blob-access-key-id $WEED_AK --blob-secret-access-key $WEED_SK"
 }
 
+# The peers: other open-source S3 servers, each at its default settings on
+# a fresh temporary folder, run on the rows marked "peers" right after
+# zonal's run of the same row, with the same generator in plain SigV4
+# (long-term keys on every request, bucket "bench"). PEERS lists them
+# (default: whichever tests/tools/peers.sh has built; "none": no peers);
+# MINIO_BIN, VERSITYGW_BIN and ZONAL_WEED_BIN override the cached binaries.
+PEER_AK=AKIAPEERBENCH0000001
+PEER_SK=peerbenchsecretpeerbenchsecretpeerbench0
+PEER_PORT=${PEER_PORT:-9360}
+PEER_EP="http://127.0.0.1:$PEER_PORT"
+declare -A PEER_BIN=()
+while read -r peer bin; do
+	[ -n "$peer" ] && PEER_BIN[$peer]=$bin
+done < <(bash tests/tools/peers.sh --cached)
+[ -n "${MINIO_BIN:-}" ] && PEER_BIN[minio]=$MINIO_BIN
+[ -n "${VERSITYGW_BIN:-}" ] && PEER_BIN[versitygw]=$VERSITYGW_BIN
+[ -n "${ZONAL_WEED_BIN:-}" ] && PEER_BIN[seaweedfs]=$ZONAL_WEED_BIN
+if [ -z "${PEERS+set}" ]; then
+	PEERS=
+	for peer in minio versitygw seaweedfs; do [ -n "${PEER_BIN[$peer]:-}" ] && PEERS+="$peer "; done
+fi
+[ "$PEERS" = none ] && PEERS=
+for peer in $PEERS; do
+	[ -x "${PEER_BIN[$peer]:-}" ] || { echo "peer $peer: no binary; build it with bash tests/tools/peers.sh $peer" >&2; exit 1; }
+done
+
+# start_peer starts peer $1 on PEER_PORT with a fresh folder, at its
+# default settings (only the address, the credentials and the folder are
+# given), and waits until it takes a PUT.
+start_peer() {
+	local dir="$WORK/peer" bin=${PEER_BIN[$1]} log="$WORK/peer/server.log"
+	rm -rf "$dir"
+	mkdir -p "$dir/data"
+	# env -i: no AWS_*, MINIO_* or other settings of this shell reach it.
+	case $1 in
+	minio)
+		(cd "$dir" && exec env -i PATH=/usr/bin:/bin HOME="$dir" MINIO_ROOT_USER="$PEER_AK" MINIO_ROOT_PASSWORD="$PEER_SK" \
+			"$bin" server --quiet --address "127.0.0.1:$PEER_PORT" --console-address "127.0.0.1:$((PEER_PORT + 1))" "$dir/data") \
+			>"$dir/server.log" 2>&1 &
+		PEER_PID=$!
+		;;
+	versitygw)
+		(cd "$dir" && exec env -i PATH=/usr/bin:/bin HOME="$dir" \
+			"$bin" --port "127.0.0.1:$PEER_PORT" --access "$PEER_AK" --secret "$PEER_SK" posix "$dir/data") \
+			>"$dir/server.log" 2>&1 &
+		PEER_PID=$!
+		;;
+	seaweedfs)
+		# Its 8 ports start at PEER_PORT-3, so that S3 is on PEER_PORT.
+		start_weed "$bin" "$dir" $((PEER_PORT - 3)) "$PEER_AK" "$PEER_SK"
+		PEER_PID=$STARTED_PID
+		log="$dir/weed.log"
+		;;
+	esac
+	wait_s3 "$PEER_EP" "$PEER_PID" "$log" bench "$PEER_AK" "$PEER_SK"
+}
+
+stop_peer() {
+	# Its data is thrown away: SIGKILL spares graceful stops (weed's 15 s).
+	kill -KILL "$PEER_PID" 2>/dev/null
+	wait "$PEER_PID" 2>/dev/null || true
+	PEER_PID=
+	rm -rf "$WORK/peer"
+	sync
+	sleep "$SETTLE"
+}
+
 "$ZONAL_BIN" bench ceiling-server --addr "127.0.0.1:$CEILING_PORT" 2>>"$WORK/ceiling.log" &
 CEILING_PID=$!
 wait_port "$CEILING_PORT"
 
-# name | label | figure of merit (ops, mib, pages, p50) | target | bench arguments | server flags
+# name | label | figure of merit (ops, mib, pages, p50) | target | bench arguments | server flags | "peers" (run the peers too)
 # Rows named backend-* send the generator straight at SeaweedFS (BLOB=seaweedfs).
 ROWS='
 put4k|PUT 4 KiB, durable|ops|>= 0.25x ceiling, p99 <= 5 ms|put --size 4KiB
-get4k|GET 4 KiB|ops|>= 0.5x ceiling, p99 <= 3 ms|get --size 4KiB --keys 1000
+get4k|GET 4 KiB|ops|>= 0.5x ceiling, p99 <= 3 ms|get --size 4KiB --keys 1000||peers
+get64k|GET 64 KiB|mib|>= 1.2x the best peer|get --size 64KiB --keys 1000||peers
 put1m|PUT 1 MiB, durable|mib|>= 0.35x ceiling MiB/s|put --size 1MiB
 put1m-unsigned|PUT 1 MiB, durable, UNSIGNED-PAYLOAD + CRC32 (as SDKs over HTTPS)|mib|>= 0.35x ceiling MiB/s|put --size 1MiB --unsigned-payload --checksum crc32
-get1m|GET 1 MiB|mib|>= 0.7x ceiling MiB/s|get --size 1MiB --keys 200
-get1m-plain|GET 1 MiB, --encrypt-at-rest=false (sendfile)|mib|>= 0.7x ceiling MiB/s|get --size 1MiB --keys 200|--encrypt-at-rest=false
+get1m|GET 1 MiB|mib|>= 0.7x ceiling MiB/s|get --size 1MiB --keys 200||peers
+get16m|GET 16 MiB|mib|>= 1.2x the best peer|get --size 16MiB --keys 32||peers
+get1m-encrypted|GET 1 MiB, --encrypt-at-rest=true (AES-256-CTR in user space)|mib|reference for get1m|get --size 1MiB --keys 200|--encrypt-at-rest=true
 list|ListObjectsV2, page of 1000|pages|>= 1000 pages/s|list --size 0 --keys 1000
 single-put|single client PUT 4 KiB (c=1)|p50|p50 <= 1 ms|put --size 4KiB --concurrency 1
 single-get|single client GET 4 KiB (c=1)|p50|p50 <= 0.4 ms|get --size 4KiB --concurrency 1 --keys 1000
@@ -260,7 +360,7 @@ if [ $# -gt 0 ]; then
 fi
 
 echo "zonal bench: $RUNS run(s) of $DURATION (+$WARMUP warmup) per row, $NODES node(s), results in $OUT; load: $(uptime)" >&2
-while IFS='|' read -r name label metric target args server_args; do
+while IFS='|' read -r name label metric target args server_args peers; do
 	[ -z "$name" ] && continue
 	for i in $(seq "$RUNS"); do
 		if [[ $name == backend-* ]]; then
@@ -283,6 +383,20 @@ while IFS='|' read -r name label metric target args server_args; do
 		fi
 		jq -r '"   \(.ops_per_sec|floor) ops/s \(.mib_per_sec*10|floor/10) MiB/s p50 \(.latency.p50_ms) ms p99 \(.latency.p99_ms) ms errors \(.errors); ceiling \(.ceiling.ops_per_sec|floor) ops/s; system \(.system.cpu_us_per_op // "-") µs CPU/op"' "$OUT/$name-$i.json" >&2
 		if [[ $name == backend-* ]]; then sync; sleep "$SETTLE"; else stop_server; fi
+		# The peers run right after zonal, so that each run's ratios compare
+		# servers measured minutes apart, not a whole table apart. No ceiling
+		# of their own: zonal's run has it.
+		[ "$peers" = peers ] || continue
+		for peer in $PEERS; do
+			start_peer "$peer"
+			echo "== $name run $i: zonal bench $args against $peer (plain SigV4)" >&2
+			# shellcheck disable=SC2086
+			"$ZONAL_BIN" bench $args $BENCH_ARGS --mode plain --bucket bench --access-key "$PEER_AK" --secret-key "$PEER_SK" \
+				--endpoint "$PEER_EP" --duration "$DURATION" --warmup "$WARMUP" --server-pid "$PEER_PID" \
+				--json --quiet >"$OUT/$name@$peer-$i.json" 2>>"$WORK/bench.log"
+			jq -r '"   \(.ops_per_sec|floor) ops/s \(.mib_per_sec*10|floor/10) MiB/s p50 \(.latency.p50_ms) ms p99 \(.latency.p99_ms) ms errors \(.errors); server \(.server.cpu_us_per_op) µs CPU/op"' "$OUT/$name@$peer-$i.json" >&2
+			stop_peer
+		done
 	done
 done <<<"$RUN_ROWS"
 
@@ -318,6 +432,47 @@ while IFS='|' read -r name label metric target args _; do
 		| \"| \(\$lbl) | \(\$result) | \(med(.latency.p50_ms) | r2) / \(med(.latency.p99_ms) | r2) ms | \(\$ceil) | \(\$ratio | r3)x | \(\$target) | \(med(.errors)) | \(med(.client_cpu_us_per_op) | r1) µs | \(\$srv)\(if \$pg then (if .[0].db then \" \(med(.db.cpu_us_per_op) | r1) µs (\(med(.db.cores) | r2)) |\" else \" - |\" end) else \"\" end)\(if \$weed then (if .[0].backend then \" \(med(.backend.cpu_us_per_op) | r1) µs (\(med(.backend.cores) | r2)) |\" else \" - |\" end) else \"\" end)\(if \$pg or \$weed then \" \(med(.system.cpu_us_per_op // 0) | r1) µs | \(med(.system.ops_per_cpu_second // 0) | r0) |\" else \"\" end)\"
 	" "$OUT/$name"-[0-9]*.json
 done <<<"$RUN_ROWS"
+
+# The peer table: zonal (express mode, the default server) against each
+# peer (plain SigV4, default settings) on the rows marked "peers". The
+# ratios are medians of per-run ratios: zonal's run i over the best peer's
+# run i, measured minutes apart.
+peer_table() {
+	echo
+	echo "| workload | zonal | best peer | zonal / best peer | zonal / ceiling | zonal p99 (ceiling p99) | server CPU/op: zonal, best peer | peak RSS: zonal, best peer | every peer (server CPU/op, peak RSS) |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	while IFS='|' read -r name label metric _ _ _ peers; do
+		[ "$peers" = peers ] && [ -n "$PEERS" ] || continue
+		ls "$OUT/$name"-[0-9]*.json >/dev/null 2>&1 || continue
+		# One object per file, tagged with its server and run from the name.
+		for f in "$OUT/$name"-[0-9]*.json "$OUT/$name"@*-[0-9]*.json; do
+			[ -e "$f" ] || continue
+			local base=${f##*/} server=zonal
+			base=${base%.json}
+			[[ $base == *@* ]] && server=${base#*@} && server=${server%-*}
+			jq -c --arg server "$server" --arg run "${base##*-}" '{server: $server, run: $run, r: .}' "$f"
+		done | jq -rs --arg lbl "$label" --arg metric "$metric" "
+			def med: $median;
+			def r1: . * 10 | round / 10;
+			def r2: . * 100 | round / 100;
+			def v: if \$metric == \"mib\" then .mib_per_sec else .ops_per_sec end;
+			def fmt: if \$metric == \"mib\" then \"\(r1) MiB/s\" else \"\(round) ops/s\" end;
+			def cpu: .server.cpu_us_per_op | r1;
+			def rss: .server.peak_rss_bytes / 1048576 | round;
+			([.[] | select(.server == \"zonal\")] | map(.r)) as \$z
+			| ([.[] | select(.server != \"zonal\")] | group_by(.server)
+			   | map({name: .[0].server, runs: map(.r), by: (map({key: .run, value: .r}) | from_entries), v: (map(.r | v) | med)})
+			   | sort_by(-.v)) as \$p
+			| (\$p | if length > 0 then .[0] else null end) as \$best
+			| ([.[] | select(.server == \"zonal\")] | map(. as \$zr
+			     | [\$p[] | .by[\$zr.run] // empty | v] | if length > 0 then (\$zr.r | v) / max else empty end) | med) as \$ratio
+			| \"| \(\$lbl) | \(\$z | map(v) | med | fmt) | \(if \$best then \"\(\$best.name) \(\$best.v | fmt)\" else \"-\" end) | \(if \$ratio then \"**\(\$ratio | r2)x**\" else \"-\" end) | \(\$z | map(if \$metric == \"mib\" then .ratio_mibs else .ratio_ops end) | med | r2)x | \(\$z | map(.latency.p99_ms) | med | r2) ms (\(\$z | map(.ceiling.latency.p99_ms) | med | r2) ms) | \(\$z | map(cpu) | med) µs, \(if \$best then \"\(\$best.runs | map(cpu) | med) µs\" else \"-\" end) | \(\$z | map(rss) | med) MiB, \(if \$best then \"\(\$best.runs | map(rss) | med) MiB\" else \"-\" end) | \(\$p | map(\"\(.name) \(.v | fmt) (\(.runs | map(cpu) | med) µs, \(.runs | map(rss) | med) MiB)\") | join(\", \")) |\"
+		"
+	done <<<"$RUN_ROWS"
+	echo
+	echo "Peers at default settings, plain SigV4, bucket bench: $PEERS; zonal in express mode. Ratios: median over runs of zonal / the best peer in the same run."
+}
+[ -n "$PEERS" ] && peer_table
 echo
 echo "Each column is the median of $RUNS runs; for the c=1 rows the ratio is p50 latency / ceiling p50 (lower is better)."
 echo "$NODES zonal node(s)${CATALOG:+, catalog $CATALOG}${BLOB:+, blobs in $BLOB}${CACHE:+, cache $CACHE}; load at the end: $(uptime)"

@@ -50,7 +50,11 @@ func runServer(args []string) error {
 	if err != nil {
 		return err
 	}
-	log, err := server.NewLogger(os.Stderr, st.LogFormat, st.LogLevel)
+	// Log lines are written out in batches (see server.LogBuffer); the
+	// deferred Close writes the last ones on every way out of here.
+	logOut := server.NewLogBuffer(os.Stderr)
+	defer logOut.Close()
+	log, err := server.NewLogger(logOut, st.LogFormat, st.LogLevel)
 	if err != nil {
 		return err
 	}

@@ -336,8 +336,8 @@ var settings = []*setting{
 	{name: "sse-key-file", meta: "FILE", defText: "<data>/keys/sse.key",
 		help: "key that encrypts object data at rest (SSE-S3; keep it outside the data folder to protect copies of it)",
 		set:  func(s *Settings, v string) error { s.SSEKeyFile = v; return nil }},
-	{name: "encrypt-at-rest", kind: kBool, def: "true",
-		help: "encrypt new object data with the SSE key; false stores it as sent (encrypt the disk instead) and serves large GETs with sendfile. Older encrypted objects stay readable; responses still say AES256 as directory buckets always do",
+	{name: "encrypt-at-rest", kind: kBool, def: "false",
+		help: "encrypt new object data with the SSE key (SSE-S3, AES256), at about a fifth of the read throughput of large objects; the default stores data as sent (encrypt the disk) and serves GETs with sendfile. Either way, objects written earlier stay readable, and responses say AES256 only for encrypted data",
 		set:  boolSetting(func(s *Settings, b bool) { s.EncryptAtRest = b })},
 
 	{name: "tls-cert", meta: "FILE", help: "PEM certificate (chain) to serve HTTPS with; reloaded on SIGHUP",

@@ -37,6 +37,7 @@ root-access-key: AKIADEFAULTROOT00001
 root-secret-key: defaultsecret
 master-key-file: /etc/zonal/master.key
 sse-key-file: /etc/zonal/sse.key
+encrypt-at-rest: true
 tls-cert: /etc/zonal/cert.pem
 tls-key: /etc/zonal/key.pem
 hostname: [s3.example.internal, zonal.lan]
@@ -78,8 +79,8 @@ func TestGoodFile(t *testing.T) {
 		ReadHeaderTimeout: 5 * time.Second, IdleTimeout: time.Minute, BodyIdleTimeout: 10 * time.Second,
 		BodyMinRate: 0, WriteIdleTimeout: 20 * time.Second, MaxInflight: 64, MinFreeDisk: 1 << 30,
 		Accounts: []Account{
-			{ID: "222233334444", AccessKeyID: "AKIASECONDACCOUNT001", SecretAccessKey: "secondsecret", Line: 27},
-			{ID: "555566667777", AccessKeyID: "AKIATHIRDACCOUNT0001", SecretAccessKey: "thirdsecret", Line: 30},
+			{ID: "222233334444", AccessKeyID: "AKIASECONDACCOUNT001", SecretAccessKey: "secondsecret", Line: 28},
+			{ID: "555566667777", AccessKeyID: "AKIATHIRDACCOUNT0001", SecretAccessKey: "thirdsecret", Line: 31},
 		},
 	}
 	if !reflect.DeepEqual(s, want) {
@@ -93,7 +94,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &Settings{Addr: "127.0.0.1:9000", Data: "./zonal-data", Region: "us-east-1",
-		SessionTTL: 5 * time.Minute, AccountID: "000000000000", LogFormat: "auto", LogLevel: "info", AccessLog: true, Console: true, EncryptAtRest: true, ListOrder: "lexicographic",
+		SessionTTL: 5 * time.Minute, AccountID: "000000000000", LogFormat: "auto", LogLevel: "info", AccessLog: true, Console: true, ListOrder: "lexicographic",
 		ReadHeaderTimeout: 15 * time.Second, IdleTimeout: 2 * time.Minute, BodyIdleTimeout: 30 * time.Second,
 		BodyMinRate: 500, WriteIdleTimeout: 30 * time.Second, MaxInflight: 512, MinFreeDisk: 256 << 20}
 	if !reflect.DeepEqual(s, want) {

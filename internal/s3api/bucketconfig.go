@@ -57,7 +57,8 @@ type sseConfiguration struct {
 }
 
 // defaultEncryption is what GetBucketEncryption reports for a bucket
-// without a configuration: SSE-S3, the directory-bucket default.
+// without a configuration when the server encrypts new data: SSE-S3, the
+// directory-bucket default.
 const defaultEncryption = `<?xml version="1.0" encoding="UTF-8"?>
 <ServerSideEncryptionConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault><BucketKeyEnabled>false</BucketKeyEnabled></Rule></ServerSideEncryptionConfiguration>`
 
@@ -90,6 +91,11 @@ func (h *Handler) getBucketEncryption(w http.ResponseWriter, r *http.Request, t 
 	}
 	doc := b.Encryption
 	if len(doc) == 0 {
+		if h.store.Encryption() == "" {
+			// New data is stored as sent (--encrypt-at-rest=false): saying
+			// SSE-S3 would claim encryption the server does not apply.
+			return s3err.ServerSideEncryptionConfigurationNotFound
+		}
 		doc = []byte(defaultEncryption)
 	}
 	return writeRaw(w, "application/xml", doc)

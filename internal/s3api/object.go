@@ -374,18 +374,26 @@ func setObjectHeaders(hd http.Header, obj *catalog.Object, withChecksums bool) {
 	}
 }
 
+// responseOverrides maps GetObject's response-* query parameters to the
+// headers they set. A package-level table: a map literal in the function
+// was built anew on every GET.
+var responseOverrides = [...]struct{ param, header string }{
+	{"response-cache-control", "Cache-Control"},
+	{"response-content-disposition", "Content-Disposition"},
+	{"response-content-encoding", "Content-Encoding"},
+	{"response-content-language", "Content-Language"},
+	{"response-content-type", "Content-Type"},
+	{"response-expires", "Expires"},
+}
+
 // overrideHeaders applies the response-* query parameters of GetObject.
 func overrideHeaders(hd http.Header, q map[string][]string) {
-	for param, name := range map[string]string{
-		"response-cache-control":       "Cache-Control",
-		"response-content-disposition": "Content-Disposition",
-		"response-content-encoding":    "Content-Encoding",
-		"response-content-language":    "Content-Language",
-		"response-content-type":        "Content-Type",
-		"response-expires":             "Expires",
-	} {
-		if v, ok := q[param]; ok && len(v) > 0 {
-			hd.Set(name, v[0])
+	if len(q) == 0 {
+		return
+	}
+	for _, o := range responseOverrides {
+		if v, ok := q[o.param]; ok && len(v) > 0 {
+			hd.Set(o.header, v[0])
 		}
 	}
 }

@@ -92,7 +92,7 @@ func (s *Store) Append(ctx context.Context, in *AppendInput) (*catalog.Object, e
 				Key: in.Key, Size: size, ETag: NewETag(), LastModified: s.opt.Now().UTC(),
 				ContentType: in.ContentType, Headers: in.Headers, Meta: in.Meta,
 				Parts: 1, PartList: []catalog.ObjectPart{{Size: size, Checksum: partSum}}, Extents: extents,
-				SSE: s.Encryption(),
+				SSE: s.sseOf(extents),
 			}
 			if partSum != "" {
 				o.Checksums = map[string]string{string(alg): partSum}
@@ -121,6 +121,7 @@ func (s *Store) Append(ctx context.Context, in *AppendInput) (*catalog.Object, e
 		o.Parts = len(o.PartList)
 		o.RenameToken, o.RenameSource = "", ""
 		o.Checksums, o.ChecksumType = appendChecksum(now, alg, partSum, size)
+		o.SSE = s.sseOf(o.Extents)
 		out = &o
 		return &o, nil
 	})

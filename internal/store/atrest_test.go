@@ -26,26 +26,33 @@ func (b *readerFromBuffer) ReadFrom(r io.Reader) (int64, error) {
 	return b.Buffer.ReadFrom(r)
 }
 
+// atRestStores returns two stores on one catalog (with the bucket) and one
+// blob folder, with the same SSE key: one encrypting new data, one storing
+// it as sent.
+func atRestStores(t *testing.T) (blobs *blobfs.Store, encrypting, plain *store.Store) {
+	t.Helper()
+	keys, err := sse.New(bytes.Repeat([]byte{9}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if blobs, err = blobfs.Open(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	cat := catmem.New()
+	encrypting = store.New(cat, blobs, store.Options{InlineMax: 1024, SSE: keys})
+	if err := encrypting.CreateBucket(context.Background(), catalog.Bucket{Name: bucket, Owner: "000000000000"}); err != nil {
+		t.Fatal(err)
+	}
+	return blobs, encrypting, store.New(cat, blobs, store.Options{InlineMax: 1024, SSE: keys, PlaintextAtRest: true})
+}
+
 // TestEncryptionAtRestSwitch: with SSE, blob bytes on disk are ciphertext;
 // with PlaintextAtRest they are the object's bytes and reads of them go
 // through ReadFrom (sendfile); objects written either way stay readable,
 // whole and by range, whatever the current setting.
 func TestEncryptionAtRestSwitch(t *testing.T) {
 	ctx := context.Background()
-	keys, err := sse.New(bytes.Repeat([]byte{9}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	blobs, err := blobfs.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat := catmem.New()
-	encrypting := store.New(cat, blobs, store.Options{InlineMax: 1024, SSE: keys})
-	if err := encrypting.CreateBucket(ctx, catalog.Bucket{Name: bucket, Owner: "000000000000"}); err != nil {
-		t.Fatal(err)
-	}
-	plain := store.New(cat, blobs, store.Options{InlineMax: 1024, SSE: keys, PlaintextAtRest: true})
+	blobs, encrypting, plain := atRestStores(t)
 
 	rng := rand.New(rand.NewPCG(3, 4))
 	data := map[string][]byte{}
@@ -98,5 +105,40 @@ func TestEncryptionAtRestSwitch(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestSSEReportsOnlyEncryptedData: an object says AES256 (catalog SSE, the
+// x-amz-server-side-encryption of its responses) only when all its data is
+// encrypted: written by an encrypting store, yes; stored as sent, no; an
+// encrypted object appended to after encryption was turned off, no.
+func TestSSEReportsOnlyEncryptedData(t *testing.T) {
+	ctx := context.Background()
+	_, encrypting, plain := atRestStores(t)
+	if encrypting.Encryption() != "AES256" || plain.Encryption() != "" {
+		t.Fatalf("Encryption: %q encrypting, %q plaintext; want AES256 and none", encrypting.Encryption(), plain.Encryption())
+	}
+	for _, size := range []int{100, 5000} { // inline and blob
+		b := bytes.Repeat([]byte("z"), size)
+		if o := put(t, encrypting, "enc", b, int64(size)); o.SSE != "AES256" {
+			t.Errorf("%d B written encrypted: SSE %q", size, o.SSE)
+		}
+		if o := put(t, plain, "plain", b, int64(size)); o.SSE != "" {
+			t.Errorf("%d B stored as sent: SSE %q", size, o.SSE)
+		}
+	}
+	appendTo := func(s *store.Store, off int64, data string) *catalog.Object {
+		t.Helper()
+		o, err := s.Append(ctx, &store.AppendInput{Bucket: bucket, Key: "log", Offset: off, Body: bytes.NewReader([]byte(data)), Size: int64(len(data))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	if o := appendTo(encrypting, 0, "first"); o.SSE != "AES256" {
+		t.Fatalf("appendable object written encrypted: SSE %q", o.SSE)
+	}
+	if o := appendTo(plain, 5, "second"); o.SSE != "" {
+		t.Fatalf("encrypted object appended to in plaintext: SSE %q, want none", o.SSE)
 	}
 }

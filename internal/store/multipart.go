@@ -230,7 +230,6 @@ func (s *Store) assemble(u *catalog.Upload, stored []catalog.Part, in *CompleteI
 		Meta:         u.Meta,
 		Parts:        len(in.Parts),
 		PartList:     make([]catalog.ObjectPart, 0, len(in.Parts)),
-		SSE:          u.SSE,
 	}
 	var sums [][]byte
 	var crcParts []checksum.Part
@@ -265,6 +264,7 @@ func (s *Store) assemble(u *catalog.Upload, stored []catalog.Part, in *CompleteI
 		sums = append(sums, raw)
 		crcParts = append(crcParts, checksum.Part{Sum: raw, Size: p.Size})
 	}
+	obj.SSE = s.sseOf(obj.Extents)
 	if in.ObjectSize != nil && *in.ObjectSize != obj.Size {
 		return nil, &Error{Kind: ObjectSizeMismatch, Want: *in.ObjectSize, Size: obj.Size}
 	}

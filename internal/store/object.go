@@ -59,7 +59,7 @@ func (s *Store) Put(ctx context.Context, in *PutInput) (*catalog.Object, error) 
 		ChecksumType: sumType,
 		Parts:        1,
 		Extents:      st.extents,
-		SSE:          s.Encryption(),
+		SSE:          s.sseOf(st.extents),
 	}
 	err = s.cat.UpdateObject(ctx, in.Bucket, in.Key, func(cur *catalog.Object) (*catalog.Object, error) {
 		if err := checkWrite(cur, in.IfMatch, in.IfNoneMatch); err != nil {

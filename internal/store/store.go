@@ -93,12 +93,31 @@ func New(cat catalog.Catalog, blobs blob.Store, opt Options) *Store {
 // encryptNew reports whether new object data is encrypted.
 func (s *Store) encryptNew() bool { return s.opt.SSE != nil && !s.opt.PlaintextAtRest }
 
-// Encryption is the x-amz-server-side-encryption value of new objects.
+// Encryption is the x-amz-server-side-encryption value of new objects:
+// AES256 only when their data is encrypted, so that no response claims
+// encryption for data stored as sent.
 func (s *Store) Encryption() string {
-	if s.opt.SSE != nil {
+	if s.encryptNew() {
 		return sse.Algorithm
 	}
 	return ""
+}
+
+// sseOf is the x-amz-server-side-encryption value of an object made of
+// extents: AES256 only when every piece of its data is encrypted. An
+// object appended to, or assembled from parts, across a restart that
+// changed --encrypt-at-rest holds both kinds, and reports none. An empty
+// object reports what new data gets.
+func (s *Store) sseOf(extents []catalog.Extent) string {
+	if len(extents) == 0 {
+		return s.Encryption()
+	}
+	for _, e := range extents {
+		if e.IV == nil {
+			return ""
+		}
+	}
+	return sse.Algorithm
 }
 
 // Catalog exposes the underlying catalog (for metrics and admin tasks).

@@ -14,15 +14,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 )
 
-// TestEncryptAtRestOff: objects written with the default setting stay
-// encrypted on disk and readable after a restart with
-// --encrypt-at-rest=false; objects written then are stored as sent and
-// served (over plain HTTP, through sendfile) whole and by range.
-func TestEncryptAtRestOff(t *testing.T) {
+// TestEncryptAtRestSwitch: objects written with --encrypt-at-rest=true
+// stay encrypted on disk, say AES256, and stay readable after a restart
+// with the default setting; objects written then are stored as sent, say
+// no encryption, and are served (over plain HTTP, through sendfile) whole
+// and by range.
+func TestEncryptAtRestSwitch(t *testing.T) {
 	if weedServer != nil {
 		t.Skip("reads the blob files on the server's disk; with ZONAL_E2E_BLOB=s3 they are in SeaweedFS")
 	}
-	srv := startServer(t, serverOpts{Name: "atrest"})
+	srv := startServer(t, serverOpts{Name: "atrest", ExtraArgs: []string{"--encrypt-at-rest=true"}})
 	ctx := context.Background()
 	bucket := bucketName("atrest")
 	c, _ := newClient(t, srv)
@@ -38,23 +39,31 @@ func TestEncryptAtRestOff(t *testing.T) {
 		"written-encrypted": body("ZONAL-ENCRYPTED-MARKER-51c2"),
 		"written-plain":     body("ZONAL-PLAINTEXT-MARKER-09ab"),
 	}
-	if _, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("written-encrypted"),
-		Body: bytes.NewReader(objects["written-encrypted"])}); err != nil {
-		t.Fatal(err)
-	}
-
-	srv.Opts.ExtraArgs = append(srv.Opts.ExtraArgs, "--encrypt-at-rest=false")
-	if err := srv.Restart(); err != nil {
-		t.Fatal(err)
-	}
-	c, _ = newClient(t, srv)
-	put, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("written-plain"),
-		Body: bytes.NewReader(objects["written-plain"])})
+	put, err := c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("written-encrypted"),
+		Body: bytes.NewReader(objects["written-encrypted"])})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if put.ServerSideEncryption != "AES256" {
-		t.Errorf("PutObject x-amz-server-side-encryption %q: directory buckets always report AES256", put.ServerSideEncryption)
+		t.Errorf("PutObject encrypted at rest: x-amz-server-side-encryption %q, want AES256", put.ServerSideEncryption)
+	}
+
+	srv.Opts.ExtraArgs = nil // the default: stored as sent
+	if err := srv.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = newClient(t, srv)
+	put, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("written-plain"),
+		Body: bytes.NewReader(objects["written-plain"])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if put.ServerSideEncryption != "" {
+		t.Errorf("PutObject stored as sent: x-amz-server-side-encryption %q, want none", put.ServerSideEncryption)
+	}
+	// Nor does the bucket claim an SSE-S3 default it does not apply.
+	if _, err := c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &bucket}); apiCode(err) != "ServerSideEncryptionConfigurationNotFoundError" {
+		t.Errorf("GetBucketEncryption with data stored as sent: %v, want ServerSideEncryptionConfigurationNotFoundError", err)
 	}
 
 	for key, want := range objects {
@@ -73,12 +82,15 @@ func TestEncryptAtRestOff(t *testing.T) {
 			if err != nil || !bytes.Equal(got, want[rg[0]:rg[1]+1]) {
 				t.Fatalf("%s %v: %d bytes read back differ (%v)", key, rg, len(got), err)
 			}
+			if enc := string(out.ServerSideEncryption); enc != map[string]string{"written-encrypted": "AES256"}[key] {
+				t.Errorf("GetObject %s: x-amz-server-side-encryption %q", key, enc)
+			}
 		}
 	}
 
 	found := markersAtRest(t, srv.DataDir, "ZONAL-ENCRYPTED-MARKER-51c2", "ZONAL-PLAINTEXT-MARKER-09ab")
 	if found["ZONAL-ENCRYPTED-MARKER-51c2"] || !found["ZONAL-PLAINTEXT-MARKER-09ab"] {
-		t.Errorf("markers found at rest: %v; want only the one written with --encrypt-at-rest=false", found)
+		t.Errorf("markers found at rest: %v; want only the one written with the default --encrypt-at-rest=false", found)
 	}
 }
 

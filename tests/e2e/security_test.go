@@ -124,7 +124,8 @@ func TestReadOnlySessionCannotChangeBucket(t *testing.T) {
 	r := doRaw(t, srv, rawReq{Method: "GET", Path: "/" + bucket, Query: "policy"}, ro)
 	wantRaw(t, "ReadOnly session GetBucketPolicy (none set)", r, http.StatusNotFound, "NoSuchBucketPolicy")
 	r = doRaw(t, srv, rawReq{Method: "GET", Path: "/" + bucket, Query: "encryption"}, ro)
-	wantRaw(t, "ReadOnly session GetBucketEncryption", r, http.StatusOK)
+	// Authorized, and none set: by default the server stores data as sent.
+	wantRaw(t, "ReadOnly session GetBucketEncryption (none set)", r, http.StatusNotFound, "ServerSideEncryptionConfigurationNotFoundError")
 	ctx := ctxT(t, 20*time.Second)
 	if _, err := c.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatalf("bucket gone after ReadOnly DeleteBucket: %s", describeErr(err))

@@ -3,6 +3,7 @@
 # backend internal/blob/s3's tests run against.
 #
 #   ZONAL_WEED_BIN="$(bash tests/tools/seaweedfs.sh)"
+#   bash tests/tools/seaweedfs.sh --cached   # the path if built, else exit 1
 #
 # SeaweedFS's go.mod has replace directives, so `go install pkg@version`
 # refuses it; instead the pinned module is downloaded through the module
@@ -20,6 +21,7 @@ if [ -x "$bin" ]; then
   echo "$bin"
   exit 0
 fi
+[ "${1:-}" = --cached ] && exit 1
 
 mkdir -p "$cache"
 work="$(mktemp -d "${TMPDIR:-/tmp}/zonal-seaweedfs-XXXXXX")"
