@@ -95,6 +95,9 @@ func (c *Console) settingsPage(w http.ResponseWriter, r *http.Request, s *login,
 	}
 	if d.Encryption.CanRead {
 		d.Encryption.Set, d.Encryption.Text = len(b.Encryption) > 0, sseAlgorithm(b.Encryption)
+		if !d.Encryption.Set && c.cfg.Store.EncryptionFor(b) == "" {
+			d.Encryption.Text = "" // the server stores data as sent by default
+		}
 	}
 	if d.Lifecycle.CanRead && len(b.Lifecycle) > 0 {
 		d.Lifecycle.Set, d.Lifecycle.Text = true, prettyLifecycle(b.Lifecycle)

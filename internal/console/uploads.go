@@ -49,7 +49,7 @@ func (c *Console) mpuCreate(w http.ResponseWriter, r *http.Request, s *login) {
 		ct = "application/octet-stream"
 	}
 	u, err := c.cfg.Store.CreateUpload(r.Context(), catalog.Upload{Bucket: b.Name, Key: key, Owner: s.principal.Account,
-		Initiator: s.principal.ARN(), ContentType: ct, SSE: c.cfg.Store.Encryption()})
+		Initiator: s.principal.ARN(), ContentType: ct, SSE: c.cfg.Store.EncryptionFor(b)})
 	if err != nil {
 		c.storeError(w, s, err)
 		return

@@ -42,7 +42,7 @@ func (h *Handler) createMultipartUpload(w http.ResponseWriter, r *http.Request, 
 	u, err := h.store.CreateUpload(r.Context(), catalog.Upload{
 		Bucket: t.Bucket, Key: t.Key, Owner: c.principal.Account, Initiator: c.principal.ARN(),
 		ContentType: r.Header.Get("Content-Type"), Headers: standardHeaders(r.Header), Meta: meta,
-		ChecksumAlgorithm: string(alg), ChecksumType: string(typ), SSE: h.store.Encryption(),
+		ChecksumAlgorithm: string(alg), ChecksumType: string(typ), SSE: h.store.EncryptionFor(c.bucket),
 	})
 	if err != nil {
 		return err

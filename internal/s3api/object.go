@@ -101,7 +101,7 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, c *caller, t
 		return s3err.MissingContentLength
 	}
 	if off >= 0 {
-		return h.appendObject(w, r, t, off, payload, exp, meta)
+		return h.appendObject(w, r, t, off, payload, exp, meta, c.bucket)
 	}
 	if strings.HasSuffix(t.Key, "/") && payload.Length() != 0 {
 		// A key ending in "/" names a directory; only an empty marker object
@@ -120,6 +120,9 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, c *caller, t
 		IfNoneMatch: inm,
 		Checksum:    exp,
 		Trailers:    trailersOf(payload, exp),
+		// Looked up to authorize the request: it also says whether the
+		// bucket encrypts (store.EncryptionFor).
+		BucketRecord: c.bucket,
 	}
 	obj, err := h.store.Put(r.Context(), in)
 	if err != nil {
@@ -135,7 +138,7 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, c *caller, t
 }
 
 // appendObject serves PutObject with x-amz-write-offset-bytes.
-func (h *Handler) appendObject(w http.ResponseWriter, r *http.Request, t target, off int64, payload *sigv4.Payload, exp *checksum.Expect, meta map[string]string) error {
+func (h *Handler) appendObject(w http.ResponseWriter, r *http.Request, t target, off int64, payload *sigv4.Payload, exp *checksum.Expect, meta map[string]string, b *catalog.Bucket) error {
 	if strings.HasSuffix(t.Key, "/") {
 		return s3err.InvalidRequest.Msg("Cannot append to an object whose key ends in /.")
 	}
@@ -145,7 +148,7 @@ func (h *Handler) appendObject(w http.ResponseWriter, r *http.Request, t target,
 	in := &store.AppendInput{
 		Bucket: t.Bucket, Key: t.Key, Offset: off, Body: payload, Size: payload.Length(),
 		ContentType: r.Header.Get("Content-Type"), Headers: standardHeaders(r.Header), Meta: meta,
-		Checksum: exp, Trailers: trailersOf(payload, exp), IfMatch: r.Header.Get("If-Match"),
+		Checksum: exp, Trailers: trailersOf(payload, exp), IfMatch: r.Header.Get("If-Match"), BucketRecord: b,
 	}
 	obj, err := h.store.Append(r.Context(), in)
 	if err != nil {

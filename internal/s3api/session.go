@@ -54,7 +54,7 @@ func (h *Handler) createSession(w http.ResponseWriter, r *http.Request, c *calle
 	res.Credentials.SecretAccessKey = s.SecretKey()
 	res.Credentials.AccessKeyID = s.AccessKeyID()
 	res.Credentials.Expiration = s.Expires.UTC().Format("2006-01-02T15:04:05Z")
-	setSSE(w.Header(), h.store.Encryption())
+	setSSE(w.Header(), h.store.EncryptionFor(c.bucket))
 	w.Header().Set("Cache-Control", "no-store")
 	return writeXML(w, res)
 }

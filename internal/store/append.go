@@ -23,6 +23,8 @@ type AppendInput struct {
 	Checksum *checksum.Expect
 	Trailers func() checksum.Header
 	IfMatch  string
+	// BucketRecord: as PutInput's.
+	BucketRecord *catalog.Bucket
 }
 
 // Append adds data at the end of an object (creating it at offset 0). The
@@ -60,7 +62,11 @@ func (s *Store) Append(ctx context.Context, in *AppendInput) (*catalog.Object, e
 	if d := in.Checksum; d != nil && cur != nil && keep != "" && d.Algorithm != keep {
 		return nil, invalidRequest("Checksum Type mismatch occurred, expected checksum Type: " + lower(keep) + ", actual checksum Type: " + lower(d.Algorithm) + ".")
 	}
-	st, err := s.stage(ctx, body{r: in.Body, size: in.Size, max: MaxPutSize, declared: in.Checksum, trailers: in.Trailers, keep: keep})
+	enc, err := s.encryptsFor(ctx, in.Bucket, in.BucketRecord)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.stage(ctx, body{r: in.Body, size: in.Size, max: MaxPutSize, declared: in.Checksum, trailers: in.Trailers, keep: keep, encrypt: enc})
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +98,7 @@ func (s *Store) Append(ctx context.Context, in *AppendInput) (*catalog.Object, e
 				Key: in.Key, Size: size, ETag: NewETag(), LastModified: s.opt.Now().UTC(),
 				ContentType: in.ContentType, Headers: in.Headers, Meta: in.Meta,
 				Parts: 1, PartList: []catalog.ObjectPart{{Size: size, Checksum: partSum}}, Extents: extents,
-				SSE: s.sseOf(extents),
+				SSE: s.sseOf(extents, enc),
 			}
 			if partSum != "" {
 				o.Checksums = map[string]string{string(alg): partSum}
@@ -121,7 +127,7 @@ func (s *Store) Append(ctx context.Context, in *AppendInput) (*catalog.Object, e
 		o.Parts = len(o.PartList)
 		o.RenameToken, o.RenameSource = "", ""
 		o.Checksums, o.ChecksumType = appendChecksum(now, alg, partSum, size)
-		o.SSE = s.sseOf(o.Extents)
+		o.SSE = s.sseOf(o.Extents, enc)
 		out = &o
 		return &o, nil
 	})

@@ -142,3 +142,93 @@ func TestSSEReportsOnlyEncryptedData(t *testing.T) {
 		t.Fatalf("encrypted object appended to in plaintext: SSE %q, want none", o.SSE)
 	}
 }
+
+// TestBucketDefaultEncryptionWhenServerStoresPlaintext: a bucket given a
+// default encryption (PutBucketEncryption) encrypts its new data even on
+// a server that stores data as sent, so GetBucketEncryption's AES256 is
+// true of new writes: PUT (inline and blob), append, and a multipart
+// upload started after the setting; a bucket without one stays plain.
+func TestBucketDefaultEncryptionWhenServerStoresPlaintext(t *testing.T) {
+	ctx := context.Background()
+	blobs, _, plain := atRestStores(t)
+	const other = "plain--use1-az4--x-s3"
+	if err := plain.CreateBucket(ctx, catalog.Bucket{Name: other, Owner: "000000000000"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.UpdateBucket(ctx, bucket, func(b *catalog.Bucket) error {
+		b.Encryption = []byte("<ServerSideEncryptionConfiguration>AES256</ServerSideEncryptionConfiguration>")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := plain.Bucket(ctx, bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.EncryptionFor(&rec) != "AES256" || plain.EncryptionFor(nil) != "" {
+		t.Fatalf("EncryptionFor: %q for the bucket, %q by default", plain.EncryptionFor(&rec), plain.EncryptionFor(nil))
+	}
+	readBlob := func(id string) []byte {
+		t.Helper()
+		br, err := blobs.Open(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer br.Close()
+		raw := make([]byte, br.Size())
+		br.ReadAt(raw, 0)
+		return raw
+	}
+	get := func(bucketName, key string) []byte {
+		t.Helper()
+		obj, err := plain.Head(ctx, bucketName, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := plain.Open(ctx, obj, 0, obj.Size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		b, _ := io.ReadAll(r)
+		return b
+	}
+	secret := bytes.Repeat([]byte("plaintext-marker "), 400) // a blob, not inline
+	for _, c := range []struct {
+		name string
+		in   *store.PutInput
+		want string
+	}{
+		{"record given", &store.PutInput{Bucket: bucket, Key: "a", BucketRecord: &rec}, "AES256"},
+		{"record looked up", &store.PutInput{Bucket: bucket, Key: "b"}, "AES256"},
+		{"inline", &store.PutInput{Bucket: bucket, Key: "small"}, "AES256"},
+		{"bucket without one", &store.PutInput{Bucket: other, Key: "c"}, ""},
+	} {
+		body := secret
+		if c.name == "inline" {
+			body = secret[:100]
+		}
+		c.in.Body, c.in.Size = bytes.NewReader(body), int64(len(body))
+		o, err := plain.Put(ctx, c.in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		encrypted := len(o.Extents) > 0 && o.Extents[0].IV != nil
+		if o.SSE != c.want || encrypted != (c.want != "") {
+			t.Errorf("%s: SSE %q, data encrypted %v; want %q", c.name, o.SSE, encrypted, c.want)
+		}
+		if c.want != "" && o.Extents[0].BlobID != "" {
+			raw := readBlob(o.Extents[0].BlobID)
+			if bytes.Contains(raw, []byte("plaintext-marker")) {
+				t.Errorf("%s: the blob holds the plaintext", c.name)
+			}
+		}
+		if got := get(c.in.Bucket, c.in.Key); !bytes.Equal(got, body) {
+			t.Errorf("%s: reads back %d bytes, want %d", c.name, len(got), len(body))
+		}
+	}
+	o, err := plain.Append(ctx, &store.AppendInput{Bucket: bucket, Key: "log", Body: bytes.NewReader([]byte("x")), Size: 1})
+	if err != nil || o.SSE != "AES256" {
+		t.Fatalf("append in the encrypting bucket: %v, SSE %q", err, o.SSE)
+	}
+}

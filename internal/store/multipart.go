@@ -84,7 +84,10 @@ func (s *Store) PutPart(ctx context.Context, in *PartInput) (*catalog.Part, erro
 	if in.Size > MaxPartSize {
 		return nil, kindErr(TooLarge)
 	}
-	st, err := s.stage(ctx, body{r: in.Body, size: in.Size, max: MaxPartSize, declared: in.Checksum, trailers: in.Trailers, keep: keep})
+	// Parts are encrypted as the upload said at its start (its SSE), so
+	// every part of one upload is alike.
+	enc := u.SSE != "" && s.opt.SSE != nil
+	st, err := s.stage(ctx, body{r: in.Body, size: in.Size, max: MaxPartSize, declared: in.Checksum, trailers: in.Trailers, keep: keep, encrypt: enc})
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +267,7 @@ func (s *Store) assemble(u *catalog.Upload, stored []catalog.Part, in *CompleteI
 		sums = append(sums, raw)
 		crcParts = append(crcParts, checksum.Part{Sum: raw, Size: p.Size})
 	}
-	obj.SSE = s.sseOf(obj.Extents)
+	obj.SSE = s.sseOf(obj.Extents, u.SSE != "" && s.opt.SSE != nil)
 	if in.ObjectSize != nil && *in.ObjectSize != obj.Size {
 		return nil, &Error{Kind: ObjectSizeMismatch, Want: *in.ObjectSize, Size: obj.Size}
 	}

@@ -28,11 +28,19 @@ type PutInput struct {
 	// Conditions checked against the current record under the key's lock.
 	IfMatch     string // ETag or "*"
 	IfNoneMatch string // only "*" is meaningful for writes
+	// BucketRecord is the bucket's record when the caller has it (the S3
+	// API looked it up to authorize the request): it saves a lookup to
+	// decide the bucket's encryption. Nil: looked up when needed.
+	BucketRecord *catalog.Bucket
 }
 
 // Put stores an object durably and returns its new record.
 func (s *Store) Put(ctx context.Context, in *PutInput) (*catalog.Object, error) {
-	st, err := s.stage(ctx, body{r: in.Body, size: in.Size, max: MaxPutSize, declared: in.Checksum, trailers: in.Trailers})
+	enc, err := s.encryptsFor(ctx, in.Bucket, in.BucketRecord)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.stage(ctx, body{r: in.Body, size: in.Size, max: MaxPutSize, declared: in.Checksum, trailers: in.Trailers, encrypt: enc})
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +67,7 @@ func (s *Store) Put(ctx context.Context, in *PutInput) (*catalog.Object, error) 
 		ChecksumType: sumType,
 		Parts:        1,
 		Extents:      st.extents,
-		SSE:          s.sseOf(st.extents),
+		SSE:          s.sseOf(st.extents, enc),
 	}
 	err = s.cat.UpdateObject(ctx, in.Bucket, in.Key, func(cur *catalog.Object) (*catalog.Object, error) {
 		if err := checkWrite(cur, in.IfMatch, in.IfNoneMatch); err != nil {

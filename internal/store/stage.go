@@ -25,6 +25,7 @@ type body struct {
 	declared *checksum.Expect
 	trailers func() checksum.Header
 	keep     checksum.Algorithm
+	encrypt  bool // encrypt the data (encryptsFor, or the upload's choice)
 }
 
 // staged is a body made durable but not yet published.
@@ -58,7 +59,7 @@ func (s *Store) stage(ctx context.Context, b body) (staged, error) {
 		h = checksum.NewHasher(st.alg, also)
 	}
 	var err error
-	st.extents, st.size, st.blobID, err = s.writeBody(ctx, b.r, b.size, b.max, h)
+	st.extents, st.size, st.blobID, err = s.writeBody(ctx, b.r, b.size, b.max, h, b.encrypt)
 	if err != nil {
 		return staged{}, err
 	}
@@ -91,10 +92,10 @@ func (s *Store) unstage(ctx context.Context, st staged) {
 }
 
 // writeBody reads the body into inline bytes (small objects) or a synced
-// blob (large ones), encrypting it when SSE is on and adding the plaintext
+// blob (large ones), encrypting it when encrypt is set and adding the plaintext
 // to h when h is not nil, and returns the extents, the byte count and the
 // blob id (empty when inline). More than max bytes is TooLarge.
-func (s *Store) writeBody(ctx context.Context, body io.Reader, size, max int64, h *checksum.Hasher) ([]catalog.Extent, int64, string, error) {
+func (s *Store) writeBody(ctx context.Context, body io.Reader, size, max int64, h *checksum.Hasher, encrypt bool) ([]catalog.Extent, int64, string, error) {
 	if body == nil {
 		body = bytes.NewReader(nil)
 	}
@@ -111,7 +112,7 @@ func (s *Store) writeBody(ctx context.Context, body io.Reader, size, max int64, 
 		if h != nil {
 			h.Write(buf)
 		}
-		ext, err := s.inlineExtents(buf)
+		ext, err := s.inlineExtents(buf, encrypt)
 		return ext, size, "", err
 	}
 	var head []byte
@@ -126,7 +127,7 @@ func (s *Store) writeBody(ctx context.Context, body io.Reader, size, max int64, 
 			if h != nil {
 				h.Write(b.Bytes())
 			}
-			ext, err := s.inlineExtents(b.Bytes())
+			ext, err := s.inlineExtents(b.Bytes(), encrypt)
 			return ext, n, "", err
 		}
 		head = b.Bytes()
@@ -137,7 +138,7 @@ func (s *Store) writeBody(ctx context.Context, body io.Reader, size, max int64, 
 	}
 	var enc cipher.Stream
 	var sealed []byte
-	if s.encryptNew() {
+	if encrypt {
 		var key []byte
 		if key, sealed, err = s.opt.SSE.NewDataKey(); err == nil {
 			enc, err = sse.Stream(key, 0)
@@ -160,13 +161,13 @@ func (s *Store) writeBody(ctx context.Context, body io.Reader, size, max int64, 
 }
 
 // inlineExtents wraps bytes kept in the record, encrypting them in place
-// when SSE is on.
-func (s *Store) inlineExtents(b []byte) ([]catalog.Extent, error) {
+// when encrypt is set.
+func (s *Store) inlineExtents(b []byte, encrypt bool) ([]catalog.Extent, error) {
 	if len(b) == 0 {
 		return nil, nil
 	}
 	e := catalog.Extent{Inline: b, Length: int64(len(b))}
-	if s.encryptNew() {
+	if encrypt {
 		key, sealed, err := s.opt.SSE.NewDataKey()
 		if err != nil {
 			return nil, internal(err)

@@ -90,12 +90,14 @@ func New(cat catalog.Catalog, blobs blob.Store, opt Options) *Store {
 	return &Store{cat: cat, blobs: blobs, opt: opt}
 }
 
-// encryptNew reports whether new object data is encrypted.
+// encryptNew reports whether new object data is encrypted by default,
+// in buckets without a default encryption of their own.
 func (s *Store) encryptNew() bool { return s.opt.SSE != nil && !s.opt.PlaintextAtRest }
 
-// Encryption is the x-amz-server-side-encryption value of new objects:
-// AES256 only when their data is encrypted, so that no response claims
-// encryption for data stored as sent.
+// Encryption is the x-amz-server-side-encryption value of new objects in
+// buckets without a default encryption of their own: AES256 only when
+// their data is encrypted, so that no response claims encryption for data
+// stored as sent.
 func (s *Store) Encryption() string {
 	if s.encryptNew() {
 		return sse.Algorithm
@@ -103,14 +105,51 @@ func (s *Store) Encryption() string {
 	return ""
 }
 
+// EncryptionFor is the x-amz-server-side-encryption value of new objects
+// in bucket b (nil: the server's default). A bucket given a default
+// encryption with PutBucketEncryption (SSE-S3: the only kind accepted)
+// encrypts its new data even when the server stores data as sent
+// (--encrypt-at-rest=false), so that GetBucketEncryption never claims
+// what new writes do not get.
+func (s *Store) EncryptionFor(b *catalog.Bucket) string {
+	if s.opt.SSE != nil && b != nil && len(b.Encryption) > 0 {
+		return sse.Algorithm
+	}
+	return s.Encryption()
+}
+
+// encryptsFor decides whether a write to bucket encrypts its data, from
+// rec when the caller has the bucket's record, else from a lookup (only
+// needed when the server stores data as sent by default). A bucket that
+// does not exist gets the default; the write then fails as before.
+func (s *Store) encryptsFor(ctx context.Context, bucket string, rec *catalog.Bucket) (bool, error) {
+	if s.opt.SSE == nil || !s.opt.PlaintextAtRest {
+		return s.encryptNew(), nil
+	}
+	if rec == nil || rec.Name != bucket {
+		b, err := s.cat.GetBucket(ctx, bucket)
+		if errors.Is(err, catalog.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, internal(err)
+		}
+		rec = &b
+	}
+	return s.EncryptionFor(rec) != "", nil
+}
+
 // sseOf is the x-amz-server-side-encryption value of an object made of
 // extents: AES256 only when every piece of its data is encrypted. An
-// object appended to, or assembled from parts, across a restart that
-// changed --encrypt-at-rest holds both kinds, and reports none. An empty
-// object reports what new data gets.
-func (s *Store) sseOf(extents []catalog.Extent) string {
+// object appended to, or assembled from parts, across a change of its
+// encryption holds both kinds, and reports none. An empty object reports
+// what its write chose (encrypted).
+func (s *Store) sseOf(extents []catalog.Extent, encrypted bool) string {
 	if len(extents) == 0 {
-		return s.Encryption()
+		if encrypted {
+			return sse.Algorithm
+		}
+		return ""
 	}
 	for _, e := range extents {
 		if e.IV == nil {

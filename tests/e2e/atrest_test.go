@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // TestEncryptAtRestSwitch: objects written with --encrypt-at-rest=true
@@ -88,9 +89,35 @@ func TestEncryptAtRestSwitch(t *testing.T) {
 		}
 	}
 
-	found := markersAtRest(t, srv.DataDir, "ZONAL-ENCRYPTED-MARKER-51c2", "ZONAL-PLAINTEXT-MARKER-09ab")
-	if found["ZONAL-ENCRYPTED-MARKER-51c2"] || !found["ZONAL-PLAINTEXT-MARKER-09ab"] {
-		t.Errorf("markers found at rest: %v; want only the one written with the default --encrypt-at-rest=false", found)
+	// A bucket given SSE-S3 with PutBucketEncryption encrypts its new
+	// data on this server too, so what GetBucketEncryption says is true.
+	if _, err := c.PutBucketEncryption(ctx, &s3.PutBucketEncryptionInput{Bucket: &bucket,
+		ServerSideEncryptionConfiguration: &types.ServerSideEncryptionConfiguration{Rules: []types.ServerSideEncryptionRule{{
+			ApplyServerSideEncryptionByDefault: &types.ServerSideEncryptionByDefault{SSEAlgorithm: types.ServerSideEncryptionAes256}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := c.GetBucketEncryption(ctx, &s3.GetBucketEncryptionInput{Bucket: &bucket}); err != nil ||
+		out.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm != types.ServerSideEncryptionAes256 {
+		t.Fatalf("GetBucketEncryption after PutBucketEncryption: %v", err)
+	}
+	bucketSSE := body("ZONAL-BUCKETSSE-MARKER-77de")
+	put, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: &bucket, Key: aws.String("bucket-default"), Body: bytes.NewReader(bucketSSE)})
+	if err != nil || put.ServerSideEncryption != "AES256" {
+		t.Fatalf("PutObject into a bucket with SSE-S3: %v, x-amz-server-side-encryption %q", err, put.ServerSideEncryption)
+	}
+	if out, err := c.GetObject(ctx, &s3.GetObjectInput{Bucket: &bucket, Key: aws.String("bucket-default")}); err != nil {
+		t.Fatal(err)
+	} else {
+		got, _ := io.ReadAll(out.Body)
+		out.Body.Close()
+		if !bytes.Equal(got, bucketSSE) || out.ServerSideEncryption != "AES256" {
+			t.Errorf("GetObject of the bucket-encrypted object: %d bytes, SSE %q", len(got), out.ServerSideEncryption)
+		}
+	}
+
+	found := markersAtRest(t, srv.DataDir, "ZONAL-ENCRYPTED-MARKER-51c2", "ZONAL-PLAINTEXT-MARKER-09ab", "ZONAL-BUCKETSSE-MARKER-77de")
+	if found["ZONAL-ENCRYPTED-MARKER-51c2"] || found["ZONAL-BUCKETSSE-MARKER-77de"] || !found["ZONAL-PLAINTEXT-MARKER-09ab"] {
+		t.Errorf("markers found at rest: %v; want only the one written with the default --encrypt-at-rest=false into a bucket without SSE-S3", found)
 	}
 }
 
