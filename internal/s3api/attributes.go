@@ -74,7 +74,7 @@ func (h *Handler) getObjectAttributes(w http.ResponseWriter, r *http.Request, t 
 		res.Checksum = &f
 	}
 	if want["StorageClass"] {
-		res.StorageClass = "EXPRESS_ONEZONE"
+		res.StorageClass = storageClass(t.Bucket)
 	}
 	if want["ObjectSize"] {
 		size := obj.Size

@@ -103,7 +103,7 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, c *caller, 
 		return err
 	}
 	hd := r.Header
-	if err := checkWriteHeaders(hd); err != nil {
+	if err := checkWriteHeaders(hd, t.Bucket); err != nil {
 		return err
 	}
 	if v := hd.Get("X-Amz-Tagging-Directive"); v == "REPLACE" && hd.Get("X-Amz-Tagging") != "" {

@@ -123,7 +123,7 @@ func (h *Handler) listPage(r *http.Request, bucket string, p listParams, after s
 		o := e.Object
 		c := listContents{
 			Key: p.encodeKey(o.Key), LastModified: xmlTime(o.LastModified), ETag: `"` + o.ETag + `"`,
-			Size: o.Size, StorageClass: "EXPRESS_ONEZONE", Owner: owner,
+			Size: o.Size, StorageClass: storageClass(bucket), Owner: owner,
 		}
 		for alg := range o.Checksums {
 			if a, ok := checksum.Parse(alg); ok {

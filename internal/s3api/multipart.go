@@ -24,7 +24,7 @@ func (h *Handler) createMultipartUpload(w http.ResponseWriter, r *http.Request, 
 	if err := validKey(t.Key); err != nil {
 		return err
 	}
-	if err := checkWriteHeaders(r.Header); err != nil {
+	if err := checkWriteHeaders(r.Header, t.Bucket); err != nil {
 		return err
 	}
 	if ce := r.Header.Get("Content-Encoding"); ce != "" && ce != "aws-chunked" {
@@ -58,14 +58,14 @@ func (h *Handler) createMultipartUpload(w http.ResponseWriter, r *http.Request, 
 }
 
 // checkWriteHeaders refuses headers of features directory buckets lack and
-// storage classes other than EXPRESS_ONEZONE.
-func checkWriteHeaders(hd http.Header) error {
+// storage classes other than bucket's (storageClass).
+func checkWriteHeaders(hd http.Header, bucket string) error {
 	for _, name := range unsupportedPutHeaders {
 		if hd.Get(name) != "" {
 			return s3err.NotImplemented.Msg("Directory buckets do not support the %s header.", name)
 		}
 	}
-	if sc := hd.Get("X-Amz-Storage-Class"); sc != "" && sc != "EXPRESS_ONEZONE" {
+	if sc := hd.Get("X-Amz-Storage-Class"); sc != "" && sc != storageClass(bucket) {
 		return s3err.InvalidStorageClass
 	}
 	if sse := hd.Get("X-Amz-Server-Side-Encryption"); sse != "" && sse != "AES256" {
@@ -313,7 +313,7 @@ func (h *Handler) listParts(w http.ResponseWriter, r *http.Request, t target) er
 	res := listPartsResult{
 		NS: s3NS, Bucket: t.Bucket, Key: t.Key, UploadID: id, PartNumberMarker: after, MaxParts: limit,
 		IsTruncated: more, Initiator: listOwner{ID: u.Initiator, DisplayName: u.Initiator},
-		Owner: listOwner{ID: u.Owner, DisplayName: u.Owner}, StorageClass: "EXPRESS_ONEZONE",
+		Owner: listOwner{ID: u.Owner, DisplayName: u.Owner}, StorageClass: storageClass(t.Bucket),
 		ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType,
 	}
 	for _, p := range parts {
@@ -396,7 +396,7 @@ func (h *Handler) listMultipartUploads(w http.ResponseWriter, r *http.Request, t
 			}
 			u := e.Upload
 			res.Uploads = append(res.Uploads, uploadItem{
-				Key: p.encodeKey(u.Key), UploadID: u.ID, Initiated: xmlTime(u.Initiated), StorageClass: "EXPRESS_ONEZONE",
+				Key: p.encodeKey(u.Key), UploadID: u.ID, Initiated: xmlTime(u.Initiated), StorageClass: storageClass(t.Bucket),
 				Owner: listOwner{ID: u.Owner, DisplayName: u.Owner}, Initiator: listOwner{ID: u.Initiator, DisplayName: u.Initiator},
 				ChecksumAlgorithm: u.ChecksumAlgorithm, ChecksumType: u.ChecksumType,
 			})

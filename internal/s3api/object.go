@@ -67,7 +67,7 @@ func (h *Handler) putObject(w http.ResponseWriter, r *http.Request, c *caller, t
 	if err := validKey(t.Key); err != nil {
 		return err
 	}
-	if err := checkWriteHeaders(r.Header); err != nil {
+	if err := checkWriteHeaders(r.Header, t.Bucket); err != nil {
 		return err
 	}
 	inm := r.Header.Get("If-None-Match")
@@ -292,7 +292,7 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, t target) er
 	}
 	if err := checkRead(r.Header, obj); err != nil {
 		if err == errNotModified {
-			setObjectHeaders(w.Header(), obj, false)
+			setObjectHeaders(w.Header(), t.Bucket, obj, false)
 			w.WriteHeader(http.StatusNotModified)
 			return nil
 		}
@@ -326,7 +326,7 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, t target) er
 		defer body.Close()
 	}
 	hd := w.Header()
-	setObjectHeaders(hd, obj, !partial && strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED"))
+	setObjectHeaders(hd, t.Bucket, obj, !partial && strings.EqualFold(r.Header.Get("X-Amz-Checksum-Mode"), "ENABLED"))
 	if partsCount != "" {
 		hd.Set("X-Amz-Mp-Parts-Count", partsCount)
 	}
@@ -352,11 +352,11 @@ func (h *Handler) getObject(w http.ResponseWriter, r *http.Request, t target) er
 	return nil
 }
 
-func setObjectHeaders(hd http.Header, obj *catalog.Object, withChecksums bool) {
+func setObjectHeaders(hd http.Header, bucket string, obj *catalog.Object, withChecksums bool) {
 	hd.Set("ETag", `"`+obj.ETag+`"`)
 	hd.Set("Last-Modified", obj.LastModified.UTC().Format(http.TimeFormat))
 	hd.Set("Accept-Ranges", "bytes")
-	hd.Set("X-Amz-Storage-Class", "EXPRESS_ONEZONE")
+	hd.Set("X-Amz-Storage-Class", storageClass(bucket))
 	setSSE(hd, obj.SSE)
 	ct := obj.ContentType
 	if ct == "" {

@@ -73,6 +73,25 @@ func TestLocalZoneBucket(t *testing.T) {
 	if got, _ := mustGetBytes(t, c, name, "a/k"); string(got) != "local" {
 		t.Fatalf("GetObject = %q", got)
 	}
+	// ...in S3 One Zone-IA, the storage class of Local Zone directory
+	// buckets, where AZ buckets hold S3 Express One Zone.
+	oh, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(name), Key: aws.String("a/k")})
+	noErr(t, "HeadObject", err)
+	lo, err := c.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(name), Prefix: aws.String("a/")})
+	noErr(t, "ListObjectsV2", err)
+	if oh.StorageClass != types.StorageClassOnezoneIa || len(lo.Contents) != 1 || lo.Contents[0].StorageClass != types.ObjectStorageClassOnezoneIa {
+		t.Errorf("storage class in a Local Zone: HEAD %q, list %+v; want ONEZONE_IA", oh.StorageClass, lo.Contents)
+	}
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(name), Key: aws.String("a/express"), Body: strings.NewReader("x"),
+		StorageClass: types.StorageClassExpressOnezone})
+	wantErr(t, "PutObject EXPRESS_ONEZONE into a Local Zone bucket", err, 400, "InvalidStorageClass")
+	_, err = c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(name), Key: aws.String("a/ia"), Body: strings.NewReader("x"),
+		StorageClass: types.StorageClassOnezoneIa})
+	noErr(t, "PutObject ONEZONE_IA into a Local Zone bucket", err)
+	mustPut(t, c, az, "k", []byte("az"))
+	if oh, err := c.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(az), Key: aws.String("k")}); err != nil || oh.StorageClass != types.StorageClassExpressOnezone {
+		t.Errorf("storage class in an AZ bucket: %q (%v)", oh.StorageClass, err)
+	}
 
 	// The configuration must agree with the zone the name carries.
 	bad := []struct {
