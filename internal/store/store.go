@@ -145,6 +145,8 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 		return noSuchBucket(name)
 	case errors.Is(err, catalog.ErrBucketNotEmpty):
 		return &Error{Kind: BucketNotEmpty, Bucket: name}
+	case errors.Is(err, catalog.ErrBucketHasAccessPoints):
+		return &Error{Kind: BucketHasAccessPoints, Bucket: name}
 	}
 	return wrap(err)
 }

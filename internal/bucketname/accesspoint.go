@@ -1,0 +1,47 @@
+package bucketname
+
+import (
+	"strconv"
+	"strings"
+)
+
+// AccessPointSuffix ends the name of every access point for directory
+// buckets (base--zone-id--xa-s3).
+const AccessPointSuffix = "--xa-s3"
+
+// IsAccessPoint reports whether name has the shape of an access point
+// name; bucket names never end in --xa-s3, so the suffix decides.
+func IsAccessPoint(name string) bool { return strings.HasSuffix(name, AccessPointSuffix) }
+
+// ValidateAccessPoint applies AWS's rules for access point names of
+// directory buckets and returns the zone id, or what is wrong: the
+// characters and reserved prefixes of bucket names, a base name of 3 to
+// 50 characters that begins and ends with a letter or digit, and the
+// --zone-id--xa-s3 suffix.
+func ValidateAccessPoint(name string) (string, string) {
+	rest, ok := strings.CutSuffix(name, AccessPointSuffix)
+	i := strings.LastIndex(rest, "--")
+	if !ok || i <= 0 {
+		return "", "Access point names for directory buckets must end with --<zone-id>--xa-s3."
+	}
+	for j := 0; j < len(name); j++ {
+		if c := name[j]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return "", "Access point names may contain only lowercase letters, numbers and hyphens."
+		}
+	}
+	base, zone := rest[:i], rest[i+2:]
+	switch {
+	case len(base) < 3 || len(base) > 50:
+		return "", "The base name of an access point must be between 3 and 50 characters long."
+	case base[0] == '-' || base[len(base)-1] == '-':
+		return "", "Access point names must begin and end with a letter or number."
+	case !ValidZoneID(zone):
+		return "", "The zone id " + strconv.Quote(zone) + " in the access point name is not well formed."
+	}
+	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+		if strings.HasPrefix(name, p) {
+			return "", "Access point names must not start with " + strconv.Quote(p) + "."
+		}
+	}
+	return zone, ""
+}
