@@ -146,4 +146,3 @@ func SortAccessPoints(aps []AccessPoint, after string, limit int) []AccessPoint 
 	}
 	return aps
 }
-

@@ -71,7 +71,7 @@ func listAccessPointsOp(method, rest string) string {
 // apRequest is an access point operation's input, checked before the
 // policy decision.
 type apRequest struct {
-	bucket string         // CreateAccessPoint
+	bucket string // CreateAccessPoint
 	tags   map[string]string
 	scope  *catalog.Scope // CreateAccessPoint (optional), PutAccessPointScope
 	policy []byte         // PutAccessPointPolicy
