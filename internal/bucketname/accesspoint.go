@@ -45,3 +45,48 @@ func ValidateAccessPoint(name string) (string, string) {
 	}
 	return zone, ""
 }
+
+// AccessPointRef is an access point named where a bucket goes on the data
+// plane: by its name, or by its ARN
+// (arn:PARTITION:s3express:REGION:ACCOUNT:accesspoint/NAME). Region and
+// Account are "" for a bare name.
+type AccessPointRef struct {
+	Name, Region, Account string
+}
+
+// ParseAccessPointRef reads a data-plane bucket name that names an access
+// point: a well-formed access point name, or the ARN of one. ok is false
+// for anything else (a bucket name, a malformed ARN).
+func ParseAccessPointRef(s string) (ref AccessPointRef, ok bool) {
+	if !strings.HasPrefix(s, "arn:") {
+		if _, why := ValidateAccessPoint(s); why != "" {
+			return ref, false
+		}
+		return AccessPointRef{Name: s}, true
+	}
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) != 6 || parts[1] == "" || parts[2] != "s3express" || parts[3] == "" || !accountID(parts[4]) {
+		return ref, false
+	}
+	name, found := strings.CutPrefix(parts[5], "accesspoint/")
+	if !found {
+		return ref, false
+	}
+	if _, why := ValidateAccessPoint(name); why != "" {
+		return ref, false
+	}
+	return AccessPointRef{Name: name, Region: parts[3], Account: parts[4]}, true
+}
+
+// accountID accepts twelve digits.
+func accountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}

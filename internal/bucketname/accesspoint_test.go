@@ -1,6 +1,9 @@
 package bucketname
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestValidateAccessPoint(t *testing.T) {
 	for name, zone := range map[string]string{
@@ -32,4 +35,57 @@ func TestValidateAccessPoint(t *testing.T) {
 	if !IsAccessPoint("ap1--use1-az4--xa-s3") || IsAccessPoint("b--use1-az4--x-s3") {
 		t.Error("IsAccessPoint")
 	}
+}
+
+func TestParseAccessPointRef(t *testing.T) {
+	for in, want := range map[string]AccessPointRef{
+		"ap1--use1-az4--xa-s3": {Name: "ap1--use1-az4--xa-s3"},
+		"arn:aws:s3express:us-east-1:000000000000:accesspoint/ap1--use1-az4--xa-s3": {Name: "ap1--use1-az4--xa-s3", Region: "us-east-1", Account: "000000000000"},
+	} {
+		if got, ok := ParseAccessPointRef(in); !ok || got != want {
+			t.Errorf("ParseAccessPointRef(%q) = %+v, %v; want %+v", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{
+		"b1--use1-az4--x-s3",
+		"arn:aws:s3express:us-east-1:000000000000:bucket/b1--use1-az4--x-s3",
+		"arn:aws:s3:us-east-1:000000000000:accesspoint/ap1--use1-az4--xa-s3",
+		"arn:aws:s3express:us-east-1:00000000000:accesspoint/ap1--use1-az4--xa-s3",
+		"arn:aws:s3express::000000000000:accesspoint/ap1--use1-az4--xa-s3",
+		"arn:aws:s3express:us-east-1:000000000000:accesspoint/ap1--use1-az4--xa-s3/k",
+		"arn:aws:s3express:us-east-1:000000000000:accesspoint/",
+		"arn::s3express:us-east-1:000000000000:accesspoint/ap1--use1-az4--xa-s3",
+	} {
+		if got, ok := ParseAccessPointRef(in); ok {
+			t.Errorf("ParseAccessPointRef(%q) = %+v, accepted", in, got)
+		}
+	}
+}
+
+// FuzzParseAccessPointRef: whatever it accepts names a valid access point
+// and round-trips to the ARN or name it was given.
+func FuzzParseAccessPointRef(f *testing.F) {
+	for _, s := range []string{"ap1--use1-az4--xa-s3", "arn:aws:s3express:us-east-1:000000000000:accesspoint/ap1--use1-az4--xa-s3",
+		"arn:aws:s3express:us-east-1:000000000000:bucket/b--use1-az4--x-s3", "arn:::::", "a--b--xa-s3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		ref, ok := ParseAccessPointRef(s)
+		if !ok {
+			return
+		}
+		if _, why := ValidateAccessPoint(ref.Name); why != "" {
+			t.Fatalf("%q accepted with an invalid name %q: %s", s, ref.Name, why)
+		}
+		if ref.Region == "" {
+			if s != ref.Name {
+				t.Fatalf("%q read as the name %q", s, ref.Name)
+			}
+			return
+		}
+		parts := strings.SplitN(s, ":", 6)
+		if back := "arn:" + parts[1] + ":s3express:" + ref.Region + ":" + ref.Account + ":accesspoint/" + ref.Name; back != s {
+			t.Fatalf("%q read as %+v, which is %q", s, ref, back)
+		}
+	})
 }

@@ -163,9 +163,18 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, req *R
 	case OpUnknown:
 		return s3err.MethodNotAllowed
 	}
+	if c.ap, err = h.resolveAccessPoint(r.Context(), &t); err != nil {
+		return err
+	}
 	d, err := h.authorize(r.Context(), r, c, t)
 	if err != nil {
 		return err
+	}
+	if c.ap != nil {
+		info.Bucket = t.Bucket
+		if err := checkThroughAccessPoint(c.ap, t); err != nil {
+			return err
+		}
 	}
 	if err := checkExpectedOwner(r, c, t); err != nil {
 		return err
