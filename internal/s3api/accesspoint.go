@@ -57,16 +57,12 @@ var scopePermission = map[Op]string{
 	OpRenameObject:         "PutObject",
 }
 
-// checkThroughAccessPoint refuses what a request through ap may not do:
-// control-plane operations (access points serve data access only), an
-// operation its scope's permissions leave out, and a key (or, for
-// listings, a prefix) outside its scope's prefixes. DeleteObjects checks
-// each key itself (keyInScope).
-func checkThroughAccessPoint(ap *catalog.AccessPoint, t target) error {
-	if _, control := controlActions[t.Op]; control {
-		return s3err.InvalidRequest.Msg("This operation is not supported through an access point.")
-	}
-	s := ap.Scope
+// checkScope refuses what a request through an access point with scope s
+// may not do: an operation the scope's permissions leave out, and a key
+// (or, for listings, a prefix) outside its prefixes. DeleteObjects checks
+// each key itself (keyInScope). Control-plane operations never get here:
+// access points serve data access only.
+func checkScope(s *catalog.Scope, t target) error {
 	if s == nil {
 		return nil
 	}

@@ -166,13 +166,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, req *R
 	if c.ap, err = h.resolveAccessPoint(r.Context(), &t); err != nil {
 		return err
 	}
+	if _, control := controlActions[t.Op]; control && c.ap != nil {
+		return s3err.InvalidRequest.Msg("This operation is not supported through an access point.")
+	}
 	d, err := h.authorize(r.Context(), r, c, t)
 	if err != nil {
 		return err
 	}
 	if c.ap != nil {
 		info.Bucket = t.Bucket
-		if err := checkThroughAccessPoint(c.ap, t); err != nil {
+		if err := checkScope(c.ap.Scope, t); err != nil {
 			return err
 		}
 	}
