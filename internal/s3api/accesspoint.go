@@ -20,14 +20,20 @@ import (
 
 // resolveAccessPoint replaces an access point named in t.Bucket by its
 // bucket and returns the access point; nil when t names a bucket. An ARN
-// must be of this region and of the access point's owner.
-func (h *Handler) resolveAccessPoint(ctx context.Context, t *target) (*catalog.AccessPoint, error) {
+// must be of this region and of the access point's owner. A session
+// minted elsewhere is refused first.
+func (h *Handler) resolveAccessPoint(ctx context.Context, c *caller, t *target) (*catalog.AccessPoint, error) {
 	if !bucketname.IsAccessPoint(t.Bucket) {
 		return nil, nil
 	}
 	ref, ok := bucketname.ParseAccessPointRef(t.Bucket)
 	if !ok {
 		return nil, s3err.InvalidBucketName.With("BucketName", t.Bucket)
+	}
+	if c.session != nil && c.session.Bucket != ref.Name {
+		// As for buckets: refused before the lookup, so a session's holder
+		// learns nothing of other access points.
+		return nil, errSessionBucket
 	}
 	ap, err := h.store.AccessPoint(ctx, ref.Name)
 	if err != nil {

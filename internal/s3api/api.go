@@ -163,7 +163,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, req *R
 	case OpUnknown:
 		return s3err.MethodNotAllowed
 	}
-	if c.ap, err = h.resolveAccessPoint(r.Context(), &t); err != nil {
+	if c.ap, err = h.resolveAccessPoint(r.Context(), c, &t); err != nil {
 		return err
 	}
 	if _, control := controlActions[t.Op]; control && c.ap != nil {

@@ -49,7 +49,8 @@ func newFixture(t *testing.T) *fixture {
 	}
 	a := auth.New(auth.Config{Region: "us-east-1", Identities: ids, Buckets: st.Catalog(), Now: func() time.Time { return now }})
 	n := 0
-	h := New(Config{Region: "us-east-1", Store: st, Auth: a, RequestID: func() (string, string) { n++; return fmt.Sprint("REQ", n), "HOST" }})
+	h := New(Config{Region: "us-east-1", Store: st, Auth: a, RequestID: func() (string, string) { n++; return fmt.Sprint("REQ", n), "HOST" },
+		Now: func() time.Time { return now }})
 	return &fixture{h: h, store: st}
 }
 
