@@ -63,8 +63,8 @@ type Session struct {
 	Expires time.Time
 	Mode    Mode
 	// Bucket is the name the session was minted for: a bucket's, or an
-	// access point's (base--zone--xa-s3), whose requests are then decided
-	// by that access point's current policy and scope.
+	// access point's (base--zone--xa-s3): its requests go through that
+	// access point, limited by its scope as it is at each request.
 	Bucket string
 	// BucketOwner and BucketCreated name the bucket incarnation the session
 	// was minted for (owner account, creation time in Unix nanoseconds).
