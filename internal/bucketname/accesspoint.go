@@ -65,7 +65,9 @@ func ParseAccessPointRef(s string) (ref AccessPointRef, ok bool) {
 		return AccessPointRef{Name: s}, true
 	}
 	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[1] == "" || parts[2] != "s3express" || parts[3] == "" || !accountID(parts[4]) {
+	// The account is not checked here: the caller compares it with the
+	// access point's owner.
+	if len(parts) != 6 || parts[1] == "" || parts[2] != "s3express" || parts[3] == "" || parts[4] == "" {
 		return ref, false
 	}
 	name, found := strings.CutPrefix(parts[5], "accesspoint/")
@@ -76,17 +78,4 @@ func ParseAccessPointRef(s string) (ref AccessPointRef, ok bool) {
 		return ref, false
 	}
 	return AccessPointRef{Name: name, Region: parts[3], Account: parts[4]}, true
-}
-
-// accountID accepts twelve digits.
-func accountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

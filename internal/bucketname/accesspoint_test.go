@@ -50,7 +50,7 @@ func TestParseAccessPointRef(t *testing.T) {
 		"b1--use1-az4--x-s3",
 		"arn:aws:s3express:us-east-1:000000000000:bucket/b1--use1-az4--x-s3",
 		"arn:aws:s3:us-east-1:000000000000:accesspoint/ap1--use1-az4--xa-s3",
-		"arn:aws:s3express:us-east-1:00000000000:accesspoint/ap1--use1-az4--xa-s3",
+		"arn:aws:s3express:us-east-1::accesspoint/ap1--use1-az4--xa-s3",
 		"arn:aws:s3express::000000000000:accesspoint/ap1--use1-az4--xa-s3",
 		"arn:aws:s3express:us-east-1:000000000000:accesspoint/ap1--use1-az4--xa-s3/k",
 		"arn:aws:s3express:us-east-1:000000000000:accesspoint/",

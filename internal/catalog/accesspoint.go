@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -66,13 +67,18 @@ type AccessPoints interface {
 	ListAccessPoints(ctx context.Context, owner, bucket, after string, limit int) ([]AccessPoint, error)
 }
 
-// CheckAccessPointUpdate refuses an UpdateAccessPoint fn that changed
-// anything but Policy, Scope and Tags.
-func CheckAccessPointUpdate(old, next AccessPoint) error {
-	if old.Name != next.Name || old.Bucket != next.Bucket || old.Owner != next.Owner || old.Region != next.Region || !old.CreatedAt.Equal(next.CreatedAt) {
-		return fmt.Errorf("catalog: UpdateAccessPoint of %q changed more than its policy, scope and tags", old.Name)
+// UpdatedAccessPoint runs an UpdateAccessPoint fn on a copy of old and
+// returns the result, refusing one that changed anything but Policy,
+// Scope and Tags.
+func UpdatedAccessPoint(old AccessPoint, fn func(a *AccessPoint) error) (AccessPoint, error) {
+	next := old.Clone()
+	if err := fn(&next); err != nil {
+		return AccessPoint{}, err
 	}
-	return nil
+	if old.Name != next.Name || old.Bucket != next.Bucket || old.Owner != next.Owner || old.Region != next.Region || !old.CreatedAt.Equal(next.CreatedAt) {
+		return AccessPoint{}, fmt.Errorf("catalog: UpdateAccessPoint of %q changed more than its policy, scope and tags", old.Name)
+	}
+	return next, nil
 }
 
 // apRecord is the stored form of an AccessPoint, shared by the durable
@@ -132,15 +138,7 @@ func DecodeAccessPoint(name string, b []byte) (AccessPoint, error) {
 // `after`, up to limit: the listing rule every engine shares.
 func SortAccessPoints(aps []AccessPoint, after string, limit int) []AccessPoint {
 	aps = slices.DeleteFunc(aps, func(a AccessPoint) bool { return a.Name <= after })
-	slices.SortFunc(aps, func(a, b AccessPoint) int {
-		switch {
-		case a.Name < b.Name:
-			return -1
-		case a.Name > b.Name:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(aps, func(a, b AccessPoint) int { return strings.Compare(a.Name, b.Name) })
 	if len(aps) > limit {
 		aps = aps[:limit]
 	}

@@ -18,7 +18,6 @@ import {
   DeleteObjectCommand,
 } from '@aws-sdk/client-s3';
 import {
-  S3ControlClient,
   CreateAccessPointCommand,
   GetAccessPointCommand,
   DeleteAccessPointCommand,
@@ -30,13 +29,12 @@ import {
 import {
   startServer,
   newClient,
+  newControlClient,
   bucketName,
   bodyBytes,
   directoryBucketConfiguration,
   rejection,
   describeError,
-  ACCESS_KEY,
-  SECRET_KEY,
   REGION,
   AZ,
 } from './harness.mjs';
@@ -53,12 +51,7 @@ describe('access points for directory buckets', () => {
   before(async () => {
     server = await startServer();
     s3 = newClient(server.endpoint);
-    control = new S3ControlClient({
-      region: REGION,
-      endpoint: server.endpoint,
-      credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-      maxAttempts: 1,
-    });
+    control = newControlClient(server.endpoint);
   });
 
   after(async () => {

@@ -48,11 +48,8 @@ func (c *Catalog) UpdateAccessPoint(ctx context.Context, name string, fn func(a 
 	if !ok {
 		return catalog.ErrNotFound
 	}
-	next := old.Clone()
-	if err := fn(&next); err != nil {
-		return err
-	}
-	if err := catalog.CheckAccessPointUpdate(old, next); err != nil {
+	next, err := catalog.UpdatedAccessPoint(old, fn)
+	if err != nil {
 		return err
 	}
 	c.aps[name] = next.Clone()

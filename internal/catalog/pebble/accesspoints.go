@@ -88,11 +88,8 @@ func (c *Catalog) UpdateAccessPoint(ctx context.Context, name string, fn func(a 
 	if err != nil {
 		return err
 	}
-	next := old.Clone()
-	if err := fn(&next); err != nil {
-		return err
-	}
-	if err := catalog.CheckAccessPointUpdate(old, next); err != nil {
+	next, err := catalog.UpdatedAccessPoint(old, fn)
+	if err != nil {
 		return err
 	}
 	return c.db.Set(apKey(name), catalog.EncodeAccessPoint(next), pebble.Sync)

@@ -64,11 +64,8 @@ func (c *Catalog) UpdateAccessPoint(ctx context.Context, name string, fn func(a 
 		if err != nil {
 			return err
 		}
-		next := old.Clone()
-		if err := fn(&next); err != nil {
-			return err
-		}
-		if err := catalog.CheckAccessPointUpdate(old, next); err != nil {
+		next, err := catalog.UpdatedAccessPoint(old, fn)
+		if err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, "UPDATE access_points SET record = $2 WHERE name = $1", []byte(name), catalog.EncodeAccessPoint(next))
