@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	ctltypes "github.com/aws/aws-sdk-go-v2/service/s3control/types"
 )
@@ -321,6 +322,24 @@ func TestAccessPointScope(t *testing.T) {
 	noErr(t, "PutAccessPointScope", err)
 	noErr(t, "DeleteObject once permitted", deleteKey(ctx, c, name, "allowed/k"))
 	wantErr(t, "PutObject once no longer permitted", putString(ctx, c, name, "allowed/k2", "x"), 403, "AccessDenied")
+
+	// DeleteObjects refuses the keys outside the prefixes one by one.
+	_, err = cc.PutAccessPointScope(ctx, &s3control.PutAccessPointScopeInput{AccountId: aws.String(testAccountID), Name: aws.String(name),
+		Scope: &ctltypes.Scope{Prefixes: []string{"allowed/"}, Permissions: []ctltypes.ScopePermission{ctltypes.ScopePermissionDeleteObject}}})
+	noErr(t, "PutAccessPointScope with prefixes", err)
+	for _, k := range []string{"allowed/d", "other/d"} {
+		noErr(t, "seed "+k, putString(ctx, c, bucket, k, "d"))
+	}
+	out, err := c.DeleteObjects(ctx, &s3.DeleteObjectsInput{Bucket: aws.String(name), Delete: &types.Delete{
+		Objects: []types.ObjectIdentifier{{Key: aws.String("allowed/d")}, {Key: aws.String("other/d")}}}})
+	noErr(t, "DeleteObjects through the access point", err)
+	if len(out.Deleted) != 1 || aws.ToString(out.Deleted[0].Key) != "allowed/d" || len(out.Errors) != 1 ||
+		aws.ToString(out.Errors[0].Key) != "other/d" || aws.ToString(out.Errors[0].Code) != "AccessDenied" {
+		t.Errorf("DeleteObjects through the scoped access point: deleted %+v, errors %+v", out.Deleted, out.Errors)
+	}
+	if got, err := readAll(ctx, c, bucket, "other/d"); err != nil || got != "d" {
+		t.Errorf("other/d after a refused delete: %q, %v", got, err)
+	}
 }
 
 // TestAccessPointPolicies: a request through an access point needs both
