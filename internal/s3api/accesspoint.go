@@ -2,6 +2,7 @@ package s3api
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"strings"
 
@@ -68,7 +69,7 @@ var scopePermission = map[Op]string{
 // (or, for listings, a prefix) outside its prefixes. DeleteObjects checks
 // each key itself (keyInScope). Control-plane operations never get here:
 // access points serve data access only.
-func checkScope(s *catalog.Scope, t target) error {
+func checkScope(s *catalog.Scope, t target, r *http.Request) error {
 	if s == nil {
 		return nil
 	}
@@ -92,6 +93,13 @@ func checkScope(s *catalog.Scope, t target) error {
 	}
 	if !keyInScope(s, t.Key) {
 		return s3err.AccessDenied
+	}
+	if t.Op == OpRenameObject {
+		// The source leaves its key: it must be within the scope too. A
+		// malformed source is the operation's to refuse.
+		if src, err := renameSource(r.Header.Get("X-Amz-Rename-Source"), t.Bucket); err == nil && !keyInScope(s, src) {
+			return s3err.AccessDenied
+		}
 	}
 	return nil
 }

@@ -175,7 +175,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, req *R
 	}
 	if c.ap != nil {
 		info.Bucket = t.Bucket
-		if err := checkScope(c.ap.Scope, t); err != nil {
+		if err := checkScope(c.ap.Scope, t, r); err != nil {
 			return err
 		}
 	}
