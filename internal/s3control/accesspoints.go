@@ -108,6 +108,14 @@ func (h *Handler) accessPoint(w http.ResponseWriter, c *call) error {
 		}
 		req.Conditions["s3express:locationname"] = []string{zone}
 	}
+	if in.scope != nil && len(in.scope.Permissions) > 0 {
+		// What the scope would permit, so a policy can bound the scopes a
+		// caller may set.
+		if req.Conditions == nil {
+			req.Conditions = map[string][]string{}
+		}
+		req.Conditions["s3express:permissions"] = in.scope.Permissions
+	}
 	if err := h.authorize(c, req); err != nil {
 		return err
 	}

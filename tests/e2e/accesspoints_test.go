@@ -405,3 +405,43 @@ func TestAccessPointPolicies(t *testing.T) {
 	noErr(t, "alice through the access point with network-origin and ARN conditions", read(alice, name))
 	wantRefused(t, "bob once the access point policy names alice only", read(bob, name), 403, "AccessDenied")
 }
+
+// TestAccessPointControlConditions: S3 Control access point operations
+// are decided with s3express:Permissions (the scope asked for) and the
+// access point's own tags (aws:ResourceTag).
+func TestAccessPointControlConditions(t *testing.T) {
+	srv := sharedServer(t)
+	c, _ := newClient(t, srv)
+	cc := controlClient(t, srv, srv.AccessKey, srv.SecretKey)
+	ic := iamClientFor(t, srv, srv.AccessKey, srv.SecretKey)
+	ctx := ctxT(t, 2*time.Minute)
+	bucket := mustCreateBucket(t, c, "apcond")
+	tagged, untagged := mustCreateAccessPoint(t, cc, bucket, nil), mustCreateAccessPoint(t, cc, bucket, nil)
+	noErr(t, "tag", tagResource(ctx, cc, testAccountID, accessPointARNOf(testAccountID, tagged), "team", "data"))
+
+	user := createIAMUser(t, ic, "apcond-"+randHex(6))
+	putUserPolicy(t, ic, user.Name, "ap", policyDoc(
+		`{"Effect":"Allow","Action":"s3express:PutAccessPointScope","Resource":"*","Condition":{"ForAllValues:StringEquals":{"s3express:Permissions":["GetObject","ListBucket"]}}}`,
+		`{"Effect":"Allow","Action":"s3express:GetAccessPoint","Resource":"*","Condition":{"StringEquals":{"aws:ResourceTag/team":"data"}}}`,
+	))
+	ucc := controlClient(t, srv, user.AK, user.SK)
+	putScope := func(perms ...ctltypes.ScopePermission) error {
+		_, err := ucc.PutAccessPointScope(ctx, &s3control.PutAccessPointScopeInput{AccountId: aws.String(testAccountID), Name: aws.String(tagged),
+			Scope: &ctltypes.Scope{Permissions: perms}})
+		return err
+	}
+	noErr(t, "PutAccessPointScope within the allowed permissions", putScope(ctltypes.ScopePermissionGetObject))
+	wantErr(t, "PutAccessPointScope granting PutObject", putScope(ctltypes.ScopePermissionGetObject, ctltypes.ScopePermissionPutObject), 403, "AccessDenied")
+	gs, err := cc.GetAccessPointScope(ctx, &s3control.GetAccessPointScopeInput{AccountId: aws.String(testAccountID), Name: aws.String(tagged)})
+	noErr(t, "GetAccessPointScope", err)
+	if gs.Scope == nil || !slices.Equal(gs.Scope.Permissions, []ctltypes.ScopePermission{ctltypes.ScopePermissionGetObject}) {
+		t.Errorf("scope after a refused change = %+v", gs.Scope)
+	}
+
+	get := func(name string) error {
+		_, err := ucc.GetAccessPoint(ctx, &s3control.GetAccessPointInput{AccountId: aws.String(testAccountID), Name: aws.String(name)})
+		return err
+	}
+	noErr(t, "GetAccessPoint on the team=data access point", get(tagged))
+	wantErr(t, "GetAccessPoint on the untagged access point", get(untagged), 403, "AccessDenied")
+}
