@@ -169,6 +169,10 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, req *R
 	if _, control := controlActions[t.Op]; control && c.ap != nil {
 		return s3err.InvalidRequest.Msg("This operation is not supported through an access point.")
 	}
+	if c.ap != nil && h.cfg.PrefetchObjects && (t.Op == OpGetObject || t.Op == OpHeadObject) && t.Key != "" {
+		// The hint above named the access point; the bucket is known now.
+		r = r.WithContext(catalog.WithObjectHint(r.Context(), t.Bucket, t.Key))
+	}
 	d, err := h.authorize(r.Context(), r, c, t)
 	if err != nil {
 		return err
