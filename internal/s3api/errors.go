@@ -101,7 +101,7 @@ func storeError(e *store.Error) *s3err.Error {
 		return s3err.BucketAlreadyOwnedByYou.With("BucketName", e.Bucket)
 	case store.BucketNotEmpty:
 		return s3err.BucketNotEmpty.With("BucketName", e.Bucket)
-	case store.BucketHasAccessPoints:
+	case store.AccessPointsAttached:
 		// AWS documents that access points must be deleted first, not the
 		// code; 409 InvalidBucketState says the bucket's state is the
 		// obstacle without suggesting it holds objects.

@@ -146,7 +146,7 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 	case errors.Is(err, catalog.ErrBucketNotEmpty):
 		return &Error{Kind: BucketNotEmpty, Bucket: name}
 	case errors.Is(err, catalog.ErrBucketHasAccessPoints):
-		return &Error{Kind: BucketHasAccessPoints, Bucket: name}
+		return &Error{Kind: AccessPointsAttached, Bucket: name}
 	}
 	return wrap(err)
 }
