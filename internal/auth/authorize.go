@@ -62,6 +62,13 @@ type Request struct {
 	// (policy.Request.Unknown): the decision says whether the action
 	// could be allowed.
 	Unknown []string
+	// AccessPoint is the access point a zonal request came through (the
+	// bucket is then its bucket), or, for a regional action on an access
+	// point (Resource its ARN), its record; nil for none. See
+	// decideThroughAccessPoint.
+	AccessPoint *catalog.AccessPoint
+	// half is which half of a decision through an access point this is.
+	half apHalf
 }
 
 // Denial says why a request was refused.
@@ -138,7 +145,13 @@ func (d Decision) Reason() string {
 // ReadOnly session changes nothing.
 func (a *Authority) Authorize(ctx context.Context, c *Caller, req Request) Decision {
 	if s := c.Session; s != nil {
-		if req.BucketName == "" || req.BucketName != s.Bucket {
+		// A session minted through an access point bears its name, and
+		// serves only requests through it (the SDKs cache by name).
+		name := req.BucketName
+		if req.AccessPoint != nil && !req.Regional {
+			name = req.AccessPoint.Name
+		}
+		if name == "" || name != s.Bucket {
 			return Decision{Denial: SessionBucket}
 		}
 		if req.Bucket != nil && !SessionFits(s, req.Bucket) {
@@ -231,8 +244,12 @@ func (a *Authority) mint(ctx context.Context, c *Caller, req Request) Decision {
 var requestTagKeys = []string{"aws:requesttag/", "aws:tagkeys"}
 
 // decide evaluates the identity policies of the caller and, unless the
-// action is regional, the bucket's policy.
+// action is regional, the bucket's policy (through an access point, its
+// policy too: decideThroughAccessPoint).
 func (a *Authority) decide(ctx context.Context, c *Caller, req *Request) Decision {
+	if req.AccessPoint != nil && !req.Regional && req.half == 0 {
+		return a.decideThroughAccessPoint(ctx, c, req)
+	}
 	d := Decision{Action: req.Action, Mode: req.Mode}
 	pol := a.cfg.Policies
 	pp := policy.Principal{Account: c.Principal.Account, User: c.Principal.User}
@@ -247,7 +264,13 @@ func (a *Authority) decide(ctx context.Context, c *Caller, req *Request) Decisio
 	}
 	owner := c.Principal.Account
 	var bucketPolicy *policy.Policy
-	if req.Bucket != nil {
+	if req.half == halfAccessPoint {
+		var err error
+		if bucketPolicy, err = accessPointPolicy(req.AccessPoint); err != nil {
+			d.Err = err
+			return d
+		}
+	} else if req.Bucket != nil {
 		owner = req.Bucket.Owner
 		if !req.Regional {
 			var err error
@@ -357,6 +380,9 @@ func (a *Authority) conditions(c *Caller, req *Request) map[string][]string {
 	}
 	if b := req.Bucket; b != nil {
 		bucketConditions(ctx, b)
+	}
+	if ap := req.AccessPoint; ap != nil {
+		accessPointConditions(ctx, ap, a.cfg.Region, req.Regional, req.half != halfBucket)
 	}
 	if a.cfg.Policies != nil && !c.Principal.IsRoot() {
 		if _, id, err := a.cfg.Policies.CallerIdentity(c.Principal); err == nil {

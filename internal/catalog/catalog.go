@@ -216,12 +216,15 @@ type GCItem struct {
 
 // Catalog is the metadata store. Implementations are safe for concurrent use.
 type Catalog interface {
+	AccessPoints
+
 	// CreateBucket stores b, or returns ErrExists (with the existing record's
 	// owner reachable through GetBucket).
 	CreateBucket(ctx context.Context, b Bucket) error
 	GetBucket(ctx context.Context, name string) (Bucket, error)
 	// DeleteBucket removes an empty bucket; ErrBucketNotEmpty when any
-	// object or in-progress upload remains.
+	// object or in-progress upload remains, ErrBucketHasAccessPoints when
+	// an access point is attached to it.
 	DeleteBucket(ctx context.Context, name string) error
 	// ListBuckets returns up to limit buckets of owner with names after `after`, in name order.
 	ListBuckets(ctx context.Context, owner, after string, limit int) ([]Bucket, error)

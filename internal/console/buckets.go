@@ -162,6 +162,9 @@ func (c *Console) deleteBucket(w http.ResponseWriter, r *http.Request, s *login)
 	case errors.As(err, &se) && se.Kind == store.BucketNotEmpty:
 		c.bucketsPage(w, r, s, http.StatusConflict, "The bucket "+name+" was not deleted: it is not empty. "+
 			"A directory bucket can only be deleted once it holds no objects and no unfinished multipart uploads.", bucketsData{})
+	case errors.As(err, &se) && se.Kind == store.AccessPointsAttached:
+		c.bucketsPage(w, r, s, http.StatusConflict, "The bucket "+name+" was not deleted: access points are attached to it. "+
+			"Delete them first (S3 Control DeleteAccessPoint).", bucketsData{})
 	case errors.As(err, &se) && se.Kind == store.NoSuchBucket:
 		c.fail(w, http.StatusNotFound, s, "The bucket "+name+" does not exist.")
 	case err != nil:

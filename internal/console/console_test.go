@@ -638,7 +638,8 @@ func TestUploadLimit(t *testing.T) {
 }
 
 // TestBuckets: create with a bad and a good name, refuse to delete a
-// bucket holding an object (saying why), delete it once empty.
+// bucket holding an object or with an access point (saying why), delete
+// it once empty.
 func TestBuckets(t *testing.T) {
 	e := newEnv(t)
 	b := e.signedIn(rootAK, rootSK)
@@ -662,6 +663,19 @@ func TestBuckets(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.postCSRF("b/"+bucket+"/delete", url.Values{"key": {"x"}})
+	// An attached access point keeps the bucket too, and the page says so.
+	ap := catalog.AccessPoint{Name: "photos--use1-az4--xa-s3", Bucket: bucket, Owner: account, Region: region}
+	if err := e.st.CreateAccessPoint(context.Background(), ap); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = b.postCSRF("buckets/delete", url.Values{"bucket": {bucket}})
+	wantStatus(t, "delete with an access point", resp, body, http.StatusConflict)
+	if !strings.Contains(body, "access points are attached") {
+		t.Fatalf("delete with an access point page:\n%s", body)
+	}
+	if err := e.st.DeleteAccessPoint(context.Background(), ap.Name); err != nil {
+		t.Fatal(err)
+	}
 	resp, body = b.postCSRF("buckets/delete", url.Values{"bucket": {bucket}})
 	wantStatus(t, "delete", resp, body, http.StatusSeeOther)
 	if _, err := e.st.Bucket(context.Background(), bucket); err == nil {

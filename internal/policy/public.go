@@ -37,6 +37,10 @@ var pinningKeys = map[string]bool{
 	"aws:sourceip": true, "aws:sourcearn": true, "aws:sourcevpc": true, "aws:sourcevpce": true,
 	"aws:sourceowner": true, "aws:sourceaccount": true, "aws:userid": true,
 	"aws:sourceorgid": true, "aws:principalorgpaths": true,
+	// Delegation to access points: a grant to everyone who comes through
+	// one account's (or one) access point is not public, as for S3's
+	// s3:DataAccessPointAccount and s3:DataAccessPointArn.
+	"s3express:dataaccesspointaccount": true, "s3express:dataaccesspointarn": true,
 }
 
 func pinned(conds []Condition) bool {

@@ -24,6 +24,8 @@ func TestPublic(t *testing.T) {
 		{"star with a wide network", `{"Effect":"Allow","Principal":"*","Action":"s3express:CreateSession","Resource":"` + arn + `","Condition":{"IpAddress":{"aws:SourceIp":"0.0.0.0/1"}}}`, true},
 		{"star with a wildcard account", `{"Effect":"Allow","Principal":"*","Action":"s3express:CreateSession","Resource":"` + arn + `","Condition":{"StringLike":{"aws:PrincipalAccount":"4444*"}}}`, true},
 		{"star with IfExists", `{"Effect":"Allow","Principal":"*","Action":"s3express:CreateSession","Resource":"` + arn + `","Condition":{"StringEqualsIfExists":{"aws:PrincipalAccount":"444455556666"}}}`, true},
+		{"star delegated to an account's access points", `{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3express:CreateSession","Resource":"` + arn + `","Condition":{"StringEquals":{"s3express:DataAccessPointAccount":"111122223333"}}}`, false},
+		{"star delegated to one access point", `{"Effect":"Allow","Principal":"*","Action":"s3express:CreateSession","Resource":"` + arn + `","Condition":{"ArnEquals":{"s3express:DataAccessPointArn":"arn:aws:s3express:us-east-1:111122223333:accesspoint/ap1--use1-az4--xa-s3"}}}`, false},
 		{"star with an unrelated condition", `{"Effect":"Allow","Principal":"*","Action":"s3express:CreateSession","Resource":"` + arn + `","Condition":{"StringEquals":{"s3express:SessionMode":"ReadOnly"}}}`, true},
 	}
 	for _, c := range cases {

@@ -163,9 +163,25 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, req *R
 	case OpUnknown:
 		return s3err.MethodNotAllowed
 	}
+	if c.ap, err = h.resolveAccessPoint(r.Context(), c, &t); err != nil {
+		return err
+	}
+	if _, control := controlActions[t.Op]; control && c.ap != nil {
+		return s3err.InvalidRequest.Msg("This operation is not supported through an access point.")
+	}
+	if c.ap != nil && h.cfg.PrefetchObjects && (t.Op == OpGetObject || t.Op == OpHeadObject) && t.Key != "" {
+		// The hint above named the access point; the bucket is known now.
+		r = r.WithContext(catalog.WithObjectHint(r.Context(), t.Bucket, t.Key))
+	}
 	d, err := h.authorize(r.Context(), r, c, t)
 	if err != nil {
 		return err
+	}
+	if c.ap != nil {
+		info.Bucket = t.Bucket
+		if err := checkScope(c.ap.Scope, t, r); err != nil {
+			return err
+		}
 	}
 	if err := checkExpectedOwner(r, c, t); err != nil {
 		return err

@@ -28,6 +28,8 @@ type caller struct {
 	// create is CreateBucket's configuration, read by authorize: the tags
 	// it asks for are condition keys.
 	create *createBucketConfiguration
+	// ap is the access point the request came through, nil for none.
+	ap *catalog.AccessPoint
 }
 
 // id is the caller as auth knows it, built when asked for so the caller
@@ -120,7 +122,11 @@ func (h *Handler) authorize(ctx context.Context, r *http.Request, c *caller, t t
 		// Any caller may learn it has no general-purpose buckets.
 		return auth.Decision{Allowed: true}, nil
 	}
-	if c.session != nil && (t.Bucket == "" || t.Bucket != c.session.Bucket) {
+	name := t.Bucket
+	if c.ap != nil {
+		name = c.ap.Name // a session through an access point bears its name
+	}
+	if c.session != nil && (name == "" || name != c.session.Bucket) {
 		// Refused before the bucket is looked up: the session's holder
 		// learns nothing of other buckets.
 		return auth.Decision{}, errSessionBucket
@@ -130,7 +136,7 @@ func (h *Handler) authorize(ctx context.Context, r *http.Request, c *caller, t t
 		return auth.Decision{}, authError(err)
 	}
 	c.bucket = b
-	req := auth.Request{BucketName: t.Bucket, Bucket: b}
+	req := auth.Request{BucketName: t.Bucket, Bucket: b, AccessPoint: c.ap}
 	if action, control := controlActions[t.Op]; control {
 		req.Action, req.Regional, req.Writes = action, true, !controlReads[t.Op]
 		if t.Op == OpCreateBucket {
@@ -150,7 +156,10 @@ func (h *Handler) authorize(ctx context.Context, r *http.Request, c *caller, t t
 			if header == "" {
 				mode = 0 // none named: the most the policies allow
 			}
-			req.Mode, req.Mint, req.ControlActions = mode, true, sessionControlActions(b != nil)
+			req.Mode, req.Mint = mode, true
+			if c.ap == nil { // access points serve no control-plane operation
+				req.ControlActions = sessionControlActions(b != nil)
+			}
 		}
 	}
 	id := c.id(r)

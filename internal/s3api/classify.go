@@ -121,7 +121,8 @@ func ServiceOf(r *http.Request) string { return Classified(r).Service }
 func SigV4Of(r *http.Request) (*sigv4.Auth, error) { return Classified(r).SigV4(r) }
 
 // HostBucket returns the bucket a virtual-hosted style Host names: its
-// first label when that is a directory bucket name ("--x-s3"), the port
+// first label when that is a directory bucket name ("--x-s3") or an
+// access point's ("--xa-s3"), the port
 // and IP literals aside. The admin split asks it too, so /_zonal/... on a
 // bucket host stays an object key by the same rule routing uses.
 func HostBucket(host string) (string, bool) {
@@ -129,7 +130,7 @@ func HostBucket(host string) (string, bool) {
 		host = h
 	}
 	label, _, ok := strings.Cut(host, ".")
-	if !ok || !strings.HasSuffix(label, "--x-s3") || net.ParseIP(host) != nil {
+	if !ok || !strings.HasSuffix(label, "--x-s3") && !strings.HasSuffix(label, "--xa-s3") || net.ParseIP(host) != nil {
 		return "", false
 	}
 	return label, true

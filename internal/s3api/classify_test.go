@@ -27,7 +27,8 @@ func TestScopeService(t *testing.T) {
 }
 
 // TestHostBucket pins the virtual-hosted rule the admin split shares with
-// routing: the first label, port aside, ending in --x-s3.
+// routing: the first label, port aside, ending in --x-s3 (or --xa-s3, an
+// access point's).
 func TestHostBucket(t *testing.T) {
 	for host, want := range map[string]string{
 		"b--use1-az4--x-s3.localhost:9000": "b--use1-az4--x-s3",
@@ -39,6 +40,7 @@ func TestHostBucket(t *testing.T) {
 		"127.0.0.1:9000":                   "",
 		"[::1]:9000":                       "",
 		"s3.b--use1-az4--x-s3.localhost":   "",
+		"ap1--use1-az4--xa-s3.localhost":   "ap1--use1-az4--xa-s3",
 	} {
 		got, ok := HostBucket(host)
 		if got != want || ok != (want != "") {

@@ -160,6 +160,10 @@ func (h *Handler) deleteObjects(w http.ResponseWriter, r *http.Request, c *calle
 	}
 	res := deleteResult{NS: s3NS}
 	for _, o := range req.Objects {
+		if c.ap != nil && !keyInScope(c.ap.Scope, o.Key) {
+			res.Errors = append(res.Errors, deleteFailure{o.Key, s3err.AccessDenied.Code, s3err.AccessDenied.Message})
+			continue
+		}
 		cond := store.DeleteConditions{IfMatch: o.ETag, IfMatchSize: o.Size}
 		if o.LastModifiedTime != "" {
 			tm, err := parseAnyTime(o.LastModifiedTime)

@@ -101,6 +101,16 @@ func storeError(e *store.Error) *s3err.Error {
 		return s3err.BucketAlreadyOwnedByYou.With("BucketName", e.Bucket)
 	case store.BucketNotEmpty:
 		return s3err.BucketNotEmpty.With("BucketName", e.Bucket)
+	case store.AccessPointsAttached:
+		// AWS documents that access points must be deleted first, not the
+		// code; 409 InvalidBucketState says the bucket's state is the
+		// obstacle without suggesting it holds objects.
+		return s3err.InvalidBucketState.Msg("The bucket has access points attached; delete them before the bucket.").With("BucketName", e.Bucket)
+	case store.NoSuchAccessPoint:
+		return s3err.NoSuchAccessPoint.With("AccessPointName", e.Msg)
+	case store.AccessPointExists:
+		// Only S3 Control creates access points; it answers in its own codes.
+		return s3err.InvalidRequest.Msg("The access point already exists.")
 	case store.PreconditionFailed:
 		return s3err.PreconditionFailed.With("Condition", conditionName(e))
 	case store.Conflict:

@@ -101,6 +101,13 @@ func route(r *http.Request, q url.Values) target {
 	} else {
 		rest := strings.TrimPrefix(path, "/")
 		t.Bucket, t.Key, _ = strings.Cut(rest, "/")
+		if i := strings.Index(rest, ":accesspoint/"); i >= 0 && strings.HasPrefix(rest, "arn:") && i < strings.IndexByte(rest, '/') {
+			// An access point ARN as the bucket: the SDKs encode its '/'
+			// (%2F), which the decoded path no longer shows.
+			n := i + len(":accesspoint/")
+			name, key, _ := strings.Cut(rest[n:], "/")
+			t.Bucket, t.Key = rest[:n]+name, key
+		}
 		if t.Bucket == s3ControlPrefix {
 			// S3 Control (access points, tagging, ...): not a bucket.
 			t.Bucket, t.Key, t.Op, t.Sub = "", "", OpS3Control, "S3 Control "+r.Method+" /"+rest

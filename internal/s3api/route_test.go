@@ -33,6 +33,16 @@ func TestRoute(t *testing.T) {
 		{"GET", "/b--use1-az4--x-s3/k?acl", "127.0.0.1", "b--use1-az4--x-s3", "k", OpNotImplemented},
 		{"GET", "/b--use1-az4--x-s3?versioning", "127.0.0.1", "b--use1-az4--x-s3", "", OpNotImplemented},
 		{"POST", "/b--use1-az4--x-s3/k", "127.0.0.1", "b--use1-az4--x-s3", "k", OpUnknown},
+		// Access points: by name, and by ARN as one %2F-encoded segment.
+		{"GET", "/ap1--use1-az4--xa-s3?session=", "127.0.0.1", "ap1--use1-az4--xa-s3", "", OpCreateSession},
+		{"PUT", "/ap1--use1-az4--xa-s3/allowed/k?x-id=PutObject", "127.0.0.1", "ap1--use1-az4--xa-s3", "allowed/k", OpPutObject},
+		{"GET", "/arn%3Aaws%3As3express%3Aus-east-1%3A000000000000%3Aaccesspoint%2Fap1--use1-az4--xa-s3?session=", "127.0.0.1",
+			"arn:aws:s3express:us-east-1:000000000000:accesspoint/ap1--use1-az4--xa-s3", "", OpCreateSession},
+		{"PUT", "/arn%3Aaws%3As3express%3Aus-east-1%3A000000000000%3Aaccesspoint%2Fap1--use1-az4--xa-s3/allowed/k?x-id=PutObject", "127.0.0.1",
+			"arn:aws:s3express:us-east-1:000000000000:accesspoint/ap1--use1-az4--xa-s3", "allowed/k", OpPutObject},
+		{"GET", "/arn%3Aaws%3As3express%3Aus-east-1%3A000000000000%3Aaccesspoint%2Fap1--use1-az4--xa-s3?list-type=2&prefix=allowed%2F", "127.0.0.1",
+			"arn:aws:s3express:us-east-1:000000000000:accesspoint/ap1--use1-az4--xa-s3", "", OpListObjectsV2},
+		{"GET", "/k?x-id=GetObject", "ap1--use1-az4--xa-s3.localhost:9000", "ap1--use1-az4--xa-s3", "k", OpGetObject},
 	}
 	for _, c := range cases {
 		r := httptest.NewRequest(c.method, c.url, nil)

@@ -44,6 +44,9 @@ func (h *Handler) createSession(w http.ResponseWriter, r *http.Request, c *calle
 	if b := c.bucket; b != nil {
 		s.BucketOwner, s.BucketCreated = b.Owner, b.CreatedAt.UnixNano()
 	}
+	if c.ap != nil {
+		s.Bucket = c.ap.Name
+	}
 	tok, err := h.cfg.Sessions.Mint(s, h.now(), h.cfg.SessionTTL)
 	if err != nil {
 		return internalError(err)

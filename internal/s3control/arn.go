@@ -69,14 +69,10 @@ func ParseARN(s string) (ARN, string) {
 	return a, ""
 }
 
-// validAccessPointName applies the directory bucket naming rules to an
-// access point name, whose suffix is --xa-s3.
+// validAccessPointName applies the naming rules of access points for
+// directory buckets (base--zone-id--xa-s3).
 func validAccessPointName(name string) bool {
-	base, ok := strings.CutSuffix(name, "--xa-s3")
-	if !ok {
-		return false
-	}
-	_, why := bucketname.Validate(base + "--x-s3")
+	_, why := bucketname.ValidateAccessPoint(name)
 	return why == ""
 }
 

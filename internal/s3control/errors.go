@@ -78,6 +78,8 @@ func toError(err error) *Error {
 		switch st.Kind {
 		case store.NoSuchBucket:
 			return errNoSuchBucket
+		case store.NoSuchAccessPoint:
+			return errNoSuchAccessPoint
 		case store.InvalidTag:
 			return errInvalidTag.Msg(st.Msg)
 		case store.TooManyTags:

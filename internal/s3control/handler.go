@@ -11,11 +11,11 @@
 // <ErrorResponse>, as the S3 Control SDK deserializers read them.
 //
 // Served: TagResource, UntagResource and ListTagsForResource on directory
-// bucket ARNs (/v20180820/tags/{arn}); an access point ARN answers
-// NoSuchAccessPoint, as no access point exists yet. Other S3 Control
-// resources answer 501 NotImplemented. Operations are routed by the first
-// path segment (Handler.routes), where the access point operations
-// (accesspoint/{name}[/policy|/scope], accesspointfordirectory) plug in.
+// bucket and access point ARNs (/v20180820/tags/{arn}); the access points
+// for directory buckets (accesspoint/{name}[/policy|/scope],
+// accesspointfordirectory). Other S3 Control resources answer 501
+// NotImplemented. Operations are routed by the first path segment
+// (Handler.routes).
 package s3control
 
 import (
@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/zonal-dev/zonal/internal/auth"
 	"github.com/zonal-dev/zonal/internal/s3api"
@@ -41,6 +42,7 @@ type Config struct {
 	// RequestID returns a new request id and the host id; the server
 	// passes the S3 API's, so ids are unique across both.
 	RequestID func() (id, host string)
+	Now       func() time.Time // nil: time.Now
 }
 
 // Handler is the S3 Control http.Handler.
@@ -50,10 +52,11 @@ type Handler struct {
 }
 
 // route serves the operations under one resource segment
-// (/v20180820/<segment>/...): op names the operation for a method (""
-// when the method is not allowed there), serve runs it.
+// (/v20180820/<segment>/...): op names the operation for a method and
+// the rest of the path ("" when the method is not allowed there), serve
+// runs it.
 type route struct {
-	op    func(method string) string
+	op    func(method, rest string) string
 	serve func(w http.ResponseWriter, c *call) error
 }
 
@@ -62,9 +65,14 @@ func New(cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	h := &Handler{cfg: cfg}
 	h.routes = map[string]route{
-		"tags": {op: tagsOp, serve: h.tags},
+		"tags":                    {op: func(m, _ string) string { return tagsOp(m) }, serve: h.tags},
+		"accesspoint":             {op: accessPointOp, serve: h.accessPoint},
+		"accesspointfordirectory": {op: listAccessPointsOp, serve: h.listAccessPoints},
 	}
 	return h
 }
@@ -111,7 +119,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, info *s3api.Info
 	rt, known := h.routes[segment]
 	op := ""
 	if known {
-		if op = rt.op(r.Method); op != "" {
+		if op = rt.op(r.Method, rest); op != "" {
 			info.Op = s3api.Op(op)
 		}
 	}

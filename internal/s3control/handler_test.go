@@ -49,7 +49,8 @@ func newFixture(t *testing.T) *fixture {
 	}
 	a := auth.New(auth.Config{Region: "us-east-1", Identities: ids, Buckets: st.Catalog(), Now: func() time.Time { return now }})
 	n := 0
-	h := New(Config{Region: "us-east-1", Store: st, Auth: a, RequestID: func() (string, string) { n++; return fmt.Sprint("REQ", n), "HOST" }})
+	h := New(Config{Region: "us-east-1", Store: st, Auth: a, RequestID: func() (string, string) { n++; return fmt.Sprint("REQ", n), "HOST" },
+		Now: func() time.Time { return now }})
 	return &fixture{h: h, store: st}
 }
 
@@ -163,10 +164,10 @@ func TestRefusals(t *testing.T) {
 		{"malformed ARN", "POST", "/v20180820/tags/arn%3Aaws%3As3%3A%3A%3Abucket", acct, tagBody("a", "b"), 400, "InvalidRequest"},
 		{"missing bucket", "POST", arnPath(acct, "bucket/none--use1-az4--x-s3"), acct, tagBody("a", "b"), 404, "NoSuchBucket"},
 		{"other region", "POST", strings.Replace(arnPath(acct, "bucket/"+bucket), "us-east-1", "us-west-2", 1), acct, tagBody("a", "b"), 404, "NoSuchBucket"},
-		{"access point", "POST", arnPath(acct, "accesspoint/ap--use1-az4--xa-s3"), acct, tagBody("a", "b"), 404, "NoSuchAccessPoint"},
+		{"access point", "POST", arnPath(acct, "accesspoint/ap1--use1-az4--xa-s3"), acct, tagBody("a", "b"), 404, "NoSuchAccessPoint"},
 		{"untag without keys", "DELETE", path, acct, "", 400, "InvalidRequest"},
 		{"PUT on tags", "PUT", path, acct, "", 405, "MethodNotAllowed"},
-		{"not served yet", "GET", "/v20180820/accesspoint/ap--use1-az4--xa-s3", acct, "", 501, "NotImplemented"},
+		{"not served yet", "GET", "/v20180820/jobs", acct, "", 501, "NotImplemented"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

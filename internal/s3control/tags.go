@@ -83,8 +83,7 @@ func (h *Handler) tags(w http.ResponseWriter, c *call) error {
 		req.Conditions = map[string][]string{"aws:tagkeys": remove}
 	}
 	if arn.Type == TypeAccessPoint {
-		// No access point exists yet: the answer for one that does not.
-		return errNoSuchAccessPoint
+		return h.tagAccessPoint(w, c, arn, req, set, remove)
 	}
 	b, err := h.bucket(c, arn)
 	if err != nil {
@@ -104,7 +103,41 @@ func (h *Handler) tags(w http.ResponseWriter, c *call) error {
 	case opUntagResource:
 		err = h.cfg.Store.UntagBucket(ctx, arn.Name, remove)
 	default:
-		return listTags(w, b)
+		return listTags(w, b.Tags)
+	}
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// tagAccessPoint is tags for an access point ARN: decided with the access
+// point's own tags as aws:ResourceTag, answered NoSuchAccessPoint when the
+// account has none of this name in this region.
+func (h *Handler) tagAccessPoint(w http.ResponseWriter, c *call, arn ARN, req auth.Request, set map[string]string, remove []string) error {
+	cur, _, err := h.lookupAccessPoint(c, arn.Name)
+	if err != nil {
+		return err
+	}
+	if arn.Region != h.cfg.Region {
+		cur = nil
+	}
+	req.Resource, req.Account, req.AccessPoint = arn.String(), arn.Account, cur
+	if err := h.authorize(c, req); err != nil {
+		return err
+	}
+	if cur == nil {
+		return errNoSuchAccessPoint
+	}
+	ctx := c.r.Context()
+	switch {
+	case set != nil:
+		err = h.cfg.Store.TagAccessPoint(ctx, arn.Name, set)
+	case remove != nil:
+		err = h.cfg.Store.UntagAccessPoint(ctx, arn.Name, remove)
+	default:
+		return listTags(w, cur.Tags)
 	}
 	if err != nil {
 		return err
@@ -126,10 +159,10 @@ func (h *Handler) bucket(c *call, arn ARN) (*catalog.Bucket, error) {
 	return b, nil
 }
 
-func listTags(w http.ResponseWriter, b *catalog.Bucket) error {
+func listTags(w http.ResponseWriter, tags map[string]string) error {
 	res := listTagsForResourceResult{NS: Namespace, Tags: []xmlTag{}}
-	for _, k := range slices.Sorted(maps.Keys(b.Tags)) {
-		res.Tags = append(res.Tags, xmlTag{Key: k, Value: b.Tags[k]})
+	for _, k := range slices.Sorted(maps.Keys(tags)) {
+		res.Tags = append(res.Tags, xmlTag{Key: k, Value: tags[k]})
 	}
 	return writeXML(w, res)
 }

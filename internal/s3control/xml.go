@@ -38,28 +38,40 @@ type listTagsForResourceResult struct {
 // a Tags element is MalformedXML.
 func decodeTagResource(body []byte) (keys, values []string, err error) {
 	var req tagResourceRequest
-	dec := xml.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&req); err != nil || req.Tags == nil {
+	if err := decodeDoc(body, &req); err != nil || req.Tags == nil {
 		return nil, nil, errMalformedXML
 	}
-	// Nothing but white space may follow the document.
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, nil, errMalformedXML
-		}
-		if cd, ok := tok.(xml.CharData); !ok || len(bytes.TrimSpace(cd)) != 0 {
-			return nil, nil, errMalformedXML
-		}
-	}
-	for _, t := range req.Tags.Tag {
+	keys, values = tagLists(req.Tags.Tag)
+	return keys, values, nil
+}
+
+func tagLists(tags []xmlTag) (keys, values []string) {
+	for _, t := range tags {
 		keys = append(keys, t.Key)
 		values = append(values, t.Value)
 	}
-	return keys, values, nil
+	return keys, values
+}
+
+// decodeDoc decodes one XML document into v: anything but white space
+// after it is MalformedXML.
+func decodeDoc(body []byte, v any) error {
+	dec := xml.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		return errMalformedXML
+	}
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return errMalformedXML
+		}
+		if cd, ok := tok.(xml.CharData); !ok || len(bytes.TrimSpace(cd)) != 0 {
+			return errMalformedXML
+		}
+	}
 }
 
 // writeXML sends v as a 200 answer.

@@ -103,6 +103,8 @@ var (
 	MissingContentLength                      = def("MissingContentLength", 411, "You must provide the Content-Length HTTP header.")
 	MissingSecurityHeader                     = def("MissingSecurityHeader", 400, "Your request was missing a required header")
 	NoSuchBucket                              = def("NoSuchBucket", 404, "The specified bucket does not exist")
+	NoSuchAccessPoint                         = def("NoSuchAccessPoint", 404, "The specified accesspoint does not exist")
+	InvalidBucketState                        = def("InvalidBucketState", 409, "The request is not valid with the current state of the bucket.")
 	NoSuchKey                                 = def("NoSuchKey", 404, "The specified key does not exist.")
 	NotImplemented                            = def("NotImplemented", 501, "A header you provided implies functionality that is not implemented")
 	NotModified                               = def("NotModified", 304, "Not Modified")

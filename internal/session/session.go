@@ -62,7 +62,10 @@ type Session struct {
 	Issued  time.Time
 	Expires time.Time
 	Mode    Mode
-	Bucket  string
+	// Bucket is the name the session was minted for: a bucket's, or an
+	// access point's (base--zone--xa-s3): its requests go through that
+	// access point, limited by its scope as it is at each request.
+	Bucket string
 	// BucketOwner and BucketCreated name the bucket incarnation the session
 	// was minted for (owner account, creation time in Unix nanoseconds).
 	// Both are empty when the bucket did not exist yet: the SDKs create a

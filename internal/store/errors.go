@@ -81,6 +81,13 @@ const (
 	InvalidTag
 	// TooManyTags: a resource would carry more than MaxTags tags.
 	TooManyTags
+	// NoSuchAccessPoint: the access point does not exist [Msg: its name].
+	NoSuchAccessPoint
+	// AccessPointExists: the access point name is taken [Msg: the name].
+	AccessPointExists
+	// AccessPointsAttached: a bucket to delete still has access points
+	// attached [Bucket].
+	AccessPointsAttached
 )
 
 var kindNames = [...]string{
@@ -110,6 +117,9 @@ var kindNames = [...]string{
 	Unavailable:          "engine unavailable",
 	InvalidTag:           "invalid tag",
 	TooManyTags:          "too many tags",
+	NoSuchAccessPoint:    "no such access point",
+	AccessPointExists:    "access point exists",
+	AccessPointsAttached: "bucket has access points",
 }
 
 func (k Kind) String() string {

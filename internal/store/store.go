@@ -203,6 +203,8 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 		return noSuchBucket(name)
 	case errors.Is(err, catalog.ErrBucketNotEmpty):
 		return &Error{Kind: BucketNotEmpty, Bucket: name}
+	case errors.Is(err, catalog.ErrBucketHasAccessPoints):
+		return &Error{Kind: AccessPointsAttached, Bucket: name}
 	}
 	return wrap(err)
 }

@@ -81,18 +81,25 @@ func TagSet(keys, values []string) (map[string]string, error) {
 // in one atomic update: when the result would exceed MaxTags nothing
 // changes (TooManyTags). tags must have passed TagSet.
 func (s *Store) TagBucket(ctx context.Context, name string, tags map[string]string) error {
-	return s.UpdateBucket(ctx, name, func(b *catalog.Bucket) error {
-		if b.Tags == nil {
-			b.Tags = make(map[string]string, len(tags))
-		}
-		for k, v := range tags {
-			b.Tags[k] = v
-		}
-		if len(b.Tags) > MaxTags {
-			return &Error{Kind: TooManyTags, Bucket: name}
-		}
-		return nil
+	return s.UpdateBucket(ctx, name, func(b *catalog.Bucket) (err error) {
+		b.Tags, err = addTags(b.Tags, tags)
+		return err
 	})
+}
+
+// addTags merges tags into cur (which it may change), refusing a result
+// of more than MaxTags.
+func addTags(cur, tags map[string]string) (map[string]string, error) {
+	if cur == nil {
+		cur = make(map[string]string, len(tags))
+	}
+	for k, v := range tags {
+		cur[k] = v
+	}
+	if len(cur) > MaxTags {
+		return nil, &Error{Kind: TooManyTags}
+	}
+	return cur, nil
 }
 
 // UntagBucket removes the tags with the given keys; keys it does not have

@@ -209,8 +209,8 @@ func TestUnknownSubResourcesChangeNothing(t *testing.T) {
 	// Control's own error form, <ErrorResponse><Error>..., which is all
 	// its SDK clients can read.
 	for _, rr := range []rawReq{
-		{Method: "GET", Path: "/v20180820/accesspointfordirectory"},
-		{Method: "PUT", Path: "/v20180820/accesspoint/ap--use1-az4--xa-s3"},
+		{Method: "GET", Path: "/v20180820/jobs"},
+		{Method: "PUT", Path: "/v20180820/storagelens/lens1"},
 	} {
 		r := doRaw(t, srv, rr, sg)
 		var wrapped struct {

@@ -109,7 +109,7 @@ func TestTagsThroughS3Control(t *testing.T) {
 		// 49 new keys and the 2 there make 51: the limit counts the result.
 		{"51st tag", testAccountID, arn, fifty, 400, "TooManyTagsException"},
 		{"missing bucket", testAccountID, bucketARNOf(testAccountID, bucketName("none")), []string{"a", "b"}, 404, "NoSuchBucket"},
-		{"access point", testAccountID, "arn:aws:s3express:" + testRegion + ":" + testAccountID + ":accesspoint/ap--" + testAZ + "--xa-s3", []string{"a", "b"}, 404, "NoSuchAccessPoint"},
+		{"access point", testAccountID, "arn:aws:s3express:" + testRegion + ":" + testAccountID + ":accesspoint/ap1--" + testAZ + "--xa-s3", []string{"a", "b"}, 404, "NoSuchAccessPoint"},
 		// The SDK sends the header and the ARN as given: the server checks them.
 		{"ARN of another account", testAccountID, bucketARNOf("111111111111", bucket), []string{"a", "b"}, 400, "InvalidRequest"},
 		{"header of another account", "111111111111", bucketARNOf("111111111111", bucket), []string{"a", "b"}, 403, "AccessDenied"},

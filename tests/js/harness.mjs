@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { S3Client } from '@aws-sdk/client-s3';
+import { S3ControlClient } from '@aws-sdk/client-s3-control';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 
 export const ACCESS_KEY = 'AKIAZONALJSTEST00001';
@@ -297,6 +298,16 @@ export function newClient(endpoint, { requestHandler, ...rest } = {}) {
       requestHandler ?? new NodeHttpHandler({ requestTimeout: 30_000, connectionTimeout: 5_000 }),
     maxAttempts: 1, // a failure should show as it is, not be retried away
     ...rest,
+  });
+}
+
+/** A stock S3ControlClient for the endpoint, with the test keys. */
+export function newControlClient(endpoint) {
+  return new S3ControlClient({
+    region: REGION,
+    endpoint,
+    credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
+    maxAttempts: 1,
   });
 }
 

@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 
 import { CreateBucketCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import {
-  S3ControlClient,
   TagResourceCommand,
   UntagResourceCommand,
   ListTagsForResourceCommand,
@@ -16,12 +15,11 @@ import {
 import {
   startServer,
   newClient,
+  newControlClient,
   bucketName,
   directoryBucketConfiguration,
   rejection,
   describeError,
-  ACCESS_KEY,
-  SECRET_KEY,
   REGION,
 } from './harness.mjs';
 
@@ -36,12 +34,7 @@ describe('bucket tags', () => {
   before(async () => {
     server = await startServer();
     s3 = newClient(server.endpoint);
-    control = new S3ControlClient({
-      region: REGION,
-      endpoint: server.endpoint,
-      credentials: { accessKeyId: ACCESS_KEY, secretAccessKey: SECRET_KEY },
-      maxAttempts: 1,
-    });
+    control = newControlClient(server.endpoint);
   });
 
   after(async () => {

@@ -47,6 +47,8 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"ListingSkipsData", testListingSkipsData},
 		{"BucketConfig", testBucketConfig},
 		{"BucketTags", testBucketTags},
+		{"AccessPoints", testAccessPoints},
+		{"ConcurrentAccessPointDeleteBucket", testConcurrentAccessPointDeleteBucket},
 		{"ConcurrentUpdateBucket", testConcurrentUpdateBucket},
 		{"UpdateObjectsMove", testUpdateObjectsMove},
 		{"UpdateObjectsCopy", testUpdateObjectsCopy},

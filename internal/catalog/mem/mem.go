@@ -42,6 +42,7 @@ type Catalog struct {
 	refs    map[string]int       // blob id -> records referencing it
 	gc      map[string]time.Time // blob id -> queued at
 	config  map[string][]byte
+	aps     map[string]catalog.AccessPoint // by name
 }
 
 // bucket is a bucket's record, its objects (keys sorted for listing) and
@@ -71,6 +72,7 @@ func New() *Catalog {
 		refs:    make(map[string]int),
 		gc:      make(map[string]time.Time),
 		config:  make(map[string][]byte),
+		aps:     make(map[string]catalog.AccessPoint),
 	}
 }
 
@@ -129,6 +131,11 @@ func (c *Catalog) DeleteBucket(ctx context.Context, name string) error {
 	}
 	if len(b.keys) > 0 || len(b.uploads) > 0 {
 		return catalog.ErrBucketNotEmpty
+	}
+	for _, a := range c.aps {
+		if a.Bucket == name {
+			return catalog.ErrBucketHasAccessPoints
+		}
 	}
 	delete(c.buckets, name)
 	return nil

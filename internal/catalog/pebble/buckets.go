@@ -116,6 +116,12 @@ func (c *Catalog) DeleteBucket(ctx context.Context, name string) error {
 			return catalog.ErrBucketNotEmpty
 		}
 	}
+	// Access points are created under the bucket's stripe held shared too.
+	if attached, err := c.anyKey(ctx, bucketTablePrefix(tableBucketAP, name)); err != nil {
+		return err
+	} else if attached {
+		return catalog.ErrBucketHasAccessPoints
+	}
 	batch := c.db.NewBatch()
 	defer batch.Close()
 	if err := batch.Delete(bucketKey(name), nil); err != nil {

@@ -58,6 +58,7 @@ func checkConsistency(t testing.TB, c *Catalog, known []string) map[string]int {
 	partsByUpload := map[string]int{}
 	gcByID := map[string]uint64{}
 	gcIndex := map[string]uint64{}
+	apIndex := map[string]int{} // 'A' key -> entries minus records: 0 when consistent
 
 	for ok := it.First(); ok; ok = it.Next() {
 		k := bytes.Clone(it.Key())
@@ -152,9 +153,23 @@ func checkConsistency(t testing.TB, c *Catalog, known []string) map[string]int {
 				continue
 			}
 			gcIndex[string(k[1:])] = binary.BigEndian.Uint64(v)
+		case tableAP:
+			a, err := catalog.DecodeAccessPoint(string(k[1:]), v)
+			if err != nil {
+				fail("access point %q: %v", k, err)
+				continue
+			}
+			apIndex[string(bucketAPKey(a.Bucket, a.Name))]--
+		case tableBucketAP:
+			apIndex[string(k)]++
 		case tableMeta, tableConfig:
 		default:
 			fail("key %q in no known table", k)
+		}
+	}
+	for k, n := range apIndex {
+		if n != 0 {
+			fail("access point index %q off by %d", k, n)
 		}
 	}
 	if err := it.Error(); err != nil {

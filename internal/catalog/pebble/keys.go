@@ -23,6 +23,8 @@ import (
 //	'g' bigendian64(queuedAt) blobID  -> empty (GC queue in time order)
 //	'G' blobID                        -> bigendian64(queuedAt) (finds the 'g' entry)
 //	'c' name                          -> config value
+//	'a' name                          -> access point record (catalog.EncodeAccessPoint)
+//	'A' len(bucket) bucket name       -> empty (the bucket's access points)
 //
 // Object metadata and inline data live in separate tables written in the
 // same batch, so a listing scans 'o' without ever reading the bytes of
@@ -47,6 +49,8 @@ const (
 	tableGC       = 'g'
 	tableGCIndex  = 'G'
 	tableConfig   = 'c'
+	tableAP       = 'a'
+	tableBucketAP = 'A'
 	schemaVersion = 2
 )
 

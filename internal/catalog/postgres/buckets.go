@@ -147,6 +147,14 @@ func (c *Catalog) DeleteBucket(ctx context.Context, name string) error {
 		if busy {
 			return catalog.ErrBucketNotEmpty
 		}
+		// CreateAccessPoint holds FOR KEY SHARE on the bucket row too.
+		err = tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM access_points WHERE bucket = $1)", []byte(name)).Scan(&busy)
+		if err != nil {
+			return dbErr(err)
+		}
+		if busy {
+			return catalog.ErrBucketHasAccessPoints
+		}
 		_, err = tx.Exec(ctx, "DELETE FROM buckets WHERE name = $1", []byte(name))
 		return dbErr(err)
 	})
