@@ -233,6 +233,22 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, req *R
 		return h.getBucketPolicy(w, r, t)
 	case OpDeleteBucketPolicy:
 		return h.deleteBucketPolicy(w, r, t)
+	case OpPutBucketMetrics:
+		return h.putBucketMetrics(w, r, c, t)
+	case OpGetBucketMetrics:
+		return h.getBucketMetrics(w, r, t)
+	case OpDeleteBucketMetrics:
+		return h.deleteBucketMetrics(w, r, t)
+	case OpListBucketMetrics:
+		return h.listBucketMetrics(w, r, t)
+	case OpPutBucketInventory:
+		return h.putBucketInventory(w, r, c, t)
+	case OpGetBucketInventory:
+		return h.getBucketInventory(w, r, t)
+	case OpDeleteBucketInventory:
+		return h.deleteBucketInventory(w, r, t)
+	case OpListBucketInventory:
+		return h.listBucketInventory(w, r, t)
 	}
 	return s3err.NotImplemented
 }

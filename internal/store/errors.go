@@ -81,35 +81,43 @@ const (
 	InvalidTag
 	// TooManyTags: a resource would carry more than MaxTags tags.
 	TooManyTags
+	// NoSuchConfiguration: a bucket has no metrics or inventory
+	// configuration of that id.
+	NoSuchConfiguration
+	// TooManyConfigurations: a bucket would hold more than
+	// MaxBucketConfigs configurations of one kind.
+	TooManyConfigurations
 )
 
 var kindNames = [...]string{
-	Internal:             "internal error",
-	NoSuchBucket:         "no such bucket",
-	NoSuchKey:            "no such key",
-	NoSuchUpload:         "no such upload",
-	BucketExists:         "bucket exists",
-	BucketOwned:          "bucket already owned",
-	BucketNotEmpty:       "bucket not empty",
-	PreconditionFailed:   "precondition failed",
-	Conflict:             "conflicting change",
-	InvalidWriteOffset:   "invalid write offset",
-	TooLarge:             "too large",
-	TooSmall:             "part too small",
-	TooManyParts:         "too many parts",
-	InvalidPart:          "invalid part",
-	PartChecksumMismatch: "part checksum differs",
-	InvalidPartOrder:     "invalid part order",
-	IncompleteBody:       "incomplete body",
-	InvalidArgument:      "invalid argument",
-	InvalidRequest:       "invalid request",
-	Malformed:            "malformed document",
-	KeyTooLong:           "key too long",
-	IdempotencyMismatch:  "client token reused",
-	ObjectSizeMismatch:   "object size mismatch",
-	Unavailable:          "engine unavailable",
-	InvalidTag:           "invalid tag",
-	TooManyTags:          "too many tags",
+	Internal:              "internal error",
+	NoSuchBucket:          "no such bucket",
+	NoSuchKey:             "no such key",
+	NoSuchUpload:          "no such upload",
+	BucketExists:          "bucket exists",
+	BucketOwned:           "bucket already owned",
+	BucketNotEmpty:        "bucket not empty",
+	PreconditionFailed:    "precondition failed",
+	Conflict:              "conflicting change",
+	InvalidWriteOffset:    "invalid write offset",
+	TooLarge:              "too large",
+	TooSmall:              "part too small",
+	TooManyParts:          "too many parts",
+	InvalidPart:           "invalid part",
+	PartChecksumMismatch:  "part checksum differs",
+	InvalidPartOrder:      "invalid part order",
+	IncompleteBody:        "incomplete body",
+	InvalidArgument:       "invalid argument",
+	InvalidRequest:        "invalid request",
+	Malformed:             "malformed document",
+	KeyTooLong:            "key too long",
+	IdempotencyMismatch:   "client token reused",
+	ObjectSizeMismatch:    "object size mismatch",
+	Unavailable:           "engine unavailable",
+	InvalidTag:            "invalid tag",
+	TooManyTags:           "too many tags",
+	NoSuchConfiguration:   "no such configuration",
+	TooManyConfigurations: "too many configurations",
 }
 
 func (k Kind) String() string {

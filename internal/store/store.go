@@ -82,6 +82,8 @@ type Store struct {
 	blobs blob.Store
 	opt   Options
 	pins  readerPins
+	// metricsSets caches buckets' metrics configurations (bucketcfg.go).
+	metricsSets metricsCache
 }
 
 // New returns a Store over cat and blobs.
@@ -145,6 +147,8 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 		return noSuchBucket(name)
 	case errors.Is(err, catalog.ErrBucketNotEmpty):
 		return &Error{Kind: BucketNotEmpty, Bucket: name}
+	case err == nil:
+		s.clearBucketConfigs(ctx, name)
 	}
 	return wrap(err)
 }
