@@ -237,3 +237,53 @@ func TestInventoryReport(t *testing.T) {
 		t.Fatalf("after delete: %v", err)
 	}
 }
+
+// TestInventoryOptionalFieldsCondition: a user allowed only the
+// configuration actions (no s3express:CreateSession: the stock client's
+// session is ControlOnly) may put an inventory whose optional fields the
+// policy's s3express:InventoryAccessibleOptionalFields allows, and is
+// refused one that asks for more; each operation needs its own action.
+func TestInventoryOptionalFieldsCondition(t *testing.T) {
+	srv := startServer(t, serverOpts{Name: "inv-authz"})
+	root, _ := newClient(t, srv)
+	ctx := ctxT(t, time.Minute)
+	bucket := mustCreateBucket(t, root, "inv-authz")
+	rootIAM := iamClientFor(t, srv, srv.AccessKey, srv.SecretKey)
+	bob := createIAMUser(t, rootIAM, "bob")
+	putUserPolicy(t, rootIAM, "bob", "inv", policyDoc(
+		`{"Effect":"Allow","Action":"s3express:PutInventoryConfiguration","Resource":"`+bucketARN(bucket)+`",`+
+			`"Condition":{"ForAllValues:StringEquals":{"s3express:InventoryAccessibleOptionalFields":["Size","ETag"]}}}`,
+		`{"Effect":"Allow","Action":["s3express:GetInventoryConfiguration","s3express:GetMetricsConfiguration"],"Resource":"`+bucketARN(bucket)+`"}`))
+	bc, bw := userClient(t, srv, bob.AK, bob.SK)
+	cfg := func(fields ...types.InventoryOptionalField) *s3.PutBucketInventoryConfigurationInput {
+		return &s3.PutBucketInventoryConfigurationInput{Bucket: &bucket, Id: aws.String("inv"), InventoryConfiguration: &types.InventoryConfiguration{
+			Id: aws.String("inv"), IsEnabled: aws.Bool(true), IncludedObjectVersions: types.InventoryIncludedObjectVersionsCurrent,
+			Destination: &types.InventoryDestination{S3BucketDestination: &types.InventoryS3BucketDestination{
+				Bucket: aws.String("arn:aws:s3:::" + bucket), Format: types.InventoryFormatCsv}},
+			OptionalFields: fields, Schedule: &types.InventorySchedule{Frequency: types.InventoryFrequencyWeekly}}}
+	}
+	_, err := bc.PutBucketInventoryConfiguration(ctx, cfg("Size"))
+	noErr(t, "bob's inventory with allowed fields", err)
+	_, err = bc.PutBucketInventoryConfiguration(ctx, cfg("Size", "ChecksumAlgorithm"))
+	wantRefused(t, "bob's inventory asking for ChecksumAlgorithm", err, 403, "AccessDenied")
+	got, err := bc.GetBucketInventoryConfiguration(ctx, &s3.GetBucketInventoryConfigurationInput{Bucket: &bucket, Id: aws.String("inv")})
+	noErr(t, "bob GetBucketInventoryConfiguration", err)
+	if fmt.Sprint(got.InventoryConfiguration.OptionalFields) != "[Size]" {
+		t.Errorf("the refused put changed the configuration: %v", got.InventoryConfiguration.OptionalFields)
+	}
+	_, err = bc.ListBucketMetricsConfigurations(ctx, &s3.ListBucketMetricsConfigurationsInput{Bucket: &bucket})
+	noErr(t, "bob ListBucketMetricsConfigurations", err)
+	_, err = bc.PutBucketMetricsConfiguration(ctx, &s3.PutBucketMetricsConfigurationInput{Bucket: &bucket, Id: aws.String("m"),
+		MetricsConfiguration: &types.MetricsConfiguration{Id: aws.String("m")}})
+	wantRefused(t, "bob PutBucketMetricsConfiguration without s3express:PutMetricsConfiguration", err, 403, "AccessDenied")
+	_, err = bc.DeleteBucketInventoryConfiguration(ctx, &s3.DeleteBucketInventoryConfigurationInput{Bucket: &bucket, Id: aws.String("inv")})
+	noErr(t, "bob DeleteBucketInventoryConfiguration (decided by PutInventoryConfiguration)", err)
+	if err := tryPut(bc, bucket, "k", []byte("x")); err == nil {
+		t.Error("bob's ControlOnly session wrote an object")
+	}
+	for _, e := range bw.Entries() {
+		if (strings.Contains(e.RawQuery, "inventory") || strings.Contains(e.RawQuery, "metrics")) && e.SessionToken == "" {
+			t.Errorf("not session-signed: %s", e)
+		}
+	}
+}
