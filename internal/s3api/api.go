@@ -238,7 +238,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, req *R
 	case OpGetBucketMetrics:
 		return h.getBucketMetrics(w, r, t)
 	case OpDeleteBucketMetrics:
-		return h.deleteBucketMetrics(w, r, t)
+		return h.metricsSet().delete(w, r, t)
 	case OpListBucketMetrics:
 		return h.listBucketMetrics(w, r, t)
 	case OpPutBucketInventory:
@@ -246,7 +246,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, req *R
 	case OpGetBucketInventory:
 		return h.getBucketInventory(w, r, t)
 	case OpDeleteBucketInventory:
-		return h.deleteBucketInventory(w, r, t)
+		return h.inventorySet().delete(w, r, t)
 	case OpListBucketInventory:
 		return h.listBucketInventory(w, r, t)
 	}

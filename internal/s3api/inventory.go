@@ -219,51 +219,26 @@ func (h *Handler) putBucketInventory(w http.ResponseWriter, r *http.Request, c *
 	return nil
 }
 
+func (h *Handler) inventorySet() configSet[store.InventoryConfig] {
+	return configSet[store.InventoryConfig]{list: h.store.InventoryConfigs, del: h.store.DeleteInventoryConfig,
+		id: func(c store.InventoryConfig) string { return c.ID }}
+}
+
 func (h *Handler) getBucketInventory(w http.ResponseWriter, r *http.Request, t target) error {
-	if err := h.noOwnerHeader(r); err != nil {
-		return err
-	}
-	id, err := configID(t)
+	c, err := h.inventorySet().get(r, t)
 	if err != nil {
 		return err
 	}
-	all, err := h.store.InventoryConfigs(r.Context(), t.Bucket)
-	if err != nil {
-		return err
-	}
-	i := slices.IndexFunc(all, func(c store.InventoryConfig) bool { return c.ID == id })
-	if i < 0 {
-		return s3err.NoSuchConfiguration
-	}
-	out := renderInventory(all[i])
+	out := renderInventory(c)
 	out.NS = s3NS
 	return writeXML(w, out)
 }
 
-func (h *Handler) deleteBucketInventory(w http.ResponseWriter, r *http.Request, t target) error {
-	if err := h.noOwnerHeader(r); err != nil {
-		return err
-	}
-	id, err := configID(t)
-	if err != nil {
-		return err
-	}
-	if err := h.store.DeleteInventoryConfig(r.Context(), t.Bucket, id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 func (h *Handler) listBucketInventory(w http.ResponseWriter, r *http.Request, t target) error {
-	if err := h.noOwnerHeader(r); err != nil {
-		return err
-	}
-	all, err := h.store.InventoryConfigs(r.Context(), t.Bucket)
+	page, next, token, err := h.inventorySet().page(r, t)
 	if err != nil {
 		return err
 	}
-	page, next, token := pageOf(all, t, func(c store.InventoryConfig) string { return c.ID })
 	out := listInventoryResult{NS: s3NS, ContinuationToken: token, NextContinuationToken: next, IsTruncated: next != ""}
 	for _, c := range page {
 		out.Configs = append(out.Configs, renderInventory(c))

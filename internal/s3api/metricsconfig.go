@@ -1,6 +1,7 @@
 package s3api
 
 import (
+	"context"
 	"encoding/xml"
 	"net/http"
 	"slices"
@@ -177,51 +178,26 @@ func (h *Handler) putBucketMetrics(w http.ResponseWriter, r *http.Request, c *ca
 	return nil
 }
 
+func (h *Handler) metricsSet() configSet[store.MetricsConfig] {
+	return configSet[store.MetricsConfig]{list: h.store.MetricsConfigs, del: h.store.DeleteMetricsConfig,
+		id: func(m store.MetricsConfig) string { return m.ID }}
+}
+
 func (h *Handler) getBucketMetrics(w http.ResponseWriter, r *http.Request, t target) error {
-	if err := h.noOwnerHeader(r); err != nil {
-		return err
-	}
-	id, err := configID(t)
+	m, err := h.metricsSet().get(r, t)
 	if err != nil {
 		return err
 	}
-	all, err := h.store.MetricsConfigs(r.Context(), t.Bucket)
-	if err != nil {
-		return err
-	}
-	i := slices.IndexFunc(all, func(m store.MetricsConfig) bool { return m.ID == id })
-	if i < 0 {
-		return s3err.NoSuchConfiguration
-	}
-	out := renderMetrics(all[i])
+	out := renderMetrics(m)
 	out.NS = s3NS
 	return writeXML(w, out)
 }
 
-func (h *Handler) deleteBucketMetrics(w http.ResponseWriter, r *http.Request, t target) error {
-	if err := h.noOwnerHeader(r); err != nil {
-		return err
-	}
-	id, err := configID(t)
-	if err != nil {
-		return err
-	}
-	if err := h.store.DeleteMetricsConfig(r.Context(), t.Bucket, id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 func (h *Handler) listBucketMetrics(w http.ResponseWriter, r *http.Request, t target) error {
-	if err := h.noOwnerHeader(r); err != nil {
-		return err
-	}
-	all, err := h.store.MetricsConfigs(r.Context(), t.Bucket)
+	page, next, token, err := h.metricsSet().page(r, t)
 	if err != nil {
 		return err
 	}
-	page, next, token := pageOf(all, t, func(m store.MetricsConfig) string { return m.ID })
 	out := listMetricsResult{NS: s3NS, ContinuationToken: token, NextContinuationToken: next, IsTruncated: next != ""}
 	for _, m := range page {
 		out.Configs = append(out.Configs, renderMetrics(m))
@@ -229,33 +205,84 @@ func (h *Handler) listBucketMetrics(w http.ResponseWriter, r *http.Request, t ta
 	return writeXML(w, out)
 }
 
+// configSet is one kind of a bucket's configurations held by id (metrics,
+// inventory): Get, Delete and List are the same for both.
+type configSet[T any] struct {
+	list func(ctx context.Context, bucket string) ([]T, error)
+	del  func(ctx context.Context, bucket, id string) error
+	id   func(T) string
+}
+
+// get returns the configuration the request's id names.
+func (s configSet[T]) get(r *http.Request, t target) (T, error) {
+	var zero T
+	if err := noOwnerHeader(r); err != nil {
+		return zero, err
+	}
+	id, err := configID(t)
+	if err != nil {
+		return zero, err
+	}
+	all, err := s.list(r.Context(), t.Bucket)
+	if err != nil {
+		return zero, err
+	}
+	i := slices.IndexFunc(all, func(c T) bool { return s.id(c) == id })
+	if i < 0 {
+		return zero, s3err.NoSuchConfiguration
+	}
+	return all[i], nil
+}
+
+// delete removes the configuration the request's id names: 204.
+func (s configSet[T]) delete(w http.ResponseWriter, r *http.Request, t target) error {
+	if err := noOwnerHeader(r); err != nil {
+		return err
+	}
+	id, err := configID(t)
+	if err != nil {
+		return err
+	}
+	if err := s.del(r.Context(), t.Bucket, id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// page returns one page of configurations in id order after the
+// request's continuation-token (the last id of the previous page: ids are
+// not secret from a caller who may list them), the token of the next page
+// ("" at the end) and the token given.
+func (s configSet[T]) page(r *http.Request, t target) (page []T, next, token string, err error) {
+	if err := noOwnerHeader(r); err != nil {
+		return nil, "", "", err
+	}
+	all, err := s.list(r.Context(), t.Bucket)
+	if err != nil {
+		return nil, "", "", err
+	}
+	token = t.Query.Get("continuation-token")
+	slices.SortFunc(all, func(a, b T) int { return strings.Compare(s.id(a), s.id(b)) })
+	start := 0
+	if token != "" {
+		start, _ = slices.BinarySearchFunc(all, token, func(a T, tok string) int { return strings.Compare(s.id(a), tok) })
+		if start < len(all) && s.id(all[start]) == token {
+			start++
+		}
+	}
+	end := min(start+configsPerPage, len(all))
+	if end < len(all) {
+		next = s.id(all[end-1])
+	}
+	return all[start:end], next, token, nil
+}
+
 // noOwnerHeader answers x-amz-expected-bucket-owner with 501, as AWS's
 // model states for these operations on directory buckets.
-func (h *Handler) noOwnerHeader(r *http.Request) error {
+func noOwnerHeader(r *http.Request) error {
 	if r.Header.Get("X-Amz-Expected-Bucket-Owner") != "" {
 		return s3err.NotImplemented.Msg("Directory buckets do not support x-amz-expected-bucket-owner on bucket configuration requests.")
 	}
 	return nil
-}
-
-// pageOf returns one page of configurations in id order after the
-// request's continuation-token (the last id of the previous page: ids are
-// not secret from the caller who may list them), the token of the next
-// page ("" at the end) and the token given.
-func pageOf[T any](all []T, t target, id func(T) string) (page []T, next, token string) {
-	token = t.Query.Get("continuation-token")
-	sorted := slices.Clone(all)
-	slices.SortFunc(sorted, func(a, b T) int { return strings.Compare(id(a), id(b)) })
-	start := 0
-	if token != "" {
-		start, _ = slices.BinarySearchFunc(sorted, token, func(a T, tok string) int { return strings.Compare(id(a), tok) })
-		if start < len(sorted) && id(sorted[start]) == token {
-			start++
-		}
-	}
-	end := min(start+configsPerPage, len(sorted))
-	if end < len(sorted) {
-		next = id(sorted[end-1])
-	}
-	return sorted[start:end], next, token
 }

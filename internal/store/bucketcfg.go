@@ -95,8 +95,9 @@ func decodeConfigs[T any](v []byte, created int64) (bucketConfigs[T], error) {
 	return cur, nil
 }
 
-// putConfig adds or replaces (by id) one configuration of a bucket.
-func putConfig[T configItem](ctx context.Context, s *Store, prefix, bucket string, item T) error {
+// updateConfigs applies fn to a bucket's configurations of one kind in
+// one catalog update (none when the stored value is an earlier bucket's).
+func updateConfigs[T any](ctx context.Context, s *Store, prefix, bucket string, fn func(*bucketConfigs[T]) error) error {
 	b, err := s.Bucket(ctx, bucket)
 	if err != nil {
 		return err
@@ -107,41 +108,41 @@ func putConfig[T configItem](ctx context.Context, s *Store, prefix, bucket strin
 		if err != nil {
 			return nil, err
 		}
-		i := slices.IndexFunc(cfgs.Items, func(x T) bool { return x.itemID() == item.itemID() })
-		switch {
-		case i >= 0:
-			cfgs.Items[i] = item
-		case len(cfgs.Items) >= MaxBucketConfigs:
-			return nil, &Error{Kind: TooManyConfigurations, Bucket: bucket}
-		default:
-			cfgs.Items = append(cfgs.Items, item)
+		if err := fn(&cfgs); err != nil {
+			return nil, err
 		}
 		return json.Marshal(cfgs)
 	})
 	return wrap(err)
 }
 
+// putConfig adds or replaces (by id) one configuration of a bucket.
+func putConfig[T configItem](ctx context.Context, s *Store, prefix, bucket string, item T) error {
+	return updateConfigs(ctx, s, prefix, bucket, func(cfgs *bucketConfigs[T]) error {
+		i := slices.IndexFunc(cfgs.Items, func(x T) bool { return x.itemID() == item.itemID() })
+		switch {
+		case i >= 0:
+			cfgs.Items[i] = item
+		case len(cfgs.Items) >= MaxBucketConfigs:
+			return &Error{Kind: TooManyConfigurations, Bucket: bucket}
+		default:
+			cfgs.Items = append(cfgs.Items, item)
+		}
+		return nil
+	})
+}
+
 // deleteConfig removes one configuration; NoSuchConfiguration when the
 // bucket has none of that id.
 func deleteConfig[T configItem](ctx context.Context, s *Store, prefix, bucket, id string) error {
-	b, err := s.Bucket(ctx, bucket)
-	if err != nil {
-		return err
-	}
-	created := b.CreatedAt.UnixNano()
-	err = s.cat.UpdateConfig(ctx, prefix+bucket, func(cur []byte) ([]byte, error) {
-		cfgs, err := decodeConfigs[T](cur, created)
-		if err != nil {
-			return nil, err
-		}
+	return updateConfigs(ctx, s, prefix, bucket, func(cfgs *bucketConfigs[T]) error {
 		i := slices.IndexFunc(cfgs.Items, func(x T) bool { return x.itemID() == id })
 		if i < 0 {
-			return nil, &Error{Kind: NoSuchConfiguration, Bucket: bucket}
+			return &Error{Kind: NoSuchConfiguration, Bucket: bucket}
 		}
 		cfgs.Items = slices.Delete(cfgs.Items, i, i+1)
-		return json.Marshal(cfgs)
+		return nil
 	})
-	return wrap(err)
 }
 
 // listConfigs returns a bucket's configurations of one kind.

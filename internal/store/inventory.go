@@ -322,7 +322,15 @@ func newUUID() string {
 
 // RunInventory runs passes every opt.Interval until ctx ends.
 func (s *Store) RunInventory(ctx context.Context, log *slog.Logger, opt InventoryOptions) {
-	t := time.NewTicker(opt.Interval)
+	runPasses(ctx, log, opt.Interval, opt.Active, "inventory pass", "reports", func(ctx context.Context) (int, error) {
+		return s.InventoryPass(ctx, opt)
+	})
+}
+
+// runPasses calls pass every interval until ctx ends, when active allows
+// (nil: always), and logs its failures and the work it did.
+func runPasses(ctx context.Context, log *slog.Logger, interval time.Duration, active func() bool, what, count string, pass func(context.Context) (int, error)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
@@ -330,14 +338,14 @@ func (s *Store) RunInventory(ctx context.Context, log *slog.Logger, opt Inventor
 			return
 		case <-t.C:
 		}
-		if opt.Active != nil && !opt.Active() {
+		if active != nil && !active() {
 			continue
 		}
-		n, err := s.InventoryPass(ctx, opt)
+		n, err := pass(ctx)
 		if err != nil && ctx.Err() == nil {
-			log.Warn("inventory pass failed", "err", err)
+			log.Warn(what+" failed", "err", err)
 		} else if n > 0 {
-			log.Info("inventory pass", "reports", n)
+			log.Info(what, count, n)
 		}
 	}
 }

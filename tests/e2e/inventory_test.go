@@ -62,8 +62,12 @@ func TestInventoryReport(t *testing.T) {
 		"a field directory buckets lack": {func(c *types.InventoryConfiguration) {
 			c.OptionalFields = append(c.OptionalFields, "ReplicationStatus")
 		}, "MalformedXML"},
-		"Parquet":      {func(c *types.InventoryConfiguration) { c.Destination.S3BucketDestination.Format = types.InventoryFormatParquet }, "NotImplemented"},
-		"all versions": {func(c *types.InventoryConfiguration) { c.IncludedObjectVersions = types.InventoryIncludedObjectVersionsAll }, "InvalidArgument"},
+		"Parquet": {func(c *types.InventoryConfiguration) {
+			c.Destination.S3BucketDestination.Format = types.InventoryFormatParquet
+		}, "NotImplemented"},
+		"all versions": {func(c *types.InventoryConfiguration) {
+			c.IncludedObjectVersions = types.InventoryIncludedObjectVersionsAll
+		}, "InvalidArgument"},
 		"a destination not on this server": {func(c *types.InventoryConfiguration) {
 			c.Destination.S3BucketDestination.Bucket = aws.String("arn:aws:s3:::nowhere--" + testAZ + "--x-s3")
 		}, "InvalidArgument"},
@@ -110,11 +114,7 @@ func TestInventoryReport(t *testing.T) {
 	if n := len(list()); n != 2 {
 		t.Fatalf("List: %d configurations, want 2", n)
 	}
-	for _, e := range w.Entries() {
-		if strings.Contains(e.RawQuery, "inventory") && e.SessionToken == "" {
-			t.Errorf("not session-signed: %s", e)
-		}
-	}
+	wantSessionSigned(t, w, "inventory")
 
 	// The worker's report.
 	base := "inv/" + src + "/inv1/"
@@ -281,9 +281,6 @@ func TestInventoryOptionalFieldsCondition(t *testing.T) {
 	if err := tryPut(bc, bucket, "k", []byte("x")); err == nil {
 		t.Error("bob's ControlOnly session wrote an object")
 	}
-	for _, e := range bw.Entries() {
-		if (strings.Contains(e.RawQuery, "inventory") || strings.Contains(e.RawQuery, "metrics")) && e.SessionToken == "" {
-			t.Errorf("not session-signed: %s", e)
-		}
-	}
+	wantSessionSigned(t, bw, "inventory")
+	wantSessionSigned(t, bw, "metrics")
 }

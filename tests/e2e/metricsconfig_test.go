@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -101,11 +102,7 @@ func TestMetricsConfigurations(t *testing.T) {
 	if got := fmt.Sprint(ids()); got != "[all ap both logs]" {
 		t.Fatalf("List: %s", got)
 	}
-	for _, e := range w.Entries() {
-		if strings.Contains(e.RawQuery, "metrics") && e.SessionToken == "" {
-			t.Errorf("not session-signed: %s", e)
-		}
-	}
+	wantSessionSigned(t, w, "metrics")
 
 	// Counters: logs/ requests count for "logs" and "all"; other/ ones
 	// for "all" only; the access point filters match no request made to
@@ -191,6 +188,25 @@ func TestMetricsConfigurations(t *testing.T) {
 	}
 }
 
+// wantSessionSigned checks that the SDK sent the requests of the
+// sub-resource sub (metrics, inventory) session-signed, as the wire
+// reference (10.2) says, and that there were some.
+func wantSessionSigned(t *testing.T, w *wire, sub string) {
+	t.Helper()
+	n := 0
+	for _, e := range w.Entries() {
+		if q, _ := url.ParseQuery(e.RawQuery); q.Has(sub) {
+			n++
+			if e.SessionToken == "" || e.Service() != "s3express" {
+				t.Errorf("not session-signed: %s", e)
+			}
+		}
+	}
+	if n == 0 {
+		t.Errorf("no ?%s request on the wire", sub)
+	}
+}
+
 // scrape returns srv's /_zonal/metrics text.
 func scrape(t *testing.T, srv *zonalServer) string {
 	t.Helper()
@@ -214,4 +230,3 @@ func bucketCounter(text, bucket, labels, name string) float64 {
 	v, _ := strconv.ParseFloat(m[1], 64)
 	return v
 }
-
