@@ -11,7 +11,7 @@ import (
 // without configurations costs one lookup in an in-memory map; only
 // authenticated object and listing requests are counted, so unsigned
 // traffic naming random buckets cannot fill that map.
-func (s *Server) countBucketMetrics(st *reqState, mr *metrics.Request) {
+func (s *Server) countBucketMetrics(ctx context.Context, st *reqState, mr *metrics.Request) {
 	info := &st.req.Info
 	if info.Bucket == "" || info.Principal == "" {
 		return
@@ -20,7 +20,7 @@ func (s *Server) countBucketMetrics(st *reqState, mr *metrics.Request) {
 	if !ok {
 		return
 	}
-	set := s.store.BucketMetrics(context.Background(), info.Bucket)
+	set := s.store.BucketMetrics(ctx, info.Bucket) // ctx: a first lookup ends with the request
 	if set == nil {
 		return
 	}
