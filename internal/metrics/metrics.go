@@ -89,6 +89,7 @@ type Metrics struct {
 	refused atomic.Pointer[map[string]prometheus.Counter]
 
 	storage storageCollector
+	configs configCounters // per metrics configuration (bucketconfig.go)
 }
 
 type seriesKey struct {
@@ -159,6 +160,7 @@ func New(build BuildInfo) *Metrics {
 	m.series.Store(&empty)
 	noCodes := map[string]prometheus.Counter{}
 	m.refused.Store(&noCodes)
+	m.configs.init(m.reg)
 	m.reg.MustRegister(m.requests, m.duration, m.bytesIn, m.bytesOut, m.inFlight, m.inFlightLimit, m.leaseHeld, m.shed,
 		m.sessionsMinted, m.sessionsRefused, authFailures, m.faults, buildInfo, &m.storage,
 		collectors.NewGoCollector(),

@@ -139,3 +139,41 @@ func TestBlobCacheMetrics(t *testing.T) {
 		t.Error("a later scrape still reports the old hit count")
 	}
 }
+
+// BenchmarkConfigRequest is one counted request of a configuration whose
+// series exists: a map lookup and three atomic adds.
+func BenchmarkConfigRequest(b *testing.B) {
+	m := New(BuildInfo{})
+	m.ConfigRequest("b--use1-az4--x-s3", "logs", "Put", 1, 1)
+	b.ReportAllocs()
+	for b.Loop() {
+		m.ConfigRequest("b--use1-az4--x-s3", "logs", "Put", 100, 0)
+	}
+}
+
+// TestConfigRequestCounts: the series carry bucket, config and op_class,
+// bytes are added, and OpClass leaves out what is not an object request.
+func TestConfigRequestCounts(t *testing.T) {
+	m := New(BuildInfo{})
+	m.ConfigRequest("b", "logs", "Put", 10, 0)
+	m.ConfigRequest("b", "logs", "Put", 5, 0)
+	m.ConfigRequest("b", "logs", "Get", 0, 7)
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	text := rec.Body.String()
+	for _, line := range []string{
+		`zonal_bucket_metrics_requests_total{bucket="b",config="logs",op_class="Put"} 2`,
+		`zonal_bucket_metrics_bytes_uploaded_total{bucket="b",config="logs",op_class="Put"} 15`,
+		`zonal_bucket_metrics_bytes_downloaded_total{bucket="b",config="logs",op_class="Get"} 7`,
+	} {
+		if !strings.Contains(text, line+"\n") {
+			t.Errorf("no %s", line)
+		}
+	}
+	if _, ok := OpClass("PutBucketMetricsConfiguration"); ok {
+		t.Error("a configuration operation is counted")
+	}
+	if c, ok := OpClass("CompleteMultipartUpload"); !ok || c != "Post" {
+		t.Errorf("CompleteMultipartUpload: %q %v", c, ok)
+	}
+}

@@ -113,8 +113,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t := target{Bucket: req.Bucket, Key: req.Key, Op: req.Op, Sub: req.Sub, Query: req.Query}
 	info.Op, info.Bucket, info.Key = t.Op, t.Bucket, t.Key
 	if err := h.serve(w, r, t, req); err != nil {
-		if req.fault != nil {
-			w = req.fault.w
+		if req.rare != nil && req.rare.w != nil {
+			w = req.rare.w
 			if errors.Is(err, faults.ErrInjected) {
 				return // the fault cut the response; no error to add
 			}
@@ -179,6 +179,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, req *R
 	}
 	if c.ap != nil {
 		info.Bucket = t.Bucket
+		req.more().accessPoint = auth.AccessPointARN(h.cfg.Region, c.ap.Owner, c.ap.Name)
 		if err := checkScope(c.ap.Scope, t, r); err != nil {
 			return err
 		}
@@ -249,6 +250,22 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, t target, req *R
 		return h.getBucketPolicy(w, r, t)
 	case OpDeleteBucketPolicy:
 		return h.deleteBucketPolicy(w, r, t)
+	case OpPutBucketMetrics:
+		return h.putBucketMetrics(w, r, c, t)
+	case OpGetBucketMetrics:
+		return h.getBucketMetrics(w, r, t)
+	case OpDeleteBucketMetrics:
+		return h.metricsSet().delete(w, r, t)
+	case OpListBucketMetrics:
+		return h.listBucketMetrics(w, r, t)
+	case OpPutBucketInventory:
+		return h.putBucketInventory(w, r, c, t)
+	case OpGetBucketInventory:
+		return h.getBucketInventory(w, r, t)
+	case OpDeleteBucketInventory:
+		return h.inventorySet().delete(w, r, t)
+	case OpListBucketInventory:
+		return h.listBucketInventory(w, r, t)
 	}
 	return s3err.NotImplemented
 }

@@ -30,6 +30,9 @@ type caller struct {
 	create *createBucketConfiguration
 	// ap is the access point the request came through, nil for none.
 	ap *catalog.AccessPoint
+	// inventory is PutBucketInventoryConfiguration's document, read by
+	// authorize: its optional fields are a condition key.
+	inventory *inventoryConfiguration
 }
 
 // id is the caller as auth knows it, built when asked for so the caller
@@ -141,6 +144,14 @@ func (h *Handler) authorize(ctx context.Context, r *http.Request, c *caller, t t
 		req.Action, req.Regional, req.Writes = action, true, !controlReads[t.Op]
 		if t.Op == OpCreateBucket {
 			return h.authorizeCreate(ctx, r, c, t, req)
+		}
+		if t.Op == OpPutBucketInventory && b != nil {
+			// s3express:InventoryAccessibleOptionalFields: the fields the
+			// configuration asks for.
+			if c.inventory, err = h.readInventoryConfig(r, c); err != nil {
+				return auth.Decision{}, err
+			}
+			req.Conditions = map[string][]string{"s3express:inventoryaccessibleoptionalfields": c.inventory.optionalFields()}
 		}
 	} else {
 		req.Action, req.Mode = auth.ActionCreateSession, session.ReadWrite

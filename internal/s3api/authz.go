@@ -27,6 +27,14 @@ var controlActions = map[Op]string{
 	OpPutBucketLifecycle:     "s3express:PutLifecycleConfiguration",
 	OpGetBucketLifecycle:     "s3express:GetLifecycleConfiguration",
 	OpDeleteBucketLifecycle:  "s3express:PutLifecycleConfiguration",
+	OpPutBucketMetrics:       "s3express:PutMetricsConfiguration",
+	OpGetBucketMetrics:       "s3express:GetMetricsConfiguration",
+	OpDeleteBucketMetrics:    "s3express:PutMetricsConfiguration",
+	OpListBucketMetrics:      "s3express:GetMetricsConfiguration",
+	OpPutBucketInventory:     "s3express:PutInventoryConfiguration",
+	OpGetBucketInventory:     "s3express:GetInventoryConfiguration",
+	OpDeleteBucketInventory:  "s3express:PutInventoryConfiguration",
+	OpListBucketInventory:    "s3express:GetInventoryConfiguration",
 }
 
 // controlReads are the control-plane operations that change nothing; a
@@ -34,6 +42,7 @@ var controlActions = map[Op]string{
 var controlReads = map[Op]bool{
 	OpListDirectoryBuckets: true, OpGetBucketPolicy: true,
 	OpGetBucketEncryption: true, OpGetBucketLifecycle: true,
+	OpGetBucketMetrics: true, OpListBucketMetrics: true, OpGetBucketInventory: true, OpListBucketInventory: true,
 }
 
 // sessionControlActions are the regional actions that earn a ControlOnly

@@ -22,16 +22,8 @@ func BucketARN(region, account, bucket string) string {
 // ZoneOf returns the zone id of a directory bucket name.
 func ZoneOf(name string) (string, bool) { return bucketname.ZoneOf(name) }
 
-// storageClass is the storage class of every object in bucket: S3 Express
-// One Zone in an Availability Zone, S3 One Zone-IA in a Local Zone (the
-// class AWS's directory buckets in Local Zones hold). Dedicated Local Zones
-// may offer both at AWS; zonal keeps the one class every Local Zone has.
-func storageClass(bucket string) string {
-	if zone, ok := ZoneOf(bucket); ok && bucketname.LocationType(zone) == bucketname.LocalZone {
-		return "ONEZONE_IA"
-	}
-	return "EXPRESS_ONEZONE"
-}
+// storageClass is the storage class of every object in bucket.
+func storageClass(bucket string) string { return store.StorageClass(bucket) }
 
 // validBucketName applies the directory bucket naming rules.
 func validBucketName(name string) (string, string) { return bucketname.Validate(name) }

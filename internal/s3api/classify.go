@@ -37,27 +37,49 @@ type Request struct {
 	claimsErr error
 	// x-amz-trailer's names (checksum.TrailerNames), split on first use.
 	trailer []string
-	// The fault injected into the request, nil for nearly all: a pointer,
-	// with the two flags packed together, keeps the server's per-request
-	// state within its 512-byte allocation size class.
-	fault       *injected
+	// What few requests have (a fault injected, an access point), nil for
+	// most: one pointer, with the two flags packed together, keeps the
+	// server's per-request state within its 512-byte allocation size class.
+	rare        *rareParts
 	parsed      bool
 	trailerRead bool
 }
 
-// injected is a fired fault rule: its name, and the writer that applies
-// its effects (where the request's error must go too).
-type injected struct {
+// rareParts are the parts of a request that most requests lack.
+type rareParts struct {
+	// rule is the fault rule injected into the request and w the writer
+	// that applies its effects (where the request's error must go too);
+	// "" and nil when none fired.
 	rule string
 	w    http.ResponseWriter
+	// accessPoint is the ARN of the access point the request came
+	// through, "" for none.
+	accessPoint string
+}
+
+// more returns q's rare parts, made on first use.
+func (q *Request) more() *rareParts {
+	if q.rare == nil {
+		q.rare = &rareParts{}
+	}
+	return q.rare
 }
 
 // Fault returns the name of the fault rule injected into the request, or "".
 func (q *Request) Fault() string {
-	if q.fault == nil {
+	if q.rare == nil {
 		return ""
 	}
-	return q.fault.rule
+	return q.rare.rule
+}
+
+// AccessPoint returns the ARN of the access point the request came
+// through, or "" (metrics configurations filter on it).
+func (q *Request) AccessPoint() string {
+	if q.rare == nil {
+		return ""
+	}
+	return q.rare.accessPoint
 }
 
 // Classify fills q from r.

@@ -168,6 +168,10 @@ func storeError(e *store.Error) *s3err.Error {
 		return withMsg(s3err.InvalidTag, e.Msg)
 	case store.TooManyTags:
 		return s3err.InvalidTag.Msg("Bucket tag count cannot be greater than 50.")
+	case store.NoSuchConfiguration:
+		return s3err.NoSuchConfiguration
+	case store.TooManyConfigurations:
+		return s3err.TooManyConfigurations
 	case store.ObjectSizeMismatch:
 		return s3err.InvalidRequest.Msg("The provided 'x-amz-mp-object-size' header value %d does not match what was computed: %d", e.Want, e.Size)
 	}

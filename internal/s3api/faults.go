@@ -30,7 +30,7 @@ func (h *Handler) injectFault(w http.ResponseWriter, r *http.Request, t target, 
 		slog.String("request_id", req.Info.RequestID), slog.String("op", q.Op),
 		slog.String("bucket", q.Bucket), slog.String("key", q.Key))
 	w, r = f.Wrap(w, r)
-	req.fault = &injected{rule: f.Rule, w: w}
+	req.more().rule, req.more().w = f.Rule, w
 	if err := f.Wait(r.Context()); err != nil {
 		return w, r, err
 	}

@@ -49,6 +49,15 @@ const (
 	OpPutBucketPolicy         Op = "PutBucketPolicy"
 	OpGetBucketPolicy         Op = "GetBucketPolicy"
 	OpDeleteBucketPolicy      Op = "DeleteBucketPolicy"
+	// Metrics and inventory configurations (metricsconfig.go, inventory.go).
+	OpPutBucketMetrics      Op = "PutBucketMetricsConfiguration"
+	OpGetBucketMetrics      Op = "GetBucketMetricsConfiguration"
+	OpDeleteBucketMetrics   Op = "DeleteBucketMetricsConfiguration"
+	OpListBucketMetrics     Op = "ListBucketMetricsConfigurations"
+	OpPutBucketInventory    Op = "PutBucketInventoryConfiguration"
+	OpGetBucketInventory    Op = "GetBucketInventoryConfiguration"
+	OpDeleteBucketInventory Op = "DeleteBucketInventoryConfiguration"
+	OpListBucketInventory   Op = "ListBucketInventoryConfigurations"
 )
 
 // servedOps are the operations a request can be routed to (fault rules
@@ -63,6 +72,8 @@ var servedOps = map[Op]bool{
 	OpPutBucketEncryption: true, OpGetBucketEncryption: true, OpDeleteBucketEncryption: true,
 	OpPutBucketLifecycle: true, OpGetBucketLifecycle: true, OpDeleteBucketLifecycle: true,
 	OpPutBucketPolicy: true, OpGetBucketPolicy: true, OpDeleteBucketPolicy: true,
+	OpPutBucketMetrics: true, OpGetBucketMetrics: true, OpDeleteBucketMetrics: true, OpListBucketMetrics: true,
+	OpPutBucketInventory: true, OpGetBucketInventory: true, OpDeleteBucketInventory: true, OpListBucketInventory: true,
 }
 
 // KnownOp reports whether name is an operation zonal serves.
@@ -166,6 +177,10 @@ func operation(method, bucket, key string, q url.Values, h http.Header, sub *str
 			return pick(method, OpPutBucketEncryption, OpGetBucketEncryption, OpDeleteBucketEncryption)
 		case has("lifecycle"):
 			return pick(method, OpPutBucketLifecycle, OpGetBucketLifecycle, OpDeleteBucketLifecycle)
+		case has("metrics"):
+			return configOp(method, q, OpPutBucketMetrics, OpGetBucketMetrics, OpDeleteBucketMetrics, OpListBucketMetrics)
+		case has("inventory"):
+			return configOp(method, q, OpPutBucketInventory, OpGetBucketInventory, OpDeleteBucketInventory, OpListBucketInventory)
 		}
 		switch method {
 		case http.MethodGet:
@@ -241,6 +256,15 @@ func pick(method string, put, get, del Op) Op {
 		return del
 	}
 	return OpUnknown
+}
+
+// configOp names the operation of a sub-resource holding configurations
+// by id: a GET without id lists them.
+func configOp(method string, q url.Values, put, get, del, list Op) Op {
+	if _, ok := q["id"]; !ok && method == http.MethodGet {
+		return list
+	}
+	return pick(method, put, get, del)
 }
 
 // signedForS3Express reports whether the request's credential scope names

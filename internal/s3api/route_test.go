@@ -141,6 +141,9 @@ func TestRouteSubResources(t *testing.T) {
 		"object DELETE uploadId": OpAbortMultipartUpload, "object POST uploadId": OpCompleteMultipartUpload,
 		"object PUT partNumber": OpUploadPart, "object GET partNumber": OpGetObject, "object HEAD partNumber": OpHeadObject,
 		"object PUT renameObject": OpRenameObject, "object GET attributes": OpGetObjectAttributes,
+		// Without an id, GET lists (the Get operations carry ?id=).
+		"bucket PUT metrics": OpPutBucketMetrics, "bucket GET metrics": OpListBucketMetrics, "bucket DELETE metrics": OpDeleteBucketMetrics,
+		"bucket PUT inventory": OpPutBucketInventory, "bucket GET inventory": OpListBucketInventory, "bucket DELETE inventory": OpDeleteBucketInventory,
 	}
 	seen := 0
 	for name := range s3SubResources {

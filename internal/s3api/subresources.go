@@ -52,6 +52,8 @@ var served = map[bool]map[string][]string{ // object level? -> name -> methods
 		"uploads":    {http.MethodGet},
 		"session":    {http.MethodGet},
 		"delete":     {http.MethodPost},
+		"metrics":    {http.MethodPut, http.MethodGet, http.MethodDelete},
+		"inventory":  {http.MethodPut, http.MethodGet, http.MethodDelete},
 	},
 	true: {
 		"uploads":      {http.MethodPost},

@@ -87,8 +87,8 @@ func crc32Header(b []byte) http.Header {
 
 // FuzzXMLBodies feeds arbitrary bytes to every XML request document the S3
 // API reads: CompleteMultipartUpload, Delete (DeleteObjects),
-// CreateBucketConfiguration, ServerSideEncryptionConfiguration and
-// LifecycleConfiguration. Each is first unmarshalled into its request type
+// CreateBucketConfiguration, ServerSideEncryptionConfiguration,
+// LifecycleConfiguration, MetricsConfiguration and InventoryConfiguration. Each is first unmarshalled into its request type
 // directly, then sent, signed and with a correct checksum, through the real
 // handler of its operation (in process, in-memory storage). Nothing may
 // panic; no document may cause a 5xx (but 501 NotImplemented, e.g.
@@ -99,6 +99,9 @@ func FuzzXMLBodies(f *testing.F) {
 	f.Add([]byte(`<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"x"</ETag></Part></CompleteMultipartUpload>`))
 	f.Add([]byte(`<Delete><Object><Key>a</Key></Object><Quiet>true</Quiet></Delete>`))
 	f.Add([]byte(`<CreateBucketConfiguration><Location><Type>LocalZone</Type><Name>use1-atl2-az1</Name></Location><Bucket><DataRedundancy>SingleLocalZone</DataRedundancy><Type>Directory</Type></Bucket><Tags><Tag><Key>team</Key><Value>data</Value></Tag></Tags></CreateBucketConfiguration>`))
+	f.Add([]byte(`<MetricsConfiguration><Id>m1</Id><Filter><And><Prefix>logs/</Prefix><AccessPointArn>arn:aws:s3express:us-east-1:000000000000:accesspoint/ap--use1-az4--xa-s3</AccessPointArn></And></Filter></MetricsConfiguration>`))
+	f.Add([]byte(`<MetricsConfiguration><Id>m1</Id><Filter><Tag><Key>k</Key><Value>v</Value></Tag></Filter></MetricsConfiguration>`))
+	f.Add([]byte(`<InventoryConfiguration><Destination><S3BucketDestination><Bucket>arn:aws:s3:::` + fuzzBucket + `</Bucket><Format>CSV</Format><Prefix>inv</Prefix></S3BucketDestination></Destination><Id>inv1</Id><IncludedObjectVersions>Current</IncludedObjectVersions><IsEnabled>true</IsEnabled><Filter><Prefix>data/</Prefix></Filter><OptionalFields><Field>Size</Field><Field>ETag</Field></OptionalFields><Schedule><Frequency>Weekly</Frequency></Schedule></InventoryConfiguration>`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) > maxXMLBody {
 			return
@@ -144,6 +147,12 @@ func FuzzXMLBodies(f *testing.F) {
 		var lc store.LifecycleConfiguration
 		code, body = s.do(http.MethodPut, "/"+fuzzBucket+"?lifecycle", crc32Header(data), data)
 		check("PutBucketLifecycleConfiguration", code, body, xml.Unmarshal(data, &lc), false)
+		var mc metricsConfiguration
+		code, body = s.do(http.MethodPut, "/"+fuzzBucket+"?metrics&id=m1", crc32Header(data), data)
+		check("PutBucketMetricsConfiguration", code, body, xml.Unmarshal(data, &mc), false)
+		var ic inventoryConfiguration
+		code, body = s.do(http.MethodPut, "/"+fuzzBucket+"?inventory&id=inv1", crc32Header(data), data)
+		check("PutBucketInventoryConfiguration", code, body, xml.Unmarshal(data, &ic), false)
 	})
 }
 
@@ -164,6 +173,8 @@ func TestXMLBodiesTooLarge(t *testing.T) {
 		{"CreateBucket", http.MethodPut, "/" + fuzzBucket, maxXMLBody, false},
 		{"PutBucketEncryption", http.MethodPut, "/" + fuzzBucket + "?encryption", maxXMLBody, true},
 		{"PutBucketLifecycleConfiguration", http.MethodPut, "/" + fuzzBucket + "?lifecycle", maxXMLBody, true},
+		{"PutBucketMetricsConfiguration", http.MethodPut, "/" + fuzzBucket + "?metrics&id=m1", maxXMLBody, true},
+		{"PutBucketInventoryConfiguration", http.MethodPut, "/" + fuzzBucket + "?inventory&id=inv1", maxXMLBody, true},
 	} {
 		big := over(c.limit)
 		var hdr http.Header

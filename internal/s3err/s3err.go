@@ -89,6 +89,8 @@ var (
 	InternalError                             = def("InternalError", 500, "We encountered an internal error. Please try again.")
 	InvalidAccessKeyID                        = def("InvalidAccessKeyId", 403, "The AWS Access Key Id you provided does not exist in our records.")
 	InvalidArgument                           = def("InvalidArgument", 400, "Invalid Argument")
+	NoSuchConfiguration                       = def("NoSuchConfiguration", 404, "The specified configuration does not exist.")
+	TooManyConfigurations                     = def("TooManyConfigurations", 400, "You are attempting to create a new configuration but have already reached the 1,000-configuration limit.")
 	InvalidBucketName                         = def("InvalidBucketName", 400, "The specified bucket is not valid.")
 	InvalidDigest                             = def("InvalidDigest", 400, "The Content-MD5 or checksum value you specified is not valid.")
 	InvalidLocationConstraint                 = def("InvalidLocationConstraint", 400, "The specified location-constraint is not valid.")

@@ -49,6 +49,7 @@ func (s *Server) finish(r *http.Request, st *reqState, start time.Time, log bool
 	mr := metrics.Request{Op: op, Status: status, ErrCode: st.req.Info.ErrCode,
 		BytesIn: st.body.n, BytesOut: st.rw.bytes, Duration: d}
 	s.metrics.Observe(&mr)
+	s.countBucketMetrics(r.Context(), st, &mr)
 	if log {
 		s.accessLog(r, st, status, d)
 	}

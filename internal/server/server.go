@@ -289,7 +289,7 @@ func Open(cfg Config) (*Server, error) {
 		// process, once it took the lease at start).
 		bg := lease.Keep(ctx, s.cat, "background", holderName(cfg), leaseTTL(cfg))
 		active = bg.Held
-		s.gcDone.Add(5)
+		s.gcDone.Add(6)
 		go func() {
 			defer s.gcDone.Done()
 			bg.Wait() // the release writes to the catalog: before it closes
@@ -310,15 +310,25 @@ func Open(cfg Config) (*Server, error) {
 		}()
 		go func() {
 			defer s.gcDone.Done()
+			// Inventory reports share the lifecycle worker's period and day.
+			lo := lifecycleOptions(cfg)
+			s.store.RunInventory(ctx, s.log, store.InventoryOptions{Interval: lo.Interval, Day: lo.Day, Active: bg.Held})
+		}()
+		go func() {
+			defer s.gcDone.Done()
 			rotateKeys(ctx, s.log, ring, cfg.SessionTTL)
 		}()
 	}
 	// Identities and the key ring follow changes other nodes make: IAM
 	// changes reach this node within a poll (the bound is 1 s).
-	s.gcDone.Add(4)
+	s.gcDone.Add(5)
 	go func() {
 		defer s.gcDone.Done()
 		ids.Watch(ctx, configPoll)
+	}()
+	go func() {
+		defer s.gcDone.Done()
+		s.store.WatchMetricsConfigs(ctx, configPoll)
 	}()
 	go func() {
 		defer s.gcDone.Done()

@@ -88,38 +88,46 @@ const (
 	// AccessPointsAttached: a bucket to delete still has access points
 	// attached [Bucket].
 	AccessPointsAttached
+	// NoSuchConfiguration: a bucket has no metrics or inventory
+	// configuration of that id.
+	NoSuchConfiguration
+	// TooManyConfigurations: a bucket would hold more than
+	// MaxBucketConfigs configurations of one kind.
+	TooManyConfigurations
 )
 
 var kindNames = [...]string{
-	Internal:             "internal error",
-	NoSuchBucket:         "no such bucket",
-	NoSuchKey:            "no such key",
-	NoSuchUpload:         "no such upload",
-	BucketExists:         "bucket exists",
-	BucketOwned:          "bucket already owned",
-	BucketNotEmpty:       "bucket not empty",
-	PreconditionFailed:   "precondition failed",
-	Conflict:             "conflicting change",
-	InvalidWriteOffset:   "invalid write offset",
-	TooLarge:             "too large",
-	TooSmall:             "part too small",
-	TooManyParts:         "too many parts",
-	InvalidPart:          "invalid part",
-	PartChecksumMismatch: "part checksum differs",
-	InvalidPartOrder:     "invalid part order",
-	IncompleteBody:       "incomplete body",
-	InvalidArgument:      "invalid argument",
-	InvalidRequest:       "invalid request",
-	Malformed:            "malformed document",
-	KeyTooLong:           "key too long",
-	IdempotencyMismatch:  "client token reused",
-	ObjectSizeMismatch:   "object size mismatch",
-	Unavailable:          "engine unavailable",
-	InvalidTag:           "invalid tag",
-	TooManyTags:          "too many tags",
-	NoSuchAccessPoint:    "no such access point",
-	AccessPointExists:    "access point exists",
-	AccessPointsAttached: "bucket has access points",
+	Internal:              "internal error",
+	NoSuchBucket:          "no such bucket",
+	NoSuchKey:             "no such key",
+	NoSuchUpload:          "no such upload",
+	BucketExists:          "bucket exists",
+	BucketOwned:           "bucket already owned",
+	BucketNotEmpty:        "bucket not empty",
+	PreconditionFailed:    "precondition failed",
+	Conflict:              "conflicting change",
+	InvalidWriteOffset:    "invalid write offset",
+	TooLarge:              "too large",
+	TooSmall:              "part too small",
+	TooManyParts:          "too many parts",
+	InvalidPart:           "invalid part",
+	PartChecksumMismatch:  "part checksum differs",
+	InvalidPartOrder:      "invalid part order",
+	IncompleteBody:        "incomplete body",
+	InvalidArgument:       "invalid argument",
+	InvalidRequest:        "invalid request",
+	Malformed:             "malformed document",
+	KeyTooLong:            "key too long",
+	IdempotencyMismatch:   "client token reused",
+	ObjectSizeMismatch:    "object size mismatch",
+	Unavailable:           "engine unavailable",
+	InvalidTag:            "invalid tag",
+	TooManyTags:           "too many tags",
+	NoSuchAccessPoint:     "no such access point",
+	AccessPointExists:     "access point exists",
+	AccessPointsAttached:  "bucket has access points",
+	NoSuchConfiguration:   "no such configuration",
+	TooManyConfigurations: "too many configurations",
 }
 
 func (k Kind) String() string {

@@ -279,22 +279,7 @@ func (s *Store) applyRule(ctx context.Context, bucket string, sel selector, opt 
 
 // RunLifecycle runs passes every opt.Interval until ctx ends.
 func (s *Store) RunLifecycle(ctx context.Context, log *slog.Logger, opt LifecycleOptions) {
-	t := time.NewTicker(opt.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		if opt.Active != nil && !opt.Active() {
-			continue
-		}
-		n, err := s.LifecyclePass(ctx, opt)
-		if err != nil && ctx.Err() == nil {
-			log.Warn("lifecycle pass failed", "err", err)
-		} else if n > 0 {
-			log.Info("lifecycle pass", "removed", n)
-		}
-	}
+	runPasses(ctx, log, opt.Interval, opt.Active, "lifecycle pass", "removed", func(ctx context.Context) (int, error) {
+		return s.LifecyclePass(ctx, opt)
+	})
 }

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/zonal-dev/zonal/internal/blob"
+	"github.com/zonal-dev/zonal/internal/bucketname"
 	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/checksum"
 	"github.com/zonal-dev/zonal/internal/sse"
@@ -82,6 +83,8 @@ type Store struct {
 	blobs blob.Store
 	opt   Options
 	pins  readerPins
+	// metricsSets caches buckets' metrics configurations (bucketcfg.go).
+	metricsSets metricsCache
 }
 
 // New returns a Store over cat and blobs.
@@ -137,6 +140,17 @@ func (s *Store) encryptsFor(ctx context.Context, bucket string, rec *catalog.Buc
 		rec = &b
 	}
 	return s.EncryptionFor(rec) != "", nil
+}
+
+// StorageClass is the storage class of every object in bucket: S3 Express
+// One Zone in an Availability Zone, S3 One Zone-IA in a Local Zone (the
+// class AWS's directory buckets in Local Zones hold). Dedicated Local Zones
+// may offer both at AWS; zonal keeps the one class every Local Zone has.
+func StorageClass(bucket string) string {
+	if zone, ok := bucketname.ZoneOf(bucket); ok && bucketname.LocationType(zone) == bucketname.LocalZone {
+		return "ONEZONE_IA"
+	}
+	return "EXPRESS_ONEZONE"
 }
 
 // sseOf is the x-amz-server-side-encryption value of an object made of
@@ -205,6 +219,8 @@ func (s *Store) DeleteBucket(ctx context.Context, name string) error {
 		return &Error{Kind: BucketNotEmpty, Bucket: name}
 	case errors.Is(err, catalog.ErrBucketHasAccessPoints):
 		return &Error{Kind: AccessPointsAttached, Bucket: name}
+	case err == nil:
+		s.clearBucketConfigs(ctx, name)
 	}
 	return wrap(err)
 }

@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) catalog.Catalog) {
 		{"UpdateConfigConcurrent", testUpdateConfigConcurrent},
 		{"UpdateConfigNilAndError", testUpdateConfigNilAndError},
 		{"ConfigChanges", testConfigChanges},
+		{"ConfigLargeValue", testConfigLargeValue},
 		{"ClaimToken", testClaimToken},
 		{"Closed", testClosed},
 	}
