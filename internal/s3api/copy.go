@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/zonal-dev/zonal/internal/auth"
+	"github.com/zonal-dev/zonal/internal/bucketname"
+	"github.com/zonal-dev/zonal/internal/catalog"
 	"github.com/zonal-dev/zonal/internal/checksum"
 	"github.com/zonal-dev/zonal/internal/s3err"
 	"github.com/zonal-dev/zonal/internal/session"
@@ -17,7 +19,10 @@ import (
 )
 
 // parseCopySource reads x-amz-copy-source: "bucket/key" URL-encoded, with
-// an optional leading slash; only versionId=null is accepted.
+// an optional leading slash, where bucket may be an access point's name;
+// or an access point's ARN as AWS writes copy sources through one,
+// "arn:aws:s3express:REGION:ACCOUNT:accesspoint/NAME/object/key" (bucket
+// is then the ARN). Only versionId=null is accepted.
 func parseCopySource(v string) (bucket, key string, err error) {
 	src, query, _ := strings.Cut(v, "?")
 	if query != "" {
@@ -31,6 +36,12 @@ func parseCopySource(v string) (bucket, key string, err error) {
 		return "", "", s3err.InvalidArgument.Msg("Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
 	}
 	src = strings.TrimPrefix(src, "/")
+	if strings.HasPrefix(src, "arn:") {
+		if i := strings.Index(src, "/object/"); i > 0 && i+len("/object/") < len(src) {
+			return src[:i], src[i+len("/object/"):], nil
+		}
+		return "", "", s3err.InvalidArgument.Msg("An access point copy source must be arn:aws:s3express:REGION:ACCOUNT:accesspoint/NAME/object/KEY.")
+	}
 	bucket, key, ok := strings.Cut(src, "/")
 	if !ok || bucket == "" || key == "" {
 		return "", "", s3err.InvalidArgument.Msg("Copy Source must mention the source bucket and key: sourcebucket/sourcekey")
@@ -62,32 +73,48 @@ func sourceConditions(hd http.Header, prefix string) (store.SourceConditions, er
 	return c, nil
 }
 
-// authorizeSource checks read access to a copy source in another bucket:
-// a session must name it (it never does for another bucket), long-term
-// keys need a ReadOnly CreateSession grant on it.
+// authorizeSource checks read access to a copy source and returns the
+// bucket it is in: a session must name it (it never does for another
+// bucket or access point), long-term keys need a ReadOnly CreateSession
+// grant on it. A source through an access point (its name or ARN) is
+// decided as any read through it: the access point's and the bucket's
+// policies, and its scope (GetObject, the key within its prefixes).
 // x-amz-source-expected-bucket-owner is checked as its target twin is.
-func (h *Handler) authorizeSource(ctx context.Context, r *http.Request, c *caller, bucket string) error {
+func (h *Handler) authorizeSource(ctx context.Context, r *http.Request, c *caller, bucket, key string) (string, error) {
 	wantOwner := r.Header.Get("X-Amz-Source-Expected-Bucket-Owner")
+	var ap *catalog.AccessPoint
+	if bucketname.IsAccessPoint(bucket) || strings.HasPrefix(bucket, "arn:") {
+		src := target{Bucket: bucket, Key: key, Op: OpGetObject}
+		var err error
+		if ap, err = h.resolveAccessPoint(ctx, c, &src); err != nil {
+			return "", err
+		}
+		if err := checkScope(ap.Scope, src, r); err != nil {
+			return "", err
+		}
+		bucket = ap.Bucket
+	}
 	if c.session != nil {
-		if c.session.Bucket != bucket {
-			return s3err.AccessDenied.Msg("The session token does not grant access to the copy source bucket.")
+		// A session minted through an access point bears its name.
+		if ap != nil && c.session.Bucket != ap.Name || ap == nil && c.session.Bucket != bucket {
+			return "", s3err.AccessDenied.Msg("The session token does not grant access to the copy source bucket.")
 		}
 		if wantOwner != "" && c.bucket != nil && c.bucket.Owner != wantOwner {
-			return s3err.AccessDenied
+			return "", s3err.AccessDenied
 		}
-		return nil
+		return bucket, nil
 	}
 	b, err := h.store.Bucket(ctx, bucket)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if wantOwner != "" && b.Owner != wantOwner {
-		return s3err.AccessDenied
+		return "", s3err.AccessDenied
 	}
 	id := c.id(r)
 	d := h.auth.Authorize(ctx, &id, auth.Request{Action: auth.ActionCreateSession,
-		BucketName: bucket, Bucket: &b, Mode: session.ReadOnly})
-	return h.denied(r, c, "", d)
+		BucketName: bucket, Bucket: &b, Mode: session.ReadOnly, AccessPoint: ap})
+	return bucket, h.denied(r, c, "", d)
 }
 
 type copyObjectResult struct {
@@ -113,7 +140,7 @@ func (h *Handler) copyObject(w http.ResponseWriter, r *http.Request, c *caller, 
 	if err != nil {
 		return err
 	}
-	if err := h.authorizeSource(r.Context(), r, c, srcBucket); err != nil {
+	if srcBucket, err = h.authorizeSource(r.Context(), r, c, srcBucket, srcKey); err != nil {
 		return err
 	}
 	alg, err := checksum.FromCopyRequest(hd)
@@ -168,7 +195,7 @@ func (h *Handler) uploadPartCopy(w http.ResponseWriter, r *http.Request, c *call
 	if err != nil {
 		return err
 	}
-	if err := h.authorizeSource(r.Context(), r, c, srcBucket); err != nil {
+	if srcBucket, err = h.authorizeSource(r.Context(), r, c, srcBucket, srcKey); err != nil {
 		return err
 	}
 	id := q.Get("uploadId")

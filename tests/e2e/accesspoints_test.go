@@ -10,6 +10,7 @@ import (
 	"context"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -444,4 +445,48 @@ func TestAccessPointControlConditions(t *testing.T) {
 	}
 	noErr(t, "GetAccessPoint on the team=data access point", get(tagged))
 	wantErr(t, "GetAccessPoint on the untagged access point", get(untagged), 403, "AccessDenied")
+}
+
+// TestAccessPointCopySource: CopyObject and UploadPartCopy read their
+// source through an access point, named by its name or by its ARN
+// (".../accesspoint/NAME/object/KEY"), within its scope: a source outside
+// the prefixes is refused and nothing is written.
+func TestAccessPointCopySource(t *testing.T) {
+	srv := sharedServer(t)
+	c, _ := newClient(t, srv)
+	cc := controlClient(t, srv, srv.AccessKey, srv.SecretKey)
+	ctx := ctxT(t, 2*time.Minute)
+	bucket := mustCreateBucket(t, c, "apcopy")
+	noErr(t, "seed", putString(ctx, c, bucket, "allowed/src", "copied through the access point"))
+	noErr(t, "seed", putString(ctx, c, bucket, "other/src", "outside the scope"))
+	name := mustCreateAccessPoint(t, cc, bucket, &ctltypes.Scope{Prefixes: []string{"allowed/"},
+		Permissions: []ctltypes.ScopePermission{ctltypes.ScopePermissionGetObject, ctltypes.ScopePermissionPutObject}})
+	arn := accessPointARNOf(testAccountID, name)
+
+	for i, src := range []string{name + "/allowed/src", arn + "/object/allowed/src"} {
+		dst := "allowed/dst" + strconv.Itoa(i)
+		_, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(name), Key: aws.String(dst), CopySource: aws.String(src)})
+		noErr(t, "CopyObject from "+src, err)
+		if got, err := readAll(ctx, c, bucket, dst); err != nil || got != "copied through the access point" {
+			t.Errorf("copy from %s: %q, %v", src, got, err)
+		}
+	}
+	_, err := c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: aws.String(name), Key: aws.String("allowed/dst-out"), CopySource: aws.String(name + "/other/src")})
+	wantErr(t, "CopyObject from a source outside the scope", err, 403, "AccessDenied")
+	if _, err := readAll(ctx, c, bucket, "allowed/dst-out"); err == nil {
+		t.Error("a refused copy wrote its destination")
+	}
+
+	// UploadPartCopy takes the same source.
+	up, err := c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: aws.String(name), Key: aws.String("allowed/mp")})
+	noErr(t, "CreateMultipartUpload", err)
+	part, err := c.UploadPartCopy(ctx, &s3.UploadPartCopyInput{Bucket: aws.String(name), Key: aws.String("allowed/mp"), UploadId: up.UploadId,
+		PartNumber: aws.Int32(1), CopySource: aws.String(arn + "/object/allowed/src")})
+	noErr(t, "UploadPartCopy through the access point ARN", err)
+	_, err = c.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{Bucket: aws.String(name), Key: aws.String("allowed/mp"), UploadId: up.UploadId,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: []types.CompletedPart{{PartNumber: aws.Int32(1), ETag: part.CopyPartResult.ETag}}}})
+	noErr(t, "CompleteMultipartUpload", err)
+	if got, err := readAll(ctx, c, bucket, "allowed/mp"); err != nil || got != "copied through the access point" {
+		t.Errorf("part copied through the access point: %q, %v", got, err)
+	}
 }
