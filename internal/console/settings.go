@@ -158,31 +158,36 @@ var savedNotes = map[string]string{
 // and principals that exist; no public grant, Block Public Access being
 // always on) and says where it goes wrong.
 func (c *Console) checkBucketPolicy(b *catalog.Bucket, doc []byte) string {
-	opts := policy.Options{Limit: policy.LimitBucket, DirectoryBucket: true, ResourceARN: auth.BucketARN(c.cfg.Region, b.Owner, b.Name)}
+	arn := auth.BucketARN(c.cfg.Region, b.Owner, b.Name)
+	var valid func(string) bool
 	if c.cfg.IAM != nil {
-		opts.ValidPrincipal = c.cfg.IAM.ValidPrincipalARN
+		valid = c.cfg.IAM.ValidPrincipalARN
 	}
+	// policyProblem re-parses statements on their own to find the one at
+	// fault: grammar only, as a public one is found below by index.
 	parse := func(doc []byte) error {
-		_, err := policy.Parse(doc, policy.Resource, opts)
+		_, err := policy.ParseDirectory(doc, arn, policy.LimitBucket, valid)
+		if errors.As(err, new(*policy.PublicError)) {
+			return nil
+		}
 		return err
 	}
-	p, err := policy.Parse(doc, policy.Resource, opts)
-	if err != nil {
-		var pe *policy.Error
-		if errors.As(err, &pe) && pe.TooLarge {
-			return pe.Message
-		}
-		msg := err.Error()
-		if pe != nil {
-			msg = pe.Message
-		}
-		return policyProblem(doc, msg, parse)
-	}
-	if i, public := p.Public(); public {
+	_, err := policy.ParseDirectory(doc, arn, policy.LimitBucket, valid)
+	var pe *policy.Error
+	var public *policy.PublicError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &public):
+		i := public.Statement
 		return "Statement " + strconv.Itoa(i) + " grants access to everyone; Block Public Access is always on for directory buckets, " +
 			"so a public policy is refused (at " + statementAt(doc, i).String() + ")"
+	case errors.As(err, &pe) && pe.TooLarge:
+		return pe.Message
+	case pe != nil:
+		return policyProblem(doc, pe.Message, parse)
 	}
-	return ""
+	return policyProblem(doc, err.Error(), parse)
 }
 
 func (c *Console) putPolicy(w http.ResponseWriter, r *http.Request, s *login, b *catalog.Bucket) {

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 )
@@ -99,4 +100,29 @@ func (p *Policy) WithoutPublic() *Policy {
 		}
 	}
 	return &q
+}
+
+// PublicError refuses a public policy where public access is always
+// blocked: statement Statement grants access to everyone.
+type PublicError struct{ Statement int }
+
+func (e *PublicError) Error() string {
+	return fmt.Sprintf("statement %d grants access to everyone", e.Statement)
+}
+
+// ParseDirectory parses the resource policy of a directory bucket or of
+// one of its access points as AWS validates both: resource-policy grammar
+// within limit bytes, s3express:CreateSession as the only action,
+// resources of resourceARN, principals validPrincipal accepts (nil: any),
+// and never public, as Block Public Access is always on for them (a
+// *PublicError names the statement).
+func ParseDirectory(doc []byte, resourceARN string, limit int, validPrincipal func(string) bool) (*Policy, error) {
+	p, err := Parse(doc, Resource, Options{Limit: limit, DirectoryBucket: true, ResourceARN: resourceARN, ValidPrincipal: validPrincipal})
+	if err != nil {
+		return nil, err
+	}
+	if i, public := p.Public(); public {
+		return nil, &PublicError{Statement: i}
+	}
+	return p, nil
 }

@@ -21,32 +21,31 @@ func (h *Handler) putBucketPolicy(w http.ResponseWriter, r *http.Request, c *cal
 	if err != nil {
 		return err
 	}
-	opts := policy.Options{Limit: policy.LimitBucket, DirectoryBucket: true}
+	var valid func(string) bool
 	if pol := h.cfg.Policies; pol != nil {
-		opts.ValidPrincipal = pol.ValidPrincipalARN
+		valid = pol.ValidPrincipalARN
 	}
 	b, err := h.store.Bucket(r.Context(), t.Bucket)
 	if err != nil {
 		return err
 	}
-	opts.ResourceARN = BucketARN(h.cfg.Region, b.Owner, b.Name)
-	parsed, err := policy.Parse(doc, policy.Resource, opts)
-	if err != nil {
-		var pe *policy.Error
-		if errors.As(err, &pe) {
-			if pe.TooLarge {
-				return s3err.MalformedPolicy.Msg("Policy exceeds the maximum allowed document size.")
-			}
-			return s3err.MalformedPolicy.Msg("%s", pe.Message)
-		}
-		return s3err.MalformedPolicy
-	}
-	// Block Public Access is always on for directory buckets and cannot be
-	// turned off, so a public policy is refused as AWS refuses it then.
-	if i, public := parsed.Public(); public {
-		h.log.Info("public bucket policy refused", "bucket", t.Bucket, "statement", i,
+	_, err = policy.ParseDirectory(doc, BucketARN(h.cfg.Region, b.Owner, b.Name), policy.LimitBucket, valid)
+	var pe *policy.Error
+	var public *policy.PublicError
+	switch {
+	case errors.As(err, &public):
+		// Block Public Access is always on for directory buckets and
+		// cannot be turned off, so a public policy is refused as AWS
+		// refuses it then.
+		h.log.Info("public bucket policy refused", "bucket", t.Bucket, "statement", public.Statement,
 			"principal", c.principal.ARN())
 		return s3err.AccessDenied
+	case errors.As(err, &pe) && pe.TooLarge:
+		return s3err.MalformedPolicy.Msg("Policy exceeds the maximum allowed document size.")
+	case errors.As(err, &pe):
+		return s3err.MalformedPolicy.Msg("%s", pe.Message)
+	case err != nil:
+		return s3err.MalformedPolicy
 	}
 	err = h.store.UpdateBucket(r.Context(), t.Bucket, func(b *catalog.Bucket) error {
 		b.Policy = doc

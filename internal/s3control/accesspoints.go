@@ -255,21 +255,18 @@ func (h *Handler) readAccessPointInput(c *call, op, arn string) (apRequest, erro
 // point, and never public (access points of directory buckets always
 // block public access).
 func (h *Handler) checkPolicy(doc []byte, arn string) ([]byte, error) {
-	opts := policy.Options{Limit: store.MaxAccessPointPolicy, DirectoryBucket: true, ResourceARN: arn,
-		ValidPrincipal: h.cfg.Auth.ValidPrincipal()}
-	p, err := policy.Parse(doc, policy.Resource, opts)
-	if err != nil {
-		var pe *policy.Error
-		switch {
-		case errors.As(err, &pe) && pe.TooLarge:
-			return nil, errMalformedPolicy.Msg("Policy exceeds the maximum allowed document size.")
-		case errors.As(err, &pe):
-			return nil, errMalformedPolicy.Msg(pe.Message)
-		}
-		return nil, errMalformedPolicy
-	}
-	if _, public := p.Public(); public {
+	_, err := policy.ParseDirectory(doc, arn, store.MaxAccessPointPolicy, h.cfg.Auth.ValidPrincipal())
+	var pe *policy.Error
+	var public *policy.PublicError
+	switch {
+	case errors.As(err, &public):
 		return nil, errAccessDenied
+	case errors.As(err, &pe) && pe.TooLarge:
+		return nil, errMalformedPolicy.Msg("Policy exceeds the maximum allowed document size.")
+	case errors.As(err, &pe):
+		return nil, errMalformedPolicy.Msg(pe.Message)
+	case err != nil:
+		return nil, errMalformedPolicy
 	}
 	return doc, nil
 }
