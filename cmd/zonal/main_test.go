@@ -24,7 +24,7 @@ func TestServerConfigMapsEverySetting(t *testing.T) {
 	st := &config.Settings{
 		Addr: "a:1", Data: "d", Region: "r", Zones: []string{"z"}, SessionTTL: time.Minute,
 		AccountID: "111122223333", RootAccessKey: "ak", RootSecretKey: "sk",
-		MasterKeyFile: "mk", SSEKeyFile: "sse", EncryptAtRest: false, TLSCert: "c", TLSKey: "k", TLSSelfSigned: true,
+		MasterKeyFile: "mk", SSEKeyFile: "sse", Sendfile: true, EncryptAtRest: false, TLSCert: "c", TLSKey: "k", TLSSelfSigned: true,
 		Hostnames: []string{"s3.example.internal"}, TrustedProxies: netpeer.Proxies{netip.MustParsePrefix("10.0.0.0/8")}, AdminToken: "tok", Pprof: true, Console: true, LogFormat: "json", LogLevel: "debug", AccessLog: false, ListOrder: "shuffled",
 		Accounts:          []config.Account{{ID: "222233334444", AccessKeyID: "ak2", SecretAccessKey: "sk2"}},
 		ReadHeaderTimeout: 1, IdleTimeout: 2, BodyIdleTimeout: 3, BodyMinRate: 4, WriteIdleTimeout: 5, MaxInflight: 6, MinFreeDisk: 7,
@@ -48,7 +48,7 @@ func TestServerConfigMapsEverySetting(t *testing.T) {
 	}
 	if cfg.Addr != "a:1" || cfg.Data != "d" || cfg.Region != "r" || !reflect.DeepEqual(cfg.Zones, []string{"z"}) ||
 		cfg.SessionTTL != time.Minute || cfg.AccountID != "111122223333" || cfg.RootAccessKey != "ak" ||
-		cfg.RootSecretKey != "sk" || cfg.MasterKeyFile != "mk" || cfg.SSEKeyFile != "sse" || !cfg.PlaintextAtRest || cfg.TLSCert != "c" ||
+		cfg.RootSecretKey != "sk" || cfg.MasterKeyFile != "mk" || cfg.SSEKeyFile != "sse" || !cfg.PlaintextAtRest || !cfg.Sendfile || cfg.TLSCert != "c" ||
 		cfg.TLSKey != "k" || !cfg.TLSSelfSigned || !reflect.DeepEqual(cfg.Hostnames, []string{"s3.example.internal"}) || !reflect.DeepEqual(cfg.TrustedProxies, st.TrustedProxies) || cfg.AdminToken != "tok" || !cfg.Pprof || !cfg.Console || !cfg.NoAccessLog || !cfg.ShuffleListing ||
 		len(cfg.Accounts) != 1 || cfg.Accounts[0].SecretAccessKey != "sk2" ||
 		cfg.Limits != (server.Limits{ReadHeaderTimeout: 1, IdleTimeout: 2, BodyIdleTimeout: 3, BodyMinRate: 4, WriteIdleTimeout: 5, MaxInflight: 6, MinFreeDisk: 7}) {

@@ -166,6 +166,7 @@ func serverConfig(st *config.Settings, log *slog.Logger) server.Config {
 		CacheDir:          st.CacheDir,
 		CacheSize:         st.CacheSize,
 		PlaintextAtRest:   !st.EncryptAtRest,
+		Sendfile:          st.Sendfile,
 		TLSCert:           st.TLSCert,
 		TLSKey:            st.TLSKey,
 		TLSSelfSigned:     st.TLSSelfSigned,

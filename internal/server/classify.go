@@ -13,10 +13,10 @@ import (
 // request's state, the Request included, in one allocation, carries the
 // Request in the context and puts the state's counting writer in front of
 // w, through which the wrappers inside find the state (stateFor).
-func classify(next http.Handler) http.Handler {
+func (s *Server) classify(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := &reqState{}
-		st.rw.ResponseWriter, st.rw.st = w, st
+		st.rw.ResponseWriter, st.rw.st, st.rw.maps = w, st, !s.cfg.Sendfile
 		s3api.Classify(&st.req, r)
 		next.ServeHTTP(&st.rw, r.WithContext(s3api.WithRequest(r.Context(), &st.req)))
 	})

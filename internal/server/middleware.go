@@ -1,10 +1,13 @@
 package server
 
 import (
+	"errors"
 	"io"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/zonal-dev/zonal/internal/mmapio"
 	"github.com/zonal-dev/zonal/internal/s3api"
 )
 
@@ -32,7 +35,7 @@ func (s *Server) Handler() http.Handler {
 	return chain(api,
 		s.fromProxy,
 		adminSplit(s.adminHandler()),
-		classify,
+		s.classify,
 		s.admitDisk,
 		s.capInflight,
 		s.observe,
@@ -101,8 +104,11 @@ type statusWriter struct {
 	status int
 	bytes  int64
 	wrote  bool
-	dl     *deadlines // nil: no write deadline
-	st     *reqState  // the state this writer is part of (nil in refusals)
+	// maps: file sections of mapFrom bytes or more go out from memory maps
+	// (sendMapped); false: always sendfile.
+	maps bool
+	dl   *deadlines // nil: no write deadline
+	st   *reqState  // the state this writer is part of (nil in refusals)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -151,6 +157,14 @@ func (w *statusWriter) ReadFrom(src io.Reader) (int64, error) {
 		w.status, w.wrote = http.StatusOK, true
 	}
 	var total int64
+	if f, ok := lr.R.(*os.File); ok && w.maps && lr.N >= mapFrom {
+		n, err := w.sendMapped(f, lr)
+		total += n
+		if !errors.Is(err, mmapio.ErrUnsupported) {
+			return total, err
+		}
+		// Not mappable (some filesystems): sendfile the rest.
+	}
 	for lr.N > 0 {
 		if w.dl != nil {
 			w.dl.pushWriteFor(time.Now(), sendPiece/writeUnit)
@@ -165,6 +179,71 @@ func (w *statusWriter) ReadFrom(src io.Reader) (int64, error) {
 	}
 	return total, nil
 }
+
+// mapFrom is the smallest file section sent from memory maps. Measured
+// here with a trivial server over loopback, each size spread over 200 MiB
+// or more of cached files: sendfile against maps, 1 MiB GETs 3,835
+// against 3,558 MiB/s, 2 MiB 3,708 against 3,886, 4 MiB 3,100 against
+// 3,754, 16 MiB 3,064 against 3,788.
+const mapFrom = 2 << 20
+
+// mapWindow is how much of a file section is mapped at a time: with one
+// 16 MiB file, 4 MiB windows sent 4,460 MiB/s, 1 MiB windows 3,950
+// (each map and unmap costs tens of µs, more in a VM, where the unmap's
+// TLB shootdown is an interprocessor interrupt) and the whole object
+// mapped 5,040, which would hold 16 MiB of page table per client.
+const mapWindow = 4 << 20
+
+// sendMapped writes the file section lr (R is f, positioned at the start)
+// from read-only maps of mapWindow bytes; see package mmapio for why this
+// beats sendfile for large ranges. It returns mmapio.ErrUnsupported,
+// having sent nothing more, where f cannot be mapped.
+func (w *statusWriter) sendMapped(f *os.File, lr *io.LimitedReader) (int64, error) {
+	off, err := f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for lr.N > 0 {
+		k := min(lr.N, mapWindow)
+		m, err := mmapio.Open(f, off, int(k))
+		if testHookMapped != nil && err == nil {
+			testHookMapped(k)
+		}
+		if err != nil {
+			// Leave f where sendfile would go on from.
+			if _, serr := f.Seek(off, io.SeekStart); serr != nil {
+				return total, serr
+			}
+			return total, err
+		}
+		// In sendfile's pieces, with its deadline for each: straight to
+		// net/http's writer, as statusWriter.Write would give a piece
+		// only one writeUnit's time.
+		for b := m.Bytes(); len(b) > 0 && err == nil; {
+			if w.dl != nil {
+				w.dl.pushWriteFor(time.Now(), sendPiece/writeUnit)
+			}
+			var n int
+			n, err = mmapio.Write(w.ResponseWriter, b[:min(len(b), sendPiece)])
+			b = b[n:]
+			off += int64(n)
+			lr.N -= int64(n)
+			total += int64(n)
+			w.bytes += int64(n)
+		}
+		m.Close()
+		if err != nil {
+			return total, err
+		}
+	}
+	_, err = f.Seek(off, io.SeekStart)
+	return total, err
+}
+
+// testHookMapped, when set by a test, is told the size of every window
+// sendMapped maps.
+var testHookMapped func(n int64)
 
 // writerOnly hides ReadFrom, so io.Copy does not call back into it.
 type writerOnly struct{ io.Writer }

@@ -61,6 +61,10 @@ type Config struct {
 	// false); see store.Options.PlaintextAtRest.
 	PlaintextAtRest bool
 	InlineMax       int64
+	// Sendfile sends every unencrypted file range with sendfile(2); by
+	// default ranges of MapFrom bytes or more are written from memory maps
+	// (package mmapio says why).
+	Sendfile bool
 
 	// Catalog is a PostgreSQL connection string: the catalog is shared
 	// with every node given the same one. Empty keeps the embedded Pebble
