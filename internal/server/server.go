@@ -450,7 +450,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	if s.certs != nil {
 		err = s.http.ServeTLS(ln, "", "")
 	} else {
-		err = s.http.Serve(ln)
+		err = s.http.Serve(coalescingListener{ln})
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil

@@ -19,6 +19,19 @@ func (c *Catalog) GetObject(ctx context.Context, bucket, key string) (*catalog.O
 		return nil, err
 	}
 	defer c.exit()
+	stripe := c.locks.keyStripe(bucket, key)
+	if o := c.hot.get(stripe, bucket, key); o != nil {
+		return cloneObject(o), nil
+	}
+	// With the key's stripe held, no write of the key is between its read
+	// and its commit, so what is read may be cached (see hotObjects).
+	// (Tests that write between the two reads need the lock-free path:
+	// they set testHookBetweenReads.)
+	kl := &c.locks.keys[stripe]
+	fill := testHookBetweenReads == nil && kl.TryLock()
+	if fill {
+		defer kl.Unlock()
+	}
 	s, err := readObject(c.db, bucket, key)
 	if errors.Is(err, errTorn) {
 		// An update of the key committed between the two reads: read
@@ -37,6 +50,10 @@ func (c *Catalog) GetObject(ctx context.Context, bucket, key string) (*catalog.O
 		// A missing bucket and a missing key look the same to callers
 		// reading one object; the store checks the bucket when it matters.
 		return nil, catalog.ErrNotFound
+	}
+	if fill {
+		c.hot.put(stripe, bucket, key, s.obj)
+		return cloneObject(s.obj), nil
 	}
 	return s.obj, nil
 }
@@ -101,8 +118,10 @@ func readLocked(r pebble.Reader, bucket, key string) (stored, error) {
 
 // putObject adds to batch the writes that replace cur with next (either
 // may be nil): the metadata record, and the data record when next has
-// inline bytes (deleted when only cur had them).
-func putObject(batch *pebble.Batch, bucket, key string, cur stored, next *catalog.Object) error {
+// inline bytes (deleted when only cur had them). The caller holds the key's
+// stripe until after the commit; the key's cached record is dropped now.
+func (c *Catalog) putObject(batch *pebble.Batch, bucket, key string, cur stored, next *catalog.Object) error {
+	c.hot.drop(c.locks.keyStripe(bucket, key), bucket, key)
 	okey := objectKey(bucket, key)
 	if next == nil {
 		if err := batch.Delete(okey, nil); err != nil {
@@ -180,7 +199,7 @@ func (c *Catalog) UpdateObject(ctx context.Context, bucket, key string, fn catal
 
 	batch := c.db.NewBatch()
 	defer batch.Close()
-	if err := putObject(batch, bucket, key, cur, next); err != nil {
+	if err := c.putObject(batch, bucket, key, cur, next); err != nil {
 		return err
 	}
 	deltas := catalog.RefDeltas(cur.blobIDs, catalog.BlobIDs(next))
@@ -247,7 +266,7 @@ func (c *Catalog) UpdateObjects(ctx context.Context, refs []catalog.ObjectRef, f
 		if curs[i].obj == nil && next[i] == nil {
 			continue
 		}
-		if err := putObject(batch, r.Bucket, r.Key, curs[i], next[i]); err != nil {
+		if err := c.putObject(batch, r.Bucket, r.Key, curs[i], next[i]); err != nil {
 			return err
 		}
 	}

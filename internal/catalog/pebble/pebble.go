@@ -75,6 +75,8 @@ type Catalog struct {
 	// return, so a cached record is never older than the last write that
 	// returned. Callers must not modify the returned slices.
 	records sync.Map // bucket name -> catalog.Bucket
+	// hot caches object records for GetObject (see hotObjects).
+	hot hotObjects
 
 	// Operations count themselves in inflight; Close sets closed and waits
 	// for them to drain, so no call ever touches a closed DB. A counter,

@@ -251,7 +251,7 @@ func (c *Catalog) CompleteUpload(ctx context.Context, bucket, key, id string, fn
 
 	batch := c.db.NewBatch()
 	defer batch.Close()
-	if err := putObject(batch, bucket, key, cur, next); err != nil {
+	if err := c.putObject(batch, bucket, key, cur, next); err != nil {
 		return err
 	}
 	if err := deleteUpload(batch, bucket, key, id, prefix); err != nil {
