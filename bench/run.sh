@@ -9,7 +9,7 @@
 # /proc/<pid>/stat and VmHWM in /proc/<pid>/status). It prints a Markdown
 # table of the medians and keeps every run's JSON.
 #
-# Usage: bench/run.sh [row...]        rows: put4k get4k get64k put1m put1m-unsigned get1m get16m get1m-encrypted list
+# Usage: bench/run.sh [row...]        rows: put4k get4k get64k put1m put1m-unsigned get1m get16m get1m-encrypted get16m-sendfile list
 #                                           single-put single-get plain-put4k plain-get4k
 #                                           get1m-hot backend-put1m backend-get1m backend-put4k backend-get4k
 # Environment: CATALOG=postgres runs every server on a shared PostgreSQL catalog
@@ -336,6 +336,7 @@ put1m-unsigned|PUT 1 MiB, durable, UNSIGNED-PAYLOAD + CRC32 (as SDKs over HTTPS)
 get1m|GET 1 MiB|mib|>= 0.7x ceiling MiB/s|get --size 1MiB --keys 200||peers
 get16m|GET 16 MiB|mib|>= 1.2x the best peer|get --size 16MiB --keys 32||peers
 get1m-encrypted|GET 1 MiB, --encrypt-at-rest=true (AES-256-CTR in user space)|mib|reference for get1m|get --size 1MiB --keys 200|--encrypt-at-rest=true
+get16m-sendfile|GET 16 MiB, --sendfile (no memory maps)|mib|reference for get16m|get --size 16MiB --keys 32|--sendfile
 list|ListObjectsV2, page of 1000|pages|>= 1000 pages/s|list --size 0 --keys 1000
 single-put|single client PUT 4 KiB (c=1)|p50|p50 <= 1 ms|put --size 4KiB --concurrency 1
 single-get|single client GET 4 KiB (c=1)|p50|p50 <= 0.4 ms|get --size 4KiB --concurrency 1 --keys 1000

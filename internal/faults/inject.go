@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
@@ -163,7 +162,9 @@ func (w *writer) reset() {
 	if tc, ok := conn.(*tls.Conn); ok {
 		raw = tc.NetConn()
 	}
-	if tcp, ok := raw.(*net.TCPConn); ok {
+	// Any TCP connection, wrapped or not (the server's coalescing
+	// connection embeds *net.TCPConn).
+	if tcp, ok := raw.(interface{ SetLinger(sec int) error }); ok {
 		_ = tcp.SetLinger(0)
 	}
 	_ = raw.Close()
