@@ -87,6 +87,10 @@ func (c *coalescingConn) Write(p []byte) (int, error) {
 func (c *coalescingConn) flush() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.flushLocked()
+}
+
+func (c *coalescingConn) flushLocked() error {
 	if c.held == nil {
 		return nil
 	}
@@ -133,8 +137,13 @@ func (c *coalescingConn) CloseWrite() error {
 	return c.TCPConn.CloseWrite()
 }
 
+// Close sends held bytes unless a write is blocked (Server.Close closes
+// connections from another goroutine): then closing is what unblocks it.
 func (c *coalescingConn) Close() error {
-	c.flush()
+	if c.mu.TryLock() {
+		c.flushLocked()
+		c.mu.Unlock()
+	}
 	return c.TCPConn.Close()
 }
 

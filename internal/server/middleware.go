@@ -191,7 +191,8 @@ const mapFrom = 2 << 20
 // 16 MiB file, 4 MiB windows sent 4,460 MiB/s, 1 MiB windows 3,950
 // (each map and unmap costs tens of µs, more in a VM, where the unmap's
 // TLB shootdown is an interprocessor interrupt) and the whole object
-// mapped 5,040, which would hold 16 MiB of page table per client.
+// mapped 5,040, which puts up to 16 MiB of page cache per client in the
+// process's resident set.
 const mapWindow = 4 << 20
 
 // sendMapped writes the file section lr (R is f, positioned at the start)

@@ -157,8 +157,8 @@ func TestHotObjectsReadAfterWrite(t *testing.T) {
 // TestHotObjectsBounded: the cache keeps to its memory budget.
 func TestHotObjectsBounded(t *testing.T) {
 	var h hotObjects
-	big := &catalog.Object{Extents: []catalog.Extent{{Inline: make([]byte, 60<<10)}}}
-	for i := range 3000 {
+	big := &catalog.Object{Extents: []catalog.Extent{{Inline: make([]byte, 12<<10)}}}
+	for i := range 6000 {
 		h.put(uint64(i), "b", "k"+strconv.Itoa(i), big)
 	}
 	var total, n int64
@@ -166,8 +166,11 @@ func TestHotObjectsBounded(t *testing.T) {
 		total += h.shards[i].bytes
 		n += int64(len(h.shards[i].m))
 	}
-	if total > hotBytes || n == 0 {
+	if total > hotBytes || n < 1000 {
 		t.Fatalf("%d records of %d bytes in all, budget %d", n, total, hotBytes)
+	}
+	if h.put(0, "b", "huge", &catalog.Object{Extents: []catalog.Extent{{Inline: make([]byte, hotRecordMax)}}}) || h.get(0, "b", "huge") != nil {
+		t.Fatal("a record over hotRecordMax was cached")
 	}
 	var sum int64
 	for i := range h.shards {

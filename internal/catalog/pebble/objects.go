@@ -51,8 +51,7 @@ func (c *Catalog) GetObject(ctx context.Context, bucket, key string) (*catalog.O
 		// reading one object; the store checks the bucket when it matters.
 		return nil, catalog.ErrNotFound
 	}
-	if fill {
-		c.hot.put(stripe, bucket, key, s.obj)
+	if fill && c.hot.put(stripe, bucket, key, s.obj) {
 		return cloneObject(s.obj), nil
 	}
 	return s.obj, nil
