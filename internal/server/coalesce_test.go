@@ -132,3 +132,21 @@ func TestCoalescingConn(t *testing.T) {
 		t.Errorf("a 4 KiB response went out in %d segments, want 1", d)
 	}
 }
+
+// FuzzMoreBodyFollows: any bytes, never a panic, and a yes only for a
+// response head whose Content-Length exceeds the body bytes after it.
+func FuzzMoreBodyFollows(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\nbody"))
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody"))
+	f.Add([]byte("HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n"))
+	f.Add([]byte("HTTP/1.0 204 No Content\r\n\r\n"))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		if !moreBodyFollows(p) {
+			return
+		}
+		end := bytes.Index(p, []byte("\r\n\r\n"))
+		if !bytes.HasPrefix(p, []byte("HTTP/1.")) || end < 0 || !bytes.Contains(p[:end+2], []byte("\r\nContent-Length: ")) {
+			t.Fatalf("yes for %q", p)
+		}
+	})
+}
