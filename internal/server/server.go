@@ -62,7 +62,7 @@ type Config struct {
 	PlaintextAtRest bool
 	InlineMax       int64
 	// Sendfile sends every unencrypted file range with sendfile(2); by
-	// default ranges of MapFrom bytes or more are written from memory maps
+	// default ranges of mapFrom (2 MiB) or more are written from memory maps
 	// (package mmapio says why).
 	Sendfile bool
 
